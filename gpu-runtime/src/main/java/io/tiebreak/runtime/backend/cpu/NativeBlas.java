@@ -1,0 +1,46 @@
+package io.tiebreak.runtime.backend.cpu;
+
+import com.sun.jna.Function;
+import com.sun.jna.NativeLibrary;
+import dev.ludovic.netlib.blas.BLAS;
+import java.util.logging.Logger;
+
+/**
+ * The process's BLAS (netlib's JNI binding to the system libblas.so.3, OpenBLAS on Debian), pinned to one thread.
+ *
+ * <p>Why one thread: the CPU backend splits every GEMM itself into tasks fixed by the problem's shape, so results
+ * do not depend on how many threads run them, and a Spark task uses exactly spark.task.cpus threads instead of one
+ * OpenBLAS thread per core for every task on the executor.
+ */
+final class NativeBlas {
+    private static final Logger LOG = Logger.getLogger(NativeBlas.class.getName());
+    private static final BLAS BLAS = dev.ludovic.netlib.blas.BLAS.getInstance();
+    private static final String THREADING = pinOpenBlasToOneThread();
+
+    private NativeBlas() {}
+
+    static BLAS blas() { return BLAS; }
+
+    /** e.g. "dev.ludovic.netlib.blas.JNIBLAS (OpenBLAS pinned to 1 thread)". */
+    static String describe() { return BLAS.getClass().getName() + " (" + THREADING + ")"; }
+
+    /** True when calls reach a native BLAS rather than the pure-Java fallback. */
+    static boolean isNative() { return BLAS.getClass().getSimpleName().startsWith("JNI"); }
+
+    private static String pinOpenBlasToOneThread() {
+        if (!isNative()) {
+            LOG.warning("no native BLAS found (install libopenblas0-pthread): using " + BLAS.getClass().getName()
+                    + ", which is much slower");
+            return "pure Java";
+        }
+        try {
+            NativeLibrary lib = NativeLibrary.getInstance("libblas.so.3");
+            Function set = lib.getFunction("openblas_set_num_threads");
+            set.invoke(new Object[] {1});
+            return "OpenBLAS pinned to 1 thread";
+        } catch (UnsatisfiedLinkError e) {
+            // Not OpenBLAS (reference BLAS, BLIS...): single-threaded or governed by its own environment variables.
+            return "libblas.so.3 without openblas_set_num_threads";
+        }
+    }
+}

@@ -1,0 +1,42 @@
+package io.tiebreak.runtime.tensor;
+
+import java.util.Arrays;
+
+/** Shape arithmetic and the one place shape mismatches are reported. */
+public final class Shapes {
+    private Shapes() {}
+
+    /** Element count; rejects negative dimensions and counts past int range. */
+    public static int size(int... shape) {
+        long n = 1;
+        for (int d : shape) {
+            if (d < 0) throw new IllegalArgumentException("negative dimension in shape " + str(shape));
+            n *= d;
+            if (n > Integer.MAX_VALUE) throw new IllegalArgumentException("tensor too large: " + str(shape));
+        }
+        return (int) n;
+    }
+
+    public static String str(int... shape) {
+        return Arrays.toString(shape).replace(" ", "");
+    }
+
+    /** Fails with "what: expected [..], got [..]" unless t has exactly these dimensions (-1 matches any). */
+    public static void require(Tensor t, String what, int... dims) {
+        int[] s = t.shape();
+        boolean ok = s.length == dims.length;
+        for (int i = 0; ok && i < dims.length; i++) ok = dims[i] < 0 || dims[i] == s[i];
+        if (!ok) {
+            StringBuilder want = new StringBuilder("[");
+            for (int i = 0; i < dims.length; i++) want.append(i > 0 ? "," : "").append(dims[i] < 0 ? "*" : dims[i]);
+            throw new IllegalArgumentException(what + ": expected shape " + want + "], got " + str(s));
+        }
+    }
+
+    /** Fails unless a and b have the same shape and precision. */
+    public static void requireSame(Tensor a, Tensor b, String what) {
+        if (!Arrays.equals(a.shape(), b.shape()) || a.precision() != b.precision()) {
+            throw new IllegalArgumentException(what + ": " + a + " and " + b + " differ in shape or precision");
+        }
+    }
+}
