@@ -1,0 +1,25 @@
+package io.tiebreak.runtime.train;
+
+import io.tiebreak.runtime.backend.PoolPolicy;
+import io.tiebreak.runtime.data.Augmentation;
+import io.tiebreak.runtime.data.Normalization;
+import io.tiebreak.runtime.models.ModelSpec;
+import io.tiebreak.runtime.optim.OptimizerSpec;
+import io.tiebreak.runtime.optim.Schedule;
+import io.tiebreak.runtime.precision.Precision;
+
+/** Everything that determines a training run's bits, apart from the data and the backend. */
+public record TrainConfig(ModelSpec model, Precision precision, PoolPolicy pool, double reluAlpha,
+                          OptimizerSpec optimizer, Schedule schedule, double lr, int batchSize, int testBatchSize,
+                          int epochs, long seed, Normalization normalization, Augmentation augmentation) {
+    public TrainConfig {
+        if (!(lr > 0) || !Double.isFinite(lr)) throw new IllegalArgumentException("lr must be positive, got " + lr);
+        if (batchSize <= 0 || testBatchSize <= 0) throw new IllegalArgumentException("batch sizes must be positive");
+        if (epochs <= 0) throw new IllegalArgumentException("epochs must be positive, got " + epochs);
+        if (!Double.isFinite(reluAlpha)) throw new IllegalArgumentException("relu alpha must be finite");
+        if (normalization.channels() != model.inChannels()) {
+            throw new IllegalArgumentException("normalization has " + normalization.channels()
+                    + " channels, the model takes " + model.inChannels());
+        }
+    }
+}
