@@ -1,0 +1,274 @@
+package io.tiebreak.jobs.grid;
+
+import io.tiebreak.runtime.backend.PoolPolicy;
+import io.tiebreak.runtime.data.Augmentation;
+import io.tiebreak.runtime.models.ModelSpec;
+import io.tiebreak.runtime.optim.OptimizerSpec;
+import io.tiebreak.runtime.optim.Schedule;
+import io.tiebreak.runtime.precision.Precision;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.yaml.snakeyaml.nodes.Node;
+
+/**
+ * The axes of a grid: the YAML key, how one value is read, and the value used when the grid does not name the axis
+ * (null: the grid must name it). The study's defaults (DESIGN.md, "Training setup"): SGD with momentum 0.9 and weight
+ * decay 5e-4, cosine annealing, batch 128, test batch 100.
+ */
+public enum Axis {
+    DATASET("dataset", Values::dataset, null),
+    TRAIN_SPLIT("train_split", (r, n) -> splitName(r, n), Values.AUTO),
+    TEST_SPLIT("test_split", (r, n) -> splitName(r, n), "test"),
+    TRAIN_SUBSET("train_subset", Values::subset, 0),
+    TEST_SUBSET("test_subset", Values::subset, 0),
+    NETWORK("network", Values::network, null),
+    BATCH_NORM("batch_norm", (r, n) -> r.bool(n, "batch_norm"), false),
+    OPTIMIZER("optimizer", Values::optimizer, OptimizerSpec.studySgd()),
+    PRECISION("precision", Values::precision, Precision.FP32),
+    POOL("pool", Values::pool, PoolPolicy.FIRST),
+    POOL_FORM("pool_form", Values::poolForm, PoolPolicy.Form.EXACT),
+    RELU_ALPHA("relu_alpha", (r, n) -> r.number(n, "relu_alpha"), 0.0),
+    LR("lr", Values::lr, null),
+    BATCH_SIZE("batch_size", (r, n) -> r.intAtLeast(n, "batch_size", 1), 128),
+    TEST_BATCH_SIZE("test_batch_size", (r, n) -> r.intAtLeast(n, "test_batch_size", 1), 100),
+    EPOCHS("epochs", (r, n) -> r.intAtLeast(n, "epochs", 1), null),
+    SCHEDULE("schedule", Values::schedule, Schedule.cosine()),
+    AUGMENTATION("augmentation", Values::augmentation, Values.AUTO),
+    DEVICE("device", Values::device, Device.CPU),
+    /** Written as {@code repeats: N} (seeds 0..N-1) or {@code seeds: [..]}. */
+    SEED("seeds", (r, n) -> r.integer(n, "seed"), 0L);
+
+    /** How one value of the axis is read from its node; null after recording a problem. */
+    interface Reader {
+        Object read(YamlReader r, Node n);
+    }
+
+    private final String key;
+    private final Reader reader;
+    private final Object fallback;
+
+    Axis(String key, Reader reader, Object fallback) {
+        this.key = key;
+        this.reader = reader;
+        this.fallback = fallback;
+    }
+
+    public String key() { return key; }
+
+    Object read(YamlReader r, Node n) { return reader.read(r, n); }
+
+    /** The value when the grid leaves the axis out, or null when it must be given. */
+    public Object fallback() { return fallback; }
+
+    public boolean required() { return fallback == null; }
+
+    static final Map<String, Axis> BY_KEY = Arrays.stream(values()).collect(Collectors.toMap(Axis::key, a -> a));
+
+    static List<String> keys() { return Arrays.stream(values()).map(Axis::key).collect(Collectors.toList()); }
+
+    private static Object splitName(YamlReader r, Node n) {
+        String t = r.text(n, "a split name");
+        if (t != null && !t.matches("[a-z0-9_-]+")) {
+            r.problem(n, "split name '" + t + "' must be lower-case letters, digits, '_' or '-'");
+            return null;
+        }
+        return t;
+    }
+
+    /** Readers for the axes whose values have structure. */
+    static final class Values {
+        private Values() {}
+
+        /** Dataset-dependent default (train split, augmentation): resolved when the dataset is known. */
+        static final String AUTO = "auto";
+
+        /** A value of lr that means "the lr chosen by lr-search for this configuration". */
+        static final double BEST = Double.NaN;
+
+        /** The name of an ingested dataset: a folder under the data root, so no path separators. */
+        static Object dataset(YamlReader r, Node n) {
+            String t = r.text(n, "a dataset name");
+            if (t != null && !t.matches("[A-Za-z0-9][A-Za-z0-9._-]*")) {
+                r.problem(n, "dataset name '" + t + "' must be letters, digits, '.', '_' or '-'");
+                return null;
+            }
+            return t;
+        }
+
+        static Object subset(YamlReader r, Node n) {
+            String t = r.text(n, "a sample count or 'all'");
+            if (t == null) return null;
+            if (t.equalsIgnoreCase("all")) return 0;
+            return r.intAtLeast(n, "subset size (or 'all')", 1);
+        }
+
+        static Object network(YamlReader r, Node n) {
+            String t = r.text(n, "a network name");
+            if (t == null) return null;
+            try {
+                return ModelSpec.Network.parse(t);
+            } catch (IllegalArgumentException e) {
+                List<String> ids = Arrays.stream(ModelSpec.Network.values()).map(ModelSpec.Network::id)
+                        .collect(Collectors.toList());
+                r.problem(n, "unknown network '" + t + "'" + DidYouMean.hint(t, ids) + ": expected one of "
+                        + String.join(", ", ids));
+                return null;
+            }
+        }
+
+        static Object precision(YamlReader r, Node n) {
+            String t = r.text(n, "a precision");
+            if (t == null) return null;
+            try {
+                return Precision.parse(t);
+            } catch (IllegalArgumentException e) {
+                List<String> ids = Arrays.stream(Precision.values()).map(Precision::id).collect(Collectors.toList());
+                r.problem(n, "unknown precision '" + t + "'" + DidYouMean.hint(t, ids)
+                        + ": expected fp16, fp32, fp64 or mixed (or 16, 32, 64, 24)");
+                return null;
+            }
+        }
+
+        /** first, last, min-norm, all, beta:B, or a bare number B meaning beta:B (the study's B axis). */
+        static Object pool(YamlReader r, Node n) {
+            String t = r.text(n, "a pool policy");
+            if (t == null) return null;
+            String s = t;
+            try {
+                Double.parseDouble(t);
+                s = "beta:" + t;
+            } catch (NumberFormatException notANumber) {
+                // a policy name
+            }
+            try {
+                return PoolPolicy.parse(s);
+            } catch (IllegalArgumentException e) {
+                r.problem(n, "unknown pool policy '" + t + "'"
+                        + DidYouMean.hint(t, List.of("first", "last", "min-norm", "all"))
+                        + ": expected first, last, min-norm, all, beta:<B> or a number B");
+                return null;
+            }
+        }
+
+        static Object poolForm(YamlReader r, Node n) {
+            String t = r.word(n, "pool_form", List.of("exact", "composite"));
+            return t == null ? null : PoolPolicy.Form.parse(t);
+        }
+
+        static Object lr(YamlReader r, Node n) {
+            String t = r.text(n, "a learning rate or 'best'");
+            if (t == null) return null;
+            if (t.equalsIgnoreCase("best")) return BEST;
+            return r.positiveNumber(n, "learning rate");
+        }
+
+        static Object device(YamlReader r, Node n) {
+            String t = r.word(n, "device", List.of("cpu", "gpu", "auto"));
+            return t == null ? null : Device.valueOf(t.toUpperCase(java.util.Locale.ROOT));
+        }
+
+        /**
+         * sgd | adam (the study's settings), or a mapping {name: sgd, momentum, weight_decay, nesterov, dampening}
+         * / {name: adam, beta1, beta2, eps, weight_decay} with PyTorch's meaning.
+         */
+        static Object optimizer(YamlReader r, Node n) {
+            if (!(n instanceof org.yaml.snakeyaml.nodes.MappingNode)) {
+                String kind = r.word(n, "optimizer", List.of("sgd", "adam"));
+                if (kind == null) return null;
+                return kind.equals("sgd") ? OptimizerSpec.studySgd() : OptimizerSpec.adam(0);
+            }
+            Map<String, YamlReader.Entry> m = r.mapping(n, "optimizer");
+            YamlReader.Entry name = m.get("name");
+            if (name == null) {
+                r.problem(n, "optimizer mapping needs 'name: sgd' or 'name: adam'");
+                return null;
+            }
+            String kind = r.word(name.value(), "optimizer", List.of("sgd", "adam"));
+            if (kind == null) return null;
+            List<String> known = kind.equals("sgd")
+                    ? List.of("name", "momentum", "dampening", "weight_decay", "nesterov")
+                    : List.of("name", "beta1", "beta2", "eps", "weight_decay");
+            if (!r.onlyKeys(m, known, kind + " optimizer")) return null;
+            OptimizerSpec base = kind.equals("sgd") ? OptimizerSpec.studySgd() : OptimizerSpec.adam(0);
+            Double momentum = num(r, m, "momentum", base.momentum());
+            Double dampening = num(r, m, "dampening", base.dampening());
+            Double wd = num(r, m, "weight_decay", base.weightDecay());
+            Double b1 = num(r, m, "beta1", base.beta1());
+            Double b2 = num(r, m, "beta2", base.beta2());
+            Double eps = num(r, m, "eps", base.eps());
+            Boolean nesterov = m.containsKey("nesterov") ? r.bool(m.get("nesterov").value(), "nesterov") : false;
+            if (momentum == null || dampening == null || wd == null || b1 == null || b2 == null || eps == null
+                    || nesterov == null) {
+                return null;
+            }
+            try {
+                return new OptimizerSpec(base.kind(), momentum, dampening, wd, nesterov, b1, b2, eps);
+            } catch (IllegalArgumentException e) {
+                r.problem(n, "impossible optimizer settings: " + e.getMessage());
+                return null;
+            }
+        }
+
+        private static Double num(YamlReader r, Map<String, YamlReader.Entry> m, String key, double fallback) {
+            YamlReader.Entry e = m.get(key);
+            return e == null ? Double.valueOf(fallback) : r.number(e.value(), key);
+        }
+
+        /** cosine | constant, or {name: step, step_size, gamma} / {name: cosine, eta_min}. */
+        static Object schedule(YamlReader r, Node n) {
+            if (!(n instanceof org.yaml.snakeyaml.nodes.MappingNode)) {
+                String kind = r.word(n, "schedule", List.of("cosine", "constant", "step"));
+                if (kind == null) return null;
+                if (kind.equals("step")) {
+                    r.problem(n, "a step schedule needs its settings: {name: step, step_size: N, gamma: G}");
+                    return null;
+                }
+                return kind.equals("cosine") ? Schedule.cosine() : Schedule.constant();
+            }
+            Map<String, YamlReader.Entry> m = r.mapping(n, "schedule");
+            YamlReader.Entry name = m.get("name");
+            if (name == null) {
+                r.problem(n, "schedule mapping needs 'name: cosine', 'name: step' or 'name: constant'");
+                return null;
+            }
+            String kind = r.word(name.value(), "schedule", List.of("cosine", "constant", "step"));
+            if (kind == null) return null;
+            List<String> known = kind.equals("step") ? List.of("name", "step_size", "gamma")
+                    : kind.equals("cosine") ? List.of("name", "eta_min") : List.of("name");
+            if (!r.onlyKeys(m, known, kind + " schedule")) return null;
+            switch (kind) {
+                case "step": {
+                    List<String> missing = YamlReader.missing(m, List.of("step_size", "gamma"));
+                    if (!missing.isEmpty()) {
+                        r.problem(n, "step schedule needs " + String.join(" and ", missing));
+                        return null;
+                    }
+                    Integer size = r.intAtLeast(m.get("step_size").value(), "step_size", 1);
+                    Double gamma = r.positiveNumber(m.get("gamma").value(), "gamma");
+                    return size == null || gamma == null ? null : Schedule.step(size, gamma);
+                }
+                case "cosine": {
+                    Double etaMin = num(r, m, "eta_min", 0);
+                    return etaMin == null ? null : new Schedule(Schedule.Kind.COSINE, 0, 1, etaMin);
+                }
+                default:
+                    return Schedule.constant();
+            }
+        }
+
+        /** auto (the dataset's usual one), none, or {crop_padding: P, flip: true|false}. */
+        static Object augmentation(YamlReader r, Node n) {
+            if (!(n instanceof org.yaml.snakeyaml.nodes.MappingNode)) {
+                String t = r.word(n, "augmentation", List.of("auto", "none"));
+                return t == null ? null : t.equals("auto") ? AUTO : Augmentation.NONE;
+            }
+            Map<String, YamlReader.Entry> m = r.mapping(n, "augmentation");
+            if (!r.onlyKeys(m, List.of("crop_padding", "flip"), "augmentation")) return null;
+            Integer pad = m.containsKey("crop_padding") ? r.intAtLeast(m.get("crop_padding").value(), "crop_padding", 0) : 0;
+            Boolean flip = m.containsKey("flip") ? r.bool(m.get("flip").value(), "flip") : false;
+            return pad == null || flip == null ? null : new Augmentation(pad, flip);
+        }
+    }
+}

@@ -1,0 +1,291 @@
+package io.tiebreak.jobs.grid;
+
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.SequenceNode;
+
+/**
+ * Reads a grid file into a {@link Grid}, checking every key and value; all problems are reported together, each
+ * with file, line and column. Command-line {@code --set key=value} entries replace top-level keys (value in YAML),
+ * so a long grid can be shortened for a test without editing it.
+ */
+public final class GridParser {
+    private GridParser() {}
+
+    /** What the grid is for: a sweep needs lr (a value or 'best'); lr-search draws lr itself. */
+    public enum Purpose { SWEEP, LR_SEARCH }
+
+    static final int DEFAULT_MAX_RUNS = 10_000;
+
+    private static final List<String> OTHER_KEYS =
+            List.of("name", "description", "repeats", "overrides", "max_runs", "checkpoints", "lr_search");
+
+    /** Every top-level key a grid may have. */
+    static List<String> topLevelKeys() {
+        List<String> keys = new ArrayList<>(Axis.keys());
+        keys.addAll(OTHER_KEYS);
+        return keys;
+    }
+
+    public static Grid parse(String file, String text, List<String> sets, Purpose purpose) {
+        Problems problems = new Problems();
+        YamlReader r = new YamlReader(file, problems);
+        Node root = r.parse(text);
+        Map<String, Source> entries = new LinkedHashMap<>();
+        if (root != null) {
+            r.mapping(root, "a grid").forEach((k, e) -> entries.put(k, new Source(r, e)));
+        }
+        for (String set : sets) applySet(set, entries, problems);
+        problems.throwIfAny();
+        Grid grid = build(file, entries, purpose, problems, r);
+        problems.throwIfAny();
+        return grid;
+    }
+
+    /** An entry and the reader (file) it came from: the grid file, or a --set argument. */
+    private record Source(YamlReader reader, YamlReader.Entry entry) {
+        Node value() { return entry.value(); }
+    }
+
+    private static void applySet(String set, Map<String, Source> entries, Problems problems) {
+        String label = "--set " + set;
+        int eq = set.indexOf('=');
+        Position at = new Position(label, 1, 1);
+        if (eq <= 0) {
+            problems.add(at, "expected --set key=value, e.g. --set epochs=1");
+            return;
+        }
+        String key = set.substring(0, eq).trim();
+        if (!topLevelKeys().contains(key)) {
+            problems.add(at, "unknown key '" + key + "'" + DidYouMean.hint(key, topLevelKeys()));
+            return;
+        }
+        YamlReader sr = new YamlReader(label, problems);
+        Node value = sr.parse(set.substring(eq + 1));
+        if (value != null) entries.put(key, new Source(sr, new YamlReader.Entry(key, at, value)));
+    }
+
+    private static Grid build(String file, Map<String, Source> entries, Purpose purpose, Problems problems,
+                              YamlReader fileReader) {
+        List<String> known = topLevelKeys();
+        for (Source s : entries.values()) {
+            String key = s.entry().key();
+            if (!known.contains(key)) {
+                problems.add(s.entry().keyAt(), "unknown key '" + key + "'" + DidYouMean.hint(key, known)
+                        + "; a grid's keys are: " + String.join(", ", known));
+            }
+        }
+        String name = fileStem(file);
+        if (entries.containsKey("name")) {
+            Source s = entries.get("name");
+            String n = s.reader().text(s.value(), "a grid name");
+            if (n != null) name = n;
+        }
+        if (entries.containsKey("description")) {
+            Source s = entries.get("description");
+            s.reader().text(s.value(), "a description");
+        }
+
+        Map<Axis, List<Grid.Choice>> axes = new EnumMap<>(Axis.class);
+        Position top = new Position(file, 1, 1);
+        for (Axis axis : Axis.values()) {
+            if (axis == Axis.SEED) continue;
+            Source s = entries.get(axis.key());
+            if (s != null) {
+                axes.put(axis, readValues(axis, s.reader(), s.value()));
+            } else if (axis == Axis.LR && purpose == Purpose.LR_SEARCH) {
+                axes.put(axis, List.of(new Grid.Choice(Axis.Values.BEST, top)));
+            } else if (axis.required()) {
+                problems.add(top, "the grid must say '" + axis.key() + "'" + requiredHint(axis));
+            } else {
+                axes.put(axis, List.of(new Grid.Choice(axis.fallback(), top)));
+            }
+        }
+        if (purpose == Purpose.LR_SEARCH && entries.containsKey("lr")) {
+            Source s = entries.get("lr");
+            boolean best = axes.get(Axis.LR).stream().allMatch(c -> c.value() instanceof Double d && Double.isNaN(d));
+            if (!best) {
+                problems.add(s.entry().keyAt(), "lr-search draws the learning rate itself: remove 'lr' from the grid"
+                        + " (its range is lr_search.low and lr_search.high)");
+            }
+        }
+        axes.put(Axis.SEED, seeds(entries, top, problems));
+
+        List<Grid.Override> overrides = entries.containsKey("overrides")
+                ? overrides(entries.get("overrides"), purpose) : List.of();
+
+        int maxRuns = DEFAULT_MAX_RUNS;
+        if (entries.containsKey("max_runs")) {
+            Source s = entries.get("max_runs");
+            Integer m = s.reader().intAtLeast(s.value(), "max_runs", 1);
+            if (m != null) maxRuns = m;
+        }
+        Grid.Checkpoints checkpoints = Grid.Checkpoints.LAST;
+        if (entries.containsKey("checkpoints")) {
+            Source s = entries.get("checkpoints");
+            String c = s.reader().word(s.value(), "checkpoints", List.of("last", "all"));
+            if (c != null) checkpoints = Grid.Checkpoints.valueOf(c.toUpperCase(Locale.ROOT));
+        }
+        LrSearchSettings lrSearch = LrSearchSettings.DEFAULT;
+        if (entries.containsKey("lr_search")) {
+            Source s = entries.get("lr_search");
+            LrSearchSettings parsed = lrSearch(s.reader(), s.value());
+            if (parsed != null) lrSearch = parsed;
+        }
+        return new Grid(name, file, axes, overrides, maxRuns, checkpoints, lrSearch);
+    }
+
+    private static String requiredHint(Axis axis) {
+        switch (axis) {
+            case DATASET: return " (an ingested dataset, e.g. dataset: fashion-mnist)";
+            case NETWORK: return " (e.g. network: lenet5)";
+            case LR: return " (a number, a list, or 'best' to use lr-search's choice)";
+            case EPOCHS: return " (e.g. epochs: 10)";
+            default: return "";
+        }
+    }
+
+    private static List<Grid.Choice> readValues(Axis axis, YamlReader r, Node node) {
+        List<Grid.Choice> out = new ArrayList<>();
+        for (Node item : r.items(node)) {
+            if (item instanceof SequenceNode) {
+                r.problem(item, "'" + axis.key() + "' takes a value or a list of values, not a list of lists");
+                continue;
+            }
+            Object v = axis.read(r, item);
+            if (v != null) out.add(new Grid.Choice(v, r.at(item)));
+        }
+        return out;
+    }
+
+    /** repeats: N gives seeds 0..N-1; seeds: [..] names them; both is an error; neither is one run, seed 0. */
+    private static List<Grid.Choice> seeds(Map<String, Source> entries, Position top, Problems problems) {
+        Source repeats = entries.get("repeats");
+        Source seeds = entries.get(Axis.SEED.key());
+        if (repeats != null && seeds != null) {
+            problems.add(seeds.entry().keyAt(), "give either 'repeats' or 'seeds', not both");
+            return List.of();
+        }
+        if (seeds != null) return readValues(Axis.SEED, seeds.reader(), seeds.value());
+        if (repeats != null) {
+            Integer n = repeats.reader().intAtLeast(repeats.value(), "repeats", 1);
+            List<Grid.Choice> out = new ArrayList<>();
+            if (n != null) {
+                Position at = repeats.reader().at(repeats.value());
+                for (long s = 0; s < n; s++) out.add(new Grid.Choice(s, at));
+            }
+            return out;
+        }
+        return List.of(new Grid.Choice(0L, top));
+    }
+
+    private static List<Grid.Override> overrides(Source s, Purpose purpose) {
+        YamlReader r = s.reader();
+        if (!(s.value() instanceof SequenceNode)) {
+            r.problem(s.value(), "overrides must be a list of {when: {...}, set: {...}}");
+            return List.of();
+        }
+        List<String> axisKeys = new ArrayList<>(Axis.keys());
+        axisKeys.add("repeats");
+        List<Grid.Override> out = new ArrayList<>();
+        for (Node item : ((SequenceNode) s.value()).getValue()) {
+            Map<String, YamlReader.Entry> m = r.mapping(item, "an override");
+            if (m.isEmpty()) continue;
+            if (!r.onlyKeys(m, List.of("when", "set"), "an override")) continue;
+            if (!m.containsKey("when") || !m.containsKey("set")) {
+                r.problem(item, "an override needs both 'when' (which runs) and 'set' (what changes)");
+                continue;
+            }
+            Map<Axis, Grid.Choice> when = new EnumMap<>(Axis.class);
+            Map<String, YamlReader.Entry> w = r.mapping(m.get("when").value(), "when");
+            List<String> whenKeys = Axis.keys();
+            for (YamlReader.Entry e : w.values()) {
+                Axis axis = Axis.BY_KEY.get(e.key());
+                if (axis == null) {
+                    r.problems.add(e.keyAt(), "unknown axis '" + e.key() + "' in when"
+                            + DidYouMean.hint(e.key(), whenKeys));
+                    continue;
+                }
+                if (e.value() instanceof SequenceNode) {
+                    r.problem(e.value(), "'when' matches one value per axis; write one override per value");
+                    continue;
+                }
+                Object v = axis.read(r, e.value());
+                if (v != null) when.put(axis, new Grid.Choice(v, r.at(e.value())));
+            }
+            Map<Axis, List<Grid.Choice>> set = new EnumMap<>(Axis.class);
+            Map<String, YamlReader.Entry> st = r.mapping(m.get("set").value(), "set");
+            for (YamlReader.Entry e : st.values()) {
+                if (e.key().equals("repeats")) {
+                    Integer n = r.intAtLeast(e.value(), "repeats", 1);
+                    if (n == null) continue;
+                    List<Grid.Choice> seeds = new ArrayList<>();
+                    for (long k = 0; k < n; k++) seeds.add(new Grid.Choice(k, r.at(e.value())));
+                    set.put(Axis.SEED, seeds);
+                    continue;
+                }
+                Axis axis = Axis.BY_KEY.get(e.key());
+                if (axis == null) {
+                    r.problems.add(e.keyAt(), "unknown axis '" + e.key() + "' in set" + DidYouMean.hint(e.key(), axisKeys));
+                    continue;
+                }
+                if (axis == Axis.LR && purpose == Purpose.LR_SEARCH) {
+                    r.problems.add(e.keyAt(), "lr-search draws the learning rate itself: an override cannot set lr");
+                    continue;
+                }
+                set.put(axis, readValues(axis, r, e.value()));
+            }
+            if (set.isEmpty() && st.isEmpty()) r.problem(m.get("set").value(), "'set' changes nothing");
+            out.add(new Grid.Override(r.at(item), when, set));
+        }
+        return out;
+    }
+
+    private static LrSearchSettings lrSearch(YamlReader r, Node node) {
+        Map<String, YamlReader.Entry> m = r.mapping(node, "lr_search");
+        List<String> known = List.of("trials", "low", "high", "sampler", "startup_trials", "pruner",
+                "pruner_startup_trials", "pruner_warmup_epochs", "epochs", "seed");
+        if (!r.onlyKeys(m, known, "lr_search")) return null;
+        LrSearchSettings d = LrSearchSettings.DEFAULT;
+        Integer trials = m.containsKey("trials") ? r.intAtLeast(m.get("trials").value(), "trials", 1) : d.trials();
+        Double low = m.containsKey("low") ? r.positiveNumber(m.get("low").value(), "low") : d.low();
+        Double high = m.containsKey("high") ? r.positiveNumber(m.get("high").value(), "high") : d.high();
+        String sampler = m.containsKey("sampler")
+                ? r.word(m.get("sampler").value(), "sampler", List.of("random", "tpe")) : "random";
+        Integer startup = m.containsKey("startup_trials")
+                ? r.intAtLeast(m.get("startup_trials").value(), "startup_trials", 1) : d.startupTrials();
+        String pruner = m.containsKey("pruner")
+                ? r.word(m.get("pruner").value(), "pruner", List.of("median", "none")) : "median";
+        Integer prunerStartup = m.containsKey("pruner_startup_trials")
+                ? r.intAtLeast(m.get("pruner_startup_trials").value(), "pruner_startup_trials", 0)
+                : d.prunerStartupTrials();
+        Integer warmup = m.containsKey("pruner_warmup_epochs")
+                ? r.intAtLeast(m.get("pruner_warmup_epochs").value(), "pruner_warmup_epochs", 0)
+                : d.prunerWarmupEpochs();
+        Integer epochs = m.containsKey("epochs") ? r.intAtLeast(m.get("epochs").value(), "epochs", 1) : d.epochs();
+        Long seed = m.containsKey("seed") ? r.integer(m.get("seed").value(), "seed") : d.seed();
+        if (trials == null || low == null || high == null || sampler == null || startup == null || pruner == null
+                || prunerStartup == null || warmup == null || epochs == null || seed == null) {
+            return null;
+        }
+        if (!(high > low)) {
+            r.problem(m.containsKey("high") ? m.get("high").value() : node,
+                    "lr_search.high (" + high + ") must be above lr_search.low (" + low + ")");
+            return null;
+        }
+        return new LrSearchSettings(trials, low, high,
+                LrSearchSettings.Sampler.valueOf(sampler.toUpperCase(Locale.ROOT)), startup,
+                pruner.equals("median"), prunerStartup, warmup, epochs, seed);
+    }
+
+    private static String fileStem(String file) {
+        String base = file.substring(Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\')) + 1);
+        int dot = base.lastIndexOf('.');
+        return dot > 0 ? base.substring(0, dot) : base;
+    }
+}
