@@ -1,27 +1,29 @@
-package io.tiebreak.jobs.grid;
+package io.tiebreak.jobs.testing;
 
+import io.tiebreak.jobs.grid.DatasetCatalog;
+import io.tiebreak.jobs.grid.DatasetInfo;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 /** A catalog of datasets with the shapes of the real ones, for planning tests that need no data on disk. */
-final class FixedCatalog implements DatasetCatalog {
-    static final List<String> DIGITS = List.of("0", "1", "2", "3", "4", "5", "6", "7", "8", "9");
+public final class FixedCatalog implements DatasetCatalog {
+    public static final List<String> DIGITS = List.of("0", "1", "2", "3", "4", "5", "6", "7", "8", "9");
 
-    static final DatasetInfo FASHION = new DatasetInfo("fashion-mnist", 1, 28, 28, DIGITS,
+    public static final DatasetInfo FASHION = new DatasetInfo("fashion-mnist", 1, 28, 28, DIGITS,
             Map.of("train", 60000L, "test", 10000L), List.of(0.286), List.of(0.353));
-    static final DatasetInfo CIFAR10 = new DatasetInfo("cifar10", 3, 32, 32, DIGITS,
+    public static final DatasetInfo CIFAR10 = new DatasetInfo("cifar10", 3, 32, 32, DIGITS,
             Map.of("train", 50000L, "test", 10000L), List.of(0.49, 0.48, 0.45), List.of(0.25, 0.24, 0.26));
-    static final DatasetInfo SVHN = new DatasetInfo("svhn", 3, 32, 32, DIGITS,
+    public static final DatasetInfo SVHN = new DatasetInfo("svhn", 3, 32, 32, DIGITS,
             Map.of("train", 73257L, "test", 26032L, "extra", 531131L), List.of(0.44, 0.44, 0.47),
             List.of(0.2, 0.2, 0.2));
 
     private final List<DatasetInfo> infos;
 
-    FixedCatalog(DatasetInfo... infos) { this.infos = List.of(infos); }
+    public FixedCatalog(DatasetInfo... infos) { this.infos = List.of(infos); }
 
-    static FixedCatalog standard() { return new FixedCatalog(FASHION, CIFAR10, SVHN); }
+    public static FixedCatalog standard() { return new FixedCatalog(FASHION, CIFAR10, SVHN); }
 
     @Override
     public Optional<DatasetInfo> find(String name) {

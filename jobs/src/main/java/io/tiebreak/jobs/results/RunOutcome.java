@@ -1,0 +1,44 @@
+package io.tiebreak.jobs.results;
+
+import io.tiebreak.jobs.grid.RunSpec;
+import java.io.Serializable;
+import java.util.List;
+
+/**
+ * What one attempt at a run produced: its status (with the reason when it did not complete), every epoch it
+ * finished (those restored from a checkpoint included), where and how long it ran. Built on the executor, committed
+ * to the runs and epochs tables by the driver.
+ *
+ * @param grid          the grid that asked for the run (not part of its identity)
+ * @param divergedEpoch the 0-based epoch whose loss or weights went non-finite, or -1
+ * @param seconds       wall time of the task: data, backend, training and checkpoints
+ * @param device        the device that trained it ("cpu", "cuda:0 (NVIDIA H100 ...)"), with a note on fallback
+ */
+public record RunOutcome(String grid, RunSpec spec, int attempt, Status status, String reason, int divergedEpoch,
+                         List<EpochRow> epochs, double seconds, String device, String executor, String host,
+                         long startedAtMillis, long finishedAtMillis, Versions versions) implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    public RunOutcome {
+        epochs = List.copyOf(epochs);
+        reason = reason == null ? "" : reason;
+    }
+
+    public String runId() { return spec.runId(); }
+
+    public int epochsDone() { return epochs.size(); }
+
+    /** Seconds spent in epochs (training and evaluation), as the trainer measured them. */
+    public double trainSeconds() { return epochs.stream().mapToDouble(EpochRow::seconds).sum(); }
+
+    public double finalTestAccuracy() { return epochs.isEmpty() ? Double.NaN : epochs.get(epochs.size() - 1).testAccuracy(); }
+
+    public double bestTestAccuracy() {
+        return epochs.stream().mapToDouble(EpochRow::testAccuracy).filter(a -> !Double.isNaN(a)).max().orElse(Double.NaN);
+    }
+
+    /** Software that produced a result, recorded in every runs row. */
+    public record Versions(String tiebreak, String spark, String java, String backend) implements Serializable {
+        private static final long serialVersionUID = 1L;
+    }
+}

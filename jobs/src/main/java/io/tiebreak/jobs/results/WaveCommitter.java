@@ -1,0 +1,181 @@
+package io.tiebreak.jobs.results;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.IntConsumer;
+import org.apache.spark.sql.Row;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Commits finished runs in waves while a sweep goes on: outcomes queue up as their tasks finish, and a background
+ * thread writes them every interval (or as soon as maxPending are waiting), so results become queryable during a
+ * long sweep without one write per run.
+ *
+ * <p>Each run lands exactly once. A wave writes the epochs of its completed and diverged runs first, then their runs
+ * rows; the runs row is what marks a run done. Epochs of a run that already has epoch rows (a driver that died
+ * between the two writes) are not written again. Failed runs get a runs row (status failed, the reason) but no
+ * epoch rows: a later attempt resumes from the checkpoint and its result carries every epoch.
+ */
+public final class WaveCommitter implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(WaveCommitter.class);
+    private static final int ATTEMPTS = 3;
+
+    private final ResultStore store;
+    private final Set<String> runsWithEpochs = ConcurrentHashMap.newKeySet();
+    private final long intervalMillis;
+    private final int maxPending;
+    private final IntConsumer onCommitted;
+    private final List<RunOutcome> pendingRuns = new ArrayList<>();
+    private final List<TrialOutcome> pendingTrials = new ArrayList<>();
+    private final Thread thread;
+    private long oldestPendingAt;
+    private boolean closing;
+    private RuntimeException failure;
+    private int waves;
+
+    /**
+     * @param runsWithEpochs run ids whose epoch rows are already committed
+     * @param onCommitted    told how many runs (or trials) each wave committed
+     */
+    public WaveCommitter(ResultStore store, Set<String> runsWithEpochs, long intervalMillis, int maxPending,
+                         IntConsumer onCommitted) {
+        this.store = store;
+        this.runsWithEpochs.addAll(runsWithEpochs);
+        this.intervalMillis = intervalMillis;
+        this.maxPending = maxPending;
+        this.onCommitted = onCommitted;
+        this.thread = new Thread(this::loop, "tiebreak-wave-committer");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    public synchronized void offer(RunOutcome outcome) {
+        throwIfFailed();
+        if (pendingRuns.isEmpty() && pendingTrials.isEmpty()) oldestPendingAt = System.currentTimeMillis();
+        pendingRuns.add(outcome);
+        notifyAll();
+    }
+
+    public synchronized void offer(TrialOutcome trial) {
+        throwIfFailed();
+        if (pendingRuns.isEmpty() && pendingTrials.isEmpty()) oldestPendingAt = System.currentTimeMillis();
+        pendingTrials.add(trial);
+        notifyAll();
+    }
+
+    /** Waves written so far. */
+    public synchronized int waves() { return waves; }
+
+    /** Commits what is pending, waits for the thread to end, and rethrows a commit that failed. */
+    @Override
+    public void close() {
+        synchronized (this) {
+            closing = true;
+            notifyAll();
+        }
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        synchronized (this) {
+            throwIfFailed();
+        }
+    }
+
+    private void throwIfFailed() {
+        if (failure != null) throw failure;
+    }
+
+    private void loop() {
+        while (true) {
+            List<RunOutcome> runs;
+            List<TrialOutcome> trials;
+            boolean last;
+            synchronized (this) {
+                while (!closing && !due()) {
+                    try {
+                        long wait = pendingRuns.isEmpty() && pendingTrials.isEmpty() ? 0
+                                : Math.max(1, oldestPendingAt + intervalMillis - System.currentTimeMillis());
+                        wait(wait);
+                    } catch (InterruptedException e) {
+                        closing = true;
+                    }
+                }
+                runs = new ArrayList<>(pendingRuns);
+                trials = new ArrayList<>(pendingTrials);
+                pendingRuns.clear();
+                pendingTrials.clear();
+                last = closing;
+            }
+            if (!runs.isEmpty() || !trials.isEmpty()) {
+                try {
+                    commit(runs, trials);
+                } catch (RuntimeException e) {
+                    synchronized (this) {
+                        failure = new IllegalStateException("cannot commit results to " + store.root() + ": " + e, e);
+                    }
+                    LOG.error("{}", failure.getMessage());
+                    return;
+                }
+            }
+            if (last) return;
+        }
+    }
+
+    private boolean due() {
+        int n = pendingRuns.size() + pendingTrials.size();
+        return n > 0 && (n >= maxPending || System.currentTimeMillis() - oldestPendingAt >= intervalMillis);
+    }
+
+    /** One wave: epochs, then runs, then trials; each write retried, none repeated once it succeeded. */
+    private void commit(List<RunOutcome> runs, List<TrialOutcome> trials) {
+        long t0 = System.nanoTime();
+        if (!runs.isEmpty()) {
+            List<Row> epochRows = new ArrayList<>();
+            List<String> newIds = new ArrayList<>();
+            for (RunOutcome o : runs) {
+                if (!o.status().isFinal() || runsWithEpochs.contains(o.runId())) continue;
+                for (EpochRow e : o.epochs()) epochRows.add(Tables.EPOCHS.row(new Tables.EpochOf(o, e)));
+                newIds.add(o.runId());
+            }
+            if (!epochRows.isEmpty()) withRetries(() -> store.append(Tables.Table.EPOCHS, epochRows));
+            runsWithEpochs.addAll(newIds);
+            List<Row> runRows = new ArrayList<>();
+            for (RunOutcome o : runs) runRows.add(Tables.RUNS.row(o));
+            withRetries(() -> store.append(Tables.Table.RUNS, runRows));
+        }
+        if (!trials.isEmpty()) {
+            List<Row> rows = new ArrayList<>();
+            for (TrialOutcome t : trials) rows.add(Tables.LR_TRIALS.row(t));
+            withRetries(() -> store.append(Tables.Table.LR_TRIALS, rows));
+        }
+        synchronized (this) {
+            waves++;
+        }
+        LOG.debug("wave of {} runs and {} trials committed in {} ms", runs.size(), trials.size(),
+                (System.nanoTime() - t0) / 1_000_000);
+        onCommitted.accept(runs.size() + trials.size());
+    }
+
+    private static void withRetries(Runnable write) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                write.run();
+                return;
+            } catch (RuntimeException e) {
+                if (attempt >= ATTEMPTS) throw e;
+                LOG.warn("result write failed (attempt {} of {}), retrying: {}", attempt, ATTEMPTS, e.toString());
+                try {
+                    Thread.sleep(1000L * attempt);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
+    }
+}
