@@ -1,6 +1,6 @@
 package io.tiebreak.jobs.grid;
 
-import io.tiebreak.jobs.cli.CliErrors;
+import io.tiebreak.runtime.cli.CliErrors;
 import java.util.List;
 import java.util.stream.Collectors;
 
