@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
         description = "How the MaxPool Jacobian chosen at ties changes gradients and training, as Spark jobs.",
         subcommands = {
             // Each job registers its command class here.
+            io.tiebreak.jobs.ingest.IngestCommand.class,
         })
 public final class Tiebreak implements Runnable {
     @CommandLine.Spec

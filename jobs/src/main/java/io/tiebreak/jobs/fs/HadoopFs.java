@@ -1,0 +1,155 @@
+package io.tiebreak.jobs.fs;
+
+import io.tiebreak.jobs.cli.CliErrors;
+import java.io.ByteArrayOutputStream;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataInputStream;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileContext;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocatedFileStatus;
+import org.apache.hadoop.fs.Options;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RemoteIterator;
+
+/**
+ * File access through Hadoop's FileSystem, so local paths, HDFS and s3a:// behave the same for every job. Paths in
+ * messages go through {@link Redaction#uri}, so a URI carrying credentials never reaches a log or an error.
+ */
+public final class HadoopFs {
+    private HadoopFs() {}
+
+    /** Object stores: no atomic rename, and a file becomes visible whole when its writer closes. */
+    private static final Set<String> OBJECT_STORES = Set.of("s3a", "s3", "s3n", "gs", "oss", "cosn", "obs");
+
+    /** Parses a user-supplied path or URI; a bare path is a local or default-FS path as Hadoop resolves it. */
+    public static Path path(String s) {
+        if (s == null || s.isBlank()) throw new CliErrors.UserError("empty path");
+        try {
+            new URI(s.replace(" ", "%20"));
+        } catch (URISyntaxException e) {
+            throw new CliErrors.UserError("'" + Redaction.uri(s) + "' is not a valid path or URI: " + e.getReason());
+        }
+        return new Path(s);
+    }
+
+    public static FileSystem fs(Path p, Configuration conf) throws IOException {
+        return p.getFileSystem(conf);
+    }
+
+    /** The fully qualified form (scheme and authority filled in), as stored in manifests after redaction. */
+    public static Path qualify(Path p, Configuration conf) throws IOException {
+        return fs(p, conf).makeQualified(p);
+    }
+
+    public static boolean isObjectStore(Path p, Configuration conf) throws IOException {
+        String scheme = qualify(p, conf).toUri().getScheme();
+        return scheme != null && OBJECT_STORES.contains(scheme);
+    }
+
+    public static boolean exists(Path p, Configuration conf) throws IOException {
+        return fs(p, conf).exists(p);
+    }
+
+    /** Opens a file for reading; a missing file is a user error naming it. */
+    public static FSDataInputStream open(Path p, Configuration conf) throws IOException {
+        try {
+            return fs(p, conf).open(p);
+        } catch (FileNotFoundException e) {
+            throw new CliErrors.UserError(Redaction.uri(p.toString()) + ": no such file");
+        }
+    }
+
+    public static FileStatus status(Path p, Configuration conf) throws IOException {
+        try {
+            return fs(p, conf).getFileStatus(p);
+        } catch (FileNotFoundException e) {
+            throw new CliErrors.UserError(Redaction.uri(p.toString()) + ": no such file or directory");
+        }
+    }
+
+    /** Creates (or with overwrite, replaces) a file; parent folders are made as needed. */
+    public static FSDataOutputStream create(Path p, Configuration conf, boolean overwrite) throws IOException {
+        return fs(p, conf).create(p, overwrite);
+    }
+
+    /** Reads a whole file, refusing files larger than maxBytes. */
+    public static byte[] readAll(Path p, Configuration conf, long maxBytes) throws IOException {
+        FileStatus st = status(p, conf);
+        if (st.getLen() > maxBytes) {
+            throw new IOException(Redaction.uri(p.toString()) + " is " + st.getLen() + " bytes, more than the " + maxBytes
+                    + " this reader takes");
+        }
+        try (InputStream in = open(p, conf)) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream((int) Math.max(st.getLen(), 16));
+            in.transferTo(out);
+            return out.toByteArray();
+        }
+    }
+
+    /**
+     * Writes a small file so that readers see either the old content or the new, never a part: on object stores a
+     * single PUT (the object appears when the stream closes), elsewhere a temporary file renamed over the target.
+     */
+    public static void writeAtomically(Path target, byte[] content, Configuration conf) throws IOException {
+        if (isObjectStore(target, conf)) {
+            try (FSDataOutputStream out = create(target, conf, true)) { out.write(content); }
+            return;
+        }
+        Path tmp = new Path(target.getParent(), "." + target.getName() + ".tmp-" + UUID.randomUUID());
+        try {
+            try (FSDataOutputStream out = create(tmp, conf, false)) { out.write(content); }
+            Path qualified = qualify(target, conf);
+            FileContext.getFileContext(qualified.toUri(), conf).rename(tmp, target, Options.Rename.OVERWRITE);
+        } finally {
+            deleteQuietly(tmp, conf);
+        }
+    }
+
+    /** Every file under dir (recursively) with no '_' or '.' name below dir (Hadoop's hidden files and folders). */
+    public static List<FileStatus> listVisibleFiles(Path dir, Configuration conf) throws IOException {
+        Path top = qualify(dir, conf);
+        List<FileStatus> files = new ArrayList<>();
+        RemoteIterator<LocatedFileStatus> it = fs(top, conf).listFiles(top, true);
+        while (it.hasNext()) {
+            LocatedFileStatus f = it.next();
+            if (!isHiddenBelow(f.getPath(), top)) files.add(f);
+        }
+        return files;
+    }
+
+    private static boolean isHiddenBelow(Path p, Path top) {
+        for (Path cur = p; cur != null && !cur.equals(top); cur = cur.getParent()) {
+            if (cur.getName().startsWith("_") || cur.getName().startsWith(".")) return true;
+        }
+        return false;
+    }
+
+    /** The immediate children of dir, or an empty list when dir does not exist. */
+    public static List<FileStatus> children(Path dir, Configuration conf) throws IOException {
+        try {
+            return List.of(fs(dir, conf).listStatus(dir));
+        } catch (FileNotFoundException e) {
+            return List.of();
+        }
+    }
+
+    /** Deletes recursively; returns false instead of throwing (for clean-up after a failure). */
+    public static boolean deleteQuietly(Path p, Configuration conf) {
+        try {
+            return fs(p, conf).delete(p, true);
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+}

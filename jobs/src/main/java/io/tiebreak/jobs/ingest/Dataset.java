@@ -1,0 +1,34 @@
+package io.tiebreak.jobs.ingest;
+
+import java.util.Arrays;
+import java.util.stream.Collectors;
+
+/** The datasets {@code tiebreak ingest} reads, each from the format it is published in. */
+public enum Dataset {
+    MNIST("mnist"), FASHION_MNIST("fashion-mnist"), KMNIST("kmnist"), EMNIST("emnist"),
+    CIFAR10("cifar10"), CIFAR100("cifar100"), SVHN("svhn"), IMAGENET("imagenet");
+
+    private final String id;
+
+    Dataset(String id) { this.id = id; }
+
+    /** The name used on the command line and in manifests. */
+    public String id() { return id; }
+
+    public static Dataset parse(String s) {
+        for (Dataset d : values()) if (d.id.equalsIgnoreCase(s)) return d;
+        throw new IllegalArgumentException("unknown dataset '" + s + "', expected one of "
+                + Arrays.stream(values()).map(Dataset::id).collect(Collectors.joining(", ")));
+    }
+
+    /** The reader of this dataset's published format. */
+    DatasetSource source(IngestOptions o) {
+        return switch (this) {
+            case MNIST, FASHION_MNIST, KMNIST, EMNIST -> new IdxSource(this, o.input(), o.emnistSplit());
+            case CIFAR10, CIFAR100 -> new CifarSource(this == CIFAR100, o.input(), "coarse".equals(o.cifar100Labels()));
+            case SVHN -> new SvhnSource(o.input());
+            case IMAGENET -> new ImageNetSource(o.input(), new ImageNetSource.Layout(o.imageSize(), o.resizeTo()),
+                    o.failOnCorrupt(), o.shardBytes(), o.valLabels(), o.devkitMeta());
+        };
+    }
+}

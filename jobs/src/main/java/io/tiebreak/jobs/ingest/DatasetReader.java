@@ -1,0 +1,132 @@
+package io.tiebreak.jobs.ingest;
+
+import io.tiebreak.jobs.fs.HadoopFs;
+import io.tiebreak.jobs.fs.Redaction;
+import io.tiebreak.runtime.data.ImageData;
+import io.tiebreak.runtime.data.InMemoryImages;
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * How training reads an ingested dataset (on executors, without Spark). A split small enough is loaded whole, once
+ * per JVM, into an {@link InMemoryImages} that every run in that JVM shares; a larger one (ImageNet) is streamed
+ * shard by shard ({@link StreamingImages}), so memory stays flat whatever the dataset size. Shards are taken from
+ * the manifest, never from a listing, and their SHA-256 is checked as they are read.
+ */
+public final class DatasetReader {
+    private DatasetReader() {}
+
+    /**
+     * @param inMemoryLimitBytes splits with at most this many pixel bytes are loaded whole (capped by Java's largest
+     *                           array)
+     * @param prefetchShards     shards a stream decodes ahead of training
+     */
+    public record Options(long inMemoryLimitBytes, int prefetchShards) {
+        public Options {
+            if (prefetchShards < 1) throw new IllegalArgumentException("prefetchShards must be at least 1");
+        }
+
+        public static final Options DEFAULT = new Options(2L << 30, 2);
+    }
+
+    /** Java arrays hold at most this many bytes. */
+    static final long MAX_ARRAY = Integer.MAX_VALUE - 8;
+
+    private record Cached(String ingestId, InMemoryImages data) {}
+
+    private static final ConcurrentHashMap<String, Cached> CACHE = new ConcurrentHashMap<>();
+    private static final ConcurrentHashMap<String, Object> LOCKS = new ConcurrentHashMap<>();
+
+    public static Manifest manifest(String dataset, Configuration conf) throws IOException {
+        return manifest(HadoopFs.qualify(HadoopFs.path(dataset), conf), conf);
+    }
+
+    static Manifest manifest(Path dir, Configuration conf) throws IOException {
+        Path file = new Path(dir, IngestJob.MANIFEST);
+        return Manifest.parse(HadoopFs.readAll(file, conf, 256L << 20), Redaction.uri(file.toString()));
+    }
+
+    public static ImageData open(String dataset, String split, Configuration conf) throws IOException {
+        return open(dataset, split, conf, Options.DEFAULT);
+    }
+
+    public static ImageData open(String dataset, String split, Configuration conf, Options options) throws IOException {
+        Path dir = HadoopFs.qualify(HadoopFs.path(dataset), conf);
+        Manifest m = manifest(dir, conf);
+        Manifest.Split s = m.split(split);
+        long bytes = s.count() * m.channels() * m.height() * m.width();
+        if (bytes <= Math.min(options.inMemoryLimitBytes(), MAX_ARRAY)) return inMemory(dir, m, split, conf);
+        return new StreamingImages(dir, m, split, conf, options.prefetchShards());
+    }
+
+    /** The split whole in memory, loaded once per JVM and per ingest (a re-ingest is loaded afresh). */
+    static InMemoryImages inMemory(Path dir, Manifest m, String split, Configuration conf) throws IOException {
+        String key = dir + "#" + split;
+        synchronized (LOCKS.computeIfAbsent(key, k -> new Object())) {
+            Cached c = CACHE.get(key);
+            if (c != null && c.ingestId().equals(m.ingestId())) return c.data();
+            CACHE.remove(key); // let the old version go before loading the new one
+            InMemoryImages data = load(dir, m, split, conf);
+            CACHE.put(key, new Cached(m.ingestId(), data));
+            return data;
+        }
+    }
+
+    /** Drops every cached split (tests, or an executor that needs the memory back). */
+    public static void clearCache() {
+        CACHE.clear();
+    }
+
+    private static InMemoryImages load(Path dir, Manifest m, String split, Configuration conf) throws IOException {
+        Manifest.Split s = m.split(split);
+        int per = m.channels() * m.height() * m.width(), n = (int) s.count();
+        byte[] pixels = new byte[Math.multiplyExact(n, per)];
+        int[] labels = new int[n];
+        ShardFile.Contents[] shards = new ShardFile.Contents[s.shards().size()];
+        long[] all = new long[n];
+        int k = 0;
+        for (int i = 0; i < shards.length; i++) {
+            shards[i] = readShard(dir, m, s.shards().get(i), conf);
+            System.arraycopy(shards[i].index(), 0, all, k, shards[i].rows());
+            k += shards[i].rows();
+        }
+        // Samples sit in index order; indexes may have gaps (skipped images), so place each by its rank.
+        long[] sorted = all.clone();
+        Arrays.sort(sorted);
+        for (int i = 1; i < n; i++) {
+            if (sorted[i] == sorted[i - 1]) throw BadInput.in(Redaction.uri(dir.toString()), "index " + sorted[i] + " appears twice in " + split);
+        }
+        for (ShardFile.Contents c : shards) {
+            for (int r = 0; r < c.rows(); r++) {
+                int pos = Arrays.binarySearch(sorted, c.index()[r]);
+                System.arraycopy(c.pixels(), r * per, pixels, pos * per, per);
+                labels[pos] = c.label()[r];
+            }
+        }
+        return new InMemoryImages(m.channels(), m.height(), m.width(), m.classes(), pixels, labels);
+    }
+
+    /** Reads one shard listed in the manifest: checks its size, checksum, split and shape. */
+    static ShardFile.Contents readShard(Path dir, Manifest m, Manifest.Shard shard, Configuration conf) throws IOException {
+        Path p = new Path(dir, shard.path());
+        String shown = Redaction.uri(p.toString());
+        byte[] bytes = HadoopFs.readAll(p, conf, MAX_ARRAY);
+        if (bytes.length != shard.bytes() || !ShardSummary.sha256(bytes).equals(shard.sha256())) {
+            throw BadInput.in(shown, "does not match the manifest (" + bytes.length + " bytes, expected " + shard.bytes()
+                    + " with SHA-256 " + shard.sha256() + "): the dataset was modified after ingest");
+        }
+        ShardFile.Contents c = ShardFile.read(bytes, shown, (long) shard.rows() * m.channels() * m.height() * m.width());
+        if (c.rows() != shard.rows() || c.channels() != m.channels() || c.height() != m.height() || c.width() != m.width()) {
+            throw BadInput.in(shown, "holds " + c.rows() + " rows of " + c.channels() + "x" + c.height() + "x" + c.width()
+                    + ", the manifest says " + shard.rows() + " of " + m.channels() + "x" + m.height() + "x" + m.width());
+        }
+        return c;
+    }
+
+    /** Split names of a dataset, in manifest order. */
+    public static List<String> splits(Manifest m) { return List.copyOf(m.splits().keySet()); }
+}

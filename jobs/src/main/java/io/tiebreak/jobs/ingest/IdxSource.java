@@ -1,0 +1,213 @@
+package io.tiebreak.jobs.ingest;
+
+import io.tiebreak.jobs.fs.HadoopFs;
+import io.tiebreak.jobs.fs.Redaction;
+import io.tiebreak.runtime.data.IdxReader;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * MNIST, Fashion-MNIST, KMNIST and EMNIST: a folder of IDX files, gzipped or not, named as published
+ * ({@code train-images-idx3-ubyte.gz}, {@code t10k-labels-idx1-ubyte}, {@code emnist-balanced-test-images-idx3-ubyte.gz},
+ * ...). The sample index is the item's position in its file. EMNIST images are stored transposed and are turned
+ * upright here, as torchvision does; its classes come from the published mapping file.
+ */
+final class IdxSource implements DatasetSource {
+    private static final List<String> FASHION = List.of("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
+            "Shirt", "Sneaker", "Bag", "Ankle boot");
+    private static final List<String> EMNIST_SPLITS = List.of("balanced", "byclass", "bymerge", "digits", "letters", "mnist");
+
+    private final Dataset dataset;
+    private final String input;
+    private final String prefix;
+
+    IdxSource(Dataset dataset, String input, String emnistSplit) {
+        this.dataset = dataset;
+        this.input = input;
+        if (dataset == Dataset.EMNIST && !EMNIST_SPLITS.contains(emnistSplit)) {
+            throw new IllegalArgumentException("--emnist-split must be one of " + EMNIST_SPLITS + ", got '" + emnistSplit + "'");
+        }
+        this.prefix = dataset == Dataset.EMNIST ? "emnist-" + emnistSplit + "-" : "";
+    }
+
+    @Override
+    public SourcePlan plan(Configuration conf) throws IOException {
+        Path dir = HadoopFs.qualify(HadoopFs.path(input), conf);
+        String shownDir = Redaction.uri(dir.toString());
+        if (!HadoopFs.status(dir, conf).isDirectory()) {
+            throw BadInput.in(shownDir, "expected a folder holding the " + dataset.id() + " IDX files");
+        }
+        Pattern name = Pattern.compile("^" + Pattern.quote(prefix) + "(train|t10k|test)-(images|labels)[-.]idx([13])-ubyte(\\.gz)?$");
+        Map<String, Path> found = new TreeMap<>(); // "train/images" -> file
+        for (FileStatus f : HadoopFs.children(dir, conf)) {
+            Matcher m = name.matcher(f.getPath().getName());
+            if (!m.matches() || !f.isFile()) continue;
+            String key = (m.group(1).equals("train") ? "train" : "test") + "/" + m.group(2);
+            Path previous = found.put(key, f.getPath());
+            if (previous != null) {
+                throw BadInput.in(shownDir, "both " + previous.getName() + " and " + f.getPath().getName()
+                        + " hold the " + key + " of the split; keep one");
+            }
+        }
+        List<SourcePlan.SplitPlan> splits = new ArrayList<>();
+        int height = 0, width = 0;
+        List<String> classes = classes(dir, conf);
+        for (String split : List.of("train", "test")) {
+            Path images = found.get(split + "/images"), labels = found.get(split + "/labels");
+            if (images == null && labels == null) continue;
+            if (images == null || labels == null) {
+                throw BadInput.in(shownDir, "found " + (images == null ? labels : images).getName() + " but not its "
+                        + (images == null ? "images" : "labels") + " file");
+            }
+            int[] imageDims = header(images, conf), labelDims = header(labels, conf);
+            String shownImages = Redaction.uri(images.toString()), shownLabels = Redaction.uri(labels.toString());
+            if (imageDims.length != 3) {
+                throw BadInput.at(shownImages, 3, "expected 3 dimensions (count, height, width), found " + Arrays.toString(imageDims));
+            }
+            if (labelDims.length != 1) {
+                throw BadInput.at(shownLabels, 3, "expected 1 dimension (count), found " + Arrays.toString(labelDims));
+            }
+            if (imageDims[0] != labelDims[0]) {
+                throw BadInput.in(shownLabels, "holds " + labelDims[0] + " labels but " + images.getName() + " holds "
+                        + imageDims[0] + " images");
+            }
+            // EMNIST's items are stored transposed: height and width swap when they are turned upright.
+            int h = dataset == Dataset.EMNIST ? imageDims[2] : imageDims[1], w = dataset == Dataset.EMNIST ? imageDims[1] : imageDims[2];
+            if (height != 0 && (h != height || w != width)) {
+                throw BadInput.in(shownImages, "images are " + h + "x" + w + ", the other split's are " + height + "x" + width);
+            }
+            height = h;
+            width = w;
+            splits.add(new SourcePlan.SplitPlan(split, imageDims[0], true, List.of(new IdxPart(split, images.toString(),
+                    labels.toString(), classes.size(), dataset == Dataset.EMNIST))));
+        }
+        if (splits.isEmpty()) {
+            throw BadInput.in(shownDir, "no IDX files found; expected e.g. " + prefix + "train-images-idx3-ubyte.gz and "
+                    + prefix + "train-labels-idx1-ubyte.gz");
+        }
+        return new SourcePlan(dataset.id(), shownDir, 1, height, width, classes, splits, false, Map.of());
+    }
+
+    private static int[] header(Path file, Configuration conf) throws IOException {
+        try (IdxReader r = IdxReader.open(HadoopFs.open(file, conf), Redaction.uri(file.toString()))) {
+            return r.dimensions();
+        }
+    }
+
+    /** Class names as each dataset publishes them. */
+    private List<String> classes(Path dir, Configuration conf) throws IOException {
+        switch (dataset) {
+            case FASHION_MNIST:
+                return FASHION;
+            case KMNIST: {
+                // kmnist_classmap.csv: "index,codepoint,char"; optional, the digits 0-9 otherwise.
+                Path map = new Path(dir, "kmnist_classmap.csv");
+                if (!HadoopFs.exists(map, conf)) return IdxReader.numberedClasses(10);
+                List<String> names = new ArrayList<>();
+                List<String> lines = lines(map, conf);
+                for (int i = 1; i < lines.size(); i++) {
+                    String[] f = lines.get(i).split(",");
+                    if (f.length != 3 || !f[0].trim().equals(Integer.toString(i - 1))) {
+                        throw BadInput.in(Redaction.uri(map.toString()), "line " + (i + 1) + " is '" + lines.get(i)
+                                + "', expected '" + (i - 1) + ",<codepoint>,<char>'");
+                    }
+                    names.add(f[2].trim());
+                }
+                return names;
+            }
+            case EMNIST: {
+                // emnist-<split>-mapping.txt: "<label> <ascii code>[ <ascii code>]" per line.
+                Path map = new Path(dir, prefix + "mapping.txt");
+                String shown = Redaction.uri(map.toString());
+                if (!HadoopFs.exists(map, conf)) {
+                    throw BadInput.in(shown, "missing: EMNIST's class names come from its published mapping file");
+                }
+                TreeMap<Integer, String> byLabel = new TreeMap<>();
+                List<String> lines = lines(map, conf);
+                for (int i = 0; i < lines.size(); i++) {
+                    String[] f = lines.get(i).trim().split("\\s+");
+                    try {
+                        int label = Integer.parseInt(f[0]);
+                        StringBuilder sb = new StringBuilder();
+                        for (int k = 1; k < f.length; k++) sb.appendCodePoint(Integer.parseInt(f[k]));
+                        if (f.length < 2 || label < 0 || label > 255) throw new NumberFormatException();
+                        byLabel.put(label, sb.toString());
+                    } catch (NumberFormatException e) {
+                        throw BadInput.in(shown, "line " + (i + 1) + " is '" + lines.get(i) + "', expected '<label> <ascii code>...'");
+                    }
+                }
+                if (byLabel.isEmpty()) throw BadInput.in(shown, "holds no class");
+                List<String> names = new ArrayList<>();
+                // EMNIST letters starts at label 1; label 0 is then named N/A, as torchvision does.
+                for (int l = 0; l <= byLabel.lastKey(); l++) names.add(byLabel.getOrDefault(l, "N/A"));
+                return names;
+            }
+            default:
+                return IdxReader.numberedClasses(10);
+        }
+    }
+
+    private static List<String> lines(Path p, Configuration conf) throws IOException {
+        List<String> out = new ArrayList<>();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(HadoopFs.open(p, conf), StandardCharsets.UTF_8))) {
+            for (String l; (l = r.readLine()) != null; ) if (!l.isBlank()) out.add(l);
+        }
+        return out;
+    }
+
+    /** One split: an images file and its labels file, read item by item. */
+    record IdxPart(String split, String images, String labels, int classes, boolean transpose) implements SourcePart {
+        @Override
+        public String describe() { return Redaction.uri(images) + " + " + Redaction.uri(labels); }
+
+        @Override
+        public SampleIterator open(Configuration conf, Consumer<SkippedSample> skipped) throws IOException {
+            IdxReader img = IdxReader.open(HadoopFs.open(new Path(images), conf), Redaction.uri(images));
+            IdxReader lab;
+            try {
+                lab = IdxReader.open(HadoopFs.open(new Path(labels), conf), Redaction.uri(labels));
+            } catch (IOException | RuntimeException e) {
+                img.close();
+                throw e;
+            }
+            int[] d = img.dimensions();
+            return new SampleIterator() {
+                final int[] label = new int[1];
+                long index;
+
+                @Override
+                protected Sample readNext() throws IOException {
+                    if (img.remaining() == 0) return null;
+                    byte[] px = new byte[img.itemBytes()];
+                    img.readItems(px, 0, 1);
+                    lab.readLabels(label, 0, 1, classes);
+                    return new Sample(index++, label[0], transpose ? transposed(px, d[1], d[2]) : px);
+                }
+
+                @Override
+                public void close() throws IOException {
+                    try { img.close(); } finally { lab.close(); }
+                }
+            };
+        }
+
+        private static byte[] transposed(byte[] px, int rows, int cols) {
+            byte[] t = new byte[px.length];
+            for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) t[c * rows + r] = px[r * cols + c];
+            return t;
+        }
+    }
+}

@@ -1,0 +1,197 @@
+package io.tiebreak.jobs.ingest;
+
+import java.awt.image.BufferedImage;
+import java.awt.image.ComponentSampleModel;
+import java.awt.image.DataBufferByte;
+import java.awt.image.Raster;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
+
+/**
+ * Decodes an image file to RGB and brings it to a fixed square size the way torchvision's Resize(r) + CenterCrop(s)
+ * do: the shorter side becomes r (the longer one keeps the aspect ratio, truncated), then the central s x s is kept.
+ * Resampling is Pillow's antialiased bilinear filter (a triangle widened by the reduction factor), computed only for
+ * the pixels the crop keeps.
+ *
+ * <p>The format is recognised from the content, not the name (ImageNet holds a PNG named .JPEG); JPEGs go through
+ * TwelveMonkeys, which reads CMYK/YCCK and grayscale JPEGs. Like Pillow, a truncated file is an error while other
+ * decoder warnings (extraneous bytes, an unusable ICC profile) are not. Grayscale becomes three equal channels, alpha
+ * is dropped.
+ */
+final class ImageDecoder {
+    private ImageDecoder() {}
+
+    static {
+        // Executors load our jars through their own class loader: register the plugins that loader sees.
+        ImageIO.setUseCache(false);
+        ImageIO.scanForPlugins();
+    }
+
+    /** Why an image could not be decoded (the message is recorded in the manifest). */
+    static final class UndecodableImage extends IOException {
+        private static final long serialVersionUID = 1L;
+        UndecodableImage(String message) { super(message); }
+        UndecodableImage(String message, Throwable cause) { super(message, cause); }
+    }
+
+    /** An image as decoded: channels x height x width bytes, channel-major. */
+    record Planar(int channels, int height, int width, byte[] pixels) {}
+
+    /** Decodes, resizes the shorter side to resizeTo and center-crops crop x crop; returns 3 x crop x crop bytes. */
+    static byte[] decodeResizeCrop(byte[] file, int resizeTo, int crop) throws UndecodableImage {
+        return resizeCrop(decodeRgb(file), resizeTo, crop);
+    }
+
+    /** The image as 3-channel RGB planes. */
+    static Planar decodeRgb(byte[] file) throws UndecodableImage {
+        BufferedImage img = decode(file);
+        int w = img.getWidth(), h = img.getHeight(), plane = w * h;
+        byte[] out = new byte[3 * plane];
+        Raster r = img.getRaster();
+        if (r.getDataBuffer() instanceof DataBufferByte db && r.getSampleModel() instanceof ComponentSampleModel sm
+                && db.getNumBanks() == 1 && isPlainByteLayout(img)) {
+            // Fast path: the decoder's own byte layout (JPEG: BGR or gray), read directly.
+            byte[] data = db.getData();
+            int ps = sm.getPixelStride(), ss = sm.getScanlineStride();
+            int origin = db.getOffset() - r.getSampleModelTranslateY() * ss - r.getSampleModelTranslateX() * ps;
+            int[] off = sm.getBandOffsets();
+            boolean gray = r.getNumBands() == 1;
+            for (int c = 0; c < 3; c++) {
+                int band = gray ? 0 : c;
+                for (int y = 0; y < h; y++) {
+                    int src = origin + y * ss + off[band], dst = c * plane + y * w;
+                    for (int x = 0; x < w; x++, src += ps) out[dst + x] = data[src];
+                }
+            }
+        } else {
+            // Anything else (palette or 16-bit PNG, ...): Java2D's conversion to sRGB.
+            int[] argb = img.getRGB(0, 0, w, h, null, 0, w);
+            for (int i = 0; i < plane; i++) {
+                out[i] = (byte) (argb[i] >> 16);
+                out[plane + i] = (byte) (argb[i] >> 8);
+                out[2 * plane + i] = (byte) argb[i];
+            }
+        }
+        return new Planar(3, h, w, out);
+    }
+
+    /** Gray, BGR or ABGR bytes: the raw samples are the colors (bands in R, G, B[, A] order). */
+    private static boolean isPlainByteLayout(BufferedImage img) {
+        int t = img.getType();
+        return t == BufferedImage.TYPE_3BYTE_BGR || t == BufferedImage.TYPE_BYTE_GRAY || t == BufferedImage.TYPE_4BYTE_ABGR;
+    }
+
+    private static BufferedImage decode(byte[] file) throws UndecodableImage {
+        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(file))) {
+            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+            if (!readers.hasNext()) throw new UndecodableImage("not an image format this reader knows (" + magic(file) + ")");
+            ImageReader reader = readers.next();
+            List<String> warnings = new ArrayList<>();
+            reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+            try {
+                reader.setInput(in, true, true);
+                BufferedImage img = reader.read(0);
+                for (String warning : warnings) {
+                    String lower = warning.toLowerCase(Locale.ROOT);
+                    if (lower.contains("truncated") || lower.contains("premature end")) {
+                        throw new UndecodableImage("truncated " + reader.getFormatName() + " (" + warning + ")");
+                    }
+                }
+                if (img.getWidth() <= 0 || img.getHeight() <= 0) throw new UndecodableImage("empty image");
+                return img;
+            } finally {
+                reader.dispose();
+            }
+        } catch (UndecodableImage e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            throw new UndecodableImage("cannot decode (" + e.getMessage() + ")", e);
+        }
+    }
+
+    private static String magic(byte[] b) {
+        StringBuilder sb = new StringBuilder("starts with");
+        for (int i = 0; i < Math.min(4, b.length); i++) sb.append(String.format(" %02x", b[i] & 0xff));
+        return b.length == 0 ? "empty file" : sb.toString();
+    }
+
+    /** torchvision Resize(resizeTo) then CenterCrop(crop), with Pillow's antialiased bilinear resampling. */
+    static byte[] resizeCrop(Planar img, int resizeTo, int crop) {
+        int h = img.height(), w = img.width();
+        int newH, newW;
+        if (w <= h) {
+            newW = resizeTo;
+            newH = (int) ((long) resizeTo * h / w);
+        } else {
+            newH = resizeTo;
+            newW = (int) ((long) resizeTo * w / h);
+        }
+        int top = (int) Math.rint((newH - crop) / 2.0), left = (int) Math.rint((newW - crop) / 2.0);
+        Taps ty = Taps.of(h, newH, top, crop), tx = Taps.of(w, newW, left, crop);
+        int firstRow = ty.first[0], lastRow = ty.first[crop - 1] + ty.count[crop - 1];
+        int rows = lastRow - firstRow;
+        byte[] out = new byte[img.channels() * crop * crop];
+        float[] tmp = new float[rows * crop];
+        for (int c = 0; c < img.channels(); c++) {
+            int plane = c * h * w;
+            // Horizontal pass over the rows the vertical pass will need, only for the kept columns.
+            for (int y = 0; y < rows; y++) {
+                int row = plane + (firstRow + y) * w;
+                for (int x = 0; x < crop; x++) {
+                    float acc = 0;
+                    int k0 = x * tx.stride, s = row + tx.first[x];
+                    for (int k = 0; k < tx.count[x]; k++) acc += tx.weight[k0 + k] * (img.pixels()[s + k] & 0xff);
+                    tmp[y * crop + x] = acc;
+                }
+            }
+            // Vertical pass.
+            int dst = c * crop * crop;
+            for (int y = 0; y < crop; y++) {
+                int k0 = y * ty.stride, r0 = ty.first[y] - firstRow;
+                for (int x = 0; x < crop; x++) {
+                    float acc = 0;
+                    for (int k = 0; k < ty.count[y]; k++) acc += ty.weight[k0 + k] * tmp[(r0 + k) * crop + x];
+                    int v = Math.round(acc);
+                    out[dst + y * crop + x] = (byte) (v < 0 ? 0 : Math.min(v, 255));
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Pillow's resampling coefficients for output positions [start, start + n) of an axis scaled from in to out:
+     * each output reads count[i] inputs from first[i] with normalised triangle-filter weights.
+     */
+    private record Taps(int[] first, int[] count, float[] weight, int stride) {
+        static Taps of(int in, int out, int start, int n) {
+            double scale = (double) in / out, filterScale = Math.max(scale, 1.0), support = filterScale; // bilinear: 1
+            int stride = (int) Math.ceil(support) * 2 + 1;
+            int[] first = new int[n], count = new int[n];
+            float[] weight = new float[n * stride];
+            for (int i = 0; i < n; i++) {
+                double center = (start + i + 0.5) * scale;
+                int lo = Math.max((int) (center - support + 0.5), 0);
+                int hi = Math.min((int) (center + support + 0.5), in);
+                double total = 0;
+                double[] ws = new double[hi - lo];
+                for (int x = lo; x < hi; x++) {
+                    double d = Math.abs((x - center + 0.5) / filterScale);
+                    ws[x - lo] = d < 1 ? 1 - d : 0;
+                    total += ws[x - lo];
+                }
+                first[i] = lo;
+                count[i] = hi - lo;
+                for (int k = 0; k < ws.length; k++) weight[i * stride + k] = (float) (total == 0 ? 0 : ws[k] / total);
+            }
+            return new Taps(first, count, weight, stride);
+        }
+    }
+}

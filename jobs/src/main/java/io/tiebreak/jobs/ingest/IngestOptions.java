@@ -1,0 +1,67 @@
+package io.tiebreak.jobs.ingest;
+
+import io.tiebreak.jobs.fs.ReplaceableOutput.IfExists;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Everything {@code tiebreak ingest} was asked to do.
+ *
+ * @param shardBytes     target size of one shard's pixel data (shards come out roughly equal, a bit smaller once
+ *                       compressed)
+ * @param imageSize      ImageNet only: side of the square center crop (0 for other datasets)
+ * @param resizeTo       ImageNet only: the shorter side is resized to this before the crop (>= imageSize)
+ * @param failOnCorrupt  ImageNet only: fail on the first undecodable image instead of skipping and listing it
+ * @param emnistSplit    EMNIST only: which of its splits (balanced, byclass, bymerge, digits, letters, mnist)
+ * @param cifar100Labels CIFAR-100 only: "fine" (100 classes) or "coarse" (20)
+ * @param valLabels      ImageNet only: ground truth for a flat val/ folder (devkit txt or LOC_val_solution.csv)
+ * @param devkitMeta     ImageNet only: the devkit's meta.mat, mapping the devkit txt's ids to wnids
+ */
+public record IngestOptions(Dataset dataset, String input, String output, IfExists ifExists, long shardBytes,
+                            int imageSize, int resizeTo, boolean failOnCorrupt, String emnistSplit,
+                            String cifar100Labels, String valLabels, String devkitMeta) {
+    public IngestOptions {
+        if (shardBytes < 1024) throw new IllegalArgumentException("--shard-size must be at least 1 KiB, got " + shardBytes);
+        if (dataset == Dataset.IMAGENET) {
+            if (imageSize <= 0) throw new IllegalArgumentException("imagenet needs --image-size (e.g. 32, 64, 224)");
+            if (resizeTo == 0) resizeTo = imageSize;
+            if (resizeTo < imageSize) {
+                throw new IllegalArgumentException("--resize " + resizeTo + " is smaller than --image-size " + imageSize);
+            }
+            if (devkitMeta != null && valLabels == null) {
+                throw new IllegalArgumentException("--devkit-meta goes with --val-labels");
+            }
+        } else if (imageSize != 0 || resizeTo != 0 || failOnCorrupt || valLabels != null || devkitMeta != null) {
+            throw new IllegalArgumentException("--image-size, --resize, --fail-on-corrupt, --val-labels and"
+                    + " --devkit-meta apply to imagenet only");
+        }
+        if (dataset != Dataset.EMNIST && emnistSplit != null) throw new IllegalArgumentException("--emnist-split applies to emnist only");
+        if (dataset == Dataset.EMNIST && emnistSplit == null) emnistSplit = "balanced";
+        if (dataset != Dataset.CIFAR100 && cifar100Labels != null) {
+            throw new IllegalArgumentException("--cifar100-labels applies to cifar100 only");
+        }
+        if (dataset == Dataset.CIFAR100 && cifar100Labels == null) cifar100Labels = "fine";
+        if (cifar100Labels != null && !cifar100Labels.equals("fine") && !cifar100Labels.equals("coarse")) {
+            throw new IllegalArgumentException("--cifar100-labels must be fine or coarse, got '" + cifar100Labels + "'");
+        }
+    }
+
+    /** Options with the defaults for everything dataset-specific. */
+    public static IngestOptions of(Dataset dataset, String input, String output, IfExists ifExists, long shardBytes) {
+        return new IngestOptions(dataset, input, output, ifExists, shardBytes, 0, 0, false, null, null, null, null);
+    }
+
+    /** The options that shape the output, as recorded in the manifest. */
+    public Map<String, String> recorded() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("shardBytes", Long.toString(shardBytes));
+        if (dataset == Dataset.IMAGENET) {
+            m.put("imageSize", Integer.toString(imageSize));
+            m.put("resizeTo", Integer.toString(resizeTo));
+            m.put("failOnCorrupt", Boolean.toString(failOnCorrupt));
+        }
+        if (emnistSplit != null) m.put("emnistSplit", emnistSplit);
+        if (cifar100Labels != null) m.put("cifar100Labels", cifar100Labels);
+        return m;
+    }
+}
