@@ -141,6 +141,16 @@ public final class ResultStore {
     /** Latest status of a run and how many attempts it has had. */
     public record RunState(Status status, int attempts) {}
 
+    /** The learning rate lr-search chose per configuration id (its rows of kind "best"). */
+    public Map<String, Double> bestLrs() {
+        Map<String, Double> out = new HashMap<>();
+        for (Row r : read(Tables.Table.LR_TRIALS).filter(functions.col("kind").equalTo(TrialOutcome.BEST))
+                .select("config_id", "lr", "finished_at").orderBy("finished_at").collectAsList()) {
+            out.put(r.getString(0), r.getDouble(1));
+        }
+        return out;
+    }
+
     /** Runs whose epoch rows are committed (normally exactly the completed and diverged ones). */
     public Set<String> runIdsWithEpochs() {
         Set<String> out = new HashSet<>();

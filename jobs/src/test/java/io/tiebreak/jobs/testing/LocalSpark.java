@@ -1,16 +1,41 @@
 package io.tiebreak.jobs.testing;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.apache.spark.sql.SparkSession;
 
-/** A local[2] SparkSession for tests, with FAIR scheduling as the jobs use it, shared by the tests of one JVM. */
+/**
+ * One local[2] SparkSession shared by every test in the JVM (starting Spark costs seconds). Tests must not stop it;
+ * it stops when the JVM exits. Code under test that calls SparkSession.builder().getOrCreate() gets this session.
+ */
 public final class LocalSpark {
     private LocalSpark() {}
 
+    private static SparkSession session;
+
     public static synchronized SparkSession session() {
-        return SparkSession.builder().master("local[2]").appName("tiebreak-test")
-                .config("spark.ui.enabled", "false")
-                .config("spark.sql.shuffle.partitions", "2")
-                .config("spark.scheduler.mode", "FAIR")
-                .getOrCreate();
+        if (session == null) {
+            Path scratch;
+            try {
+                scratch = Files.createTempDirectory("tiebreak-spark-");
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+            session = SparkSession.builder()
+                    .master("local[2]")
+                    .appName("tiebreak-tests")
+                    .config("spark.ui.enabled", "false")
+                    .config("spark.driver.host", "127.0.0.1")
+                    .config("spark.driver.bindAddress", "127.0.0.1")
+                    .config("spark.sql.shuffle.partitions", "4")
+                    // As the sweep runs: result writes take the next free slot ahead of queued training tasks.
+                    .config("spark.scheduler.mode", "FAIR")
+                    .config("spark.local.dir", scratch.resolve("local").toString())
+                    .config("spark.sql.warehouse.dir", scratch.resolve("warehouse").toString())
+                    .getOrCreate();
+            Runtime.getRuntime().addShutdownHook(new Thread(session::stop));
+        }
+        return session;
     }
 }

@@ -1,0 +1,79 @@
+package io.tiebreak.jobs.progress;
+
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.spark.scheduler.AccumulableInfo;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerExecutorMetricsUpdate;
+import org.apache.spark.scheduler.SparkListenerJobStart;
+import org.apache.spark.scheduler.SparkListenerTaskEnd;
+import org.apache.spark.scheduler.SparkListenerTaskStart;
+import scala.Tuple4;
+import scala.jdk.javaapi.CollectionConverters;
+
+/**
+ * Feeds {@link SweepProgress} from Spark's events for the jobs of one job group: a task starting marks its run
+ * running, a task ending without success (executor lost, killed) puts it back in the queue, and executor heartbeats
+ * carry each running task's epoch counter (an accumulator the training loop adds to after every epoch), so the driver
+ * sees epochs while runs are still training. Task index = partition index = the run's position in the sweep.
+ */
+public final class ProgressListener extends SparkListener {
+    private final String jobGroup;
+    private final long epochAccumulatorId;
+    private final SweepProgress progress;
+    private final Set<Integer> stages = ConcurrentHashMap.newKeySet();
+    private final Map<Long, Integer> taskIndex = new ConcurrentHashMap<>();
+    /** For jobs with one task each (lr-search trials), the run index per stage instead of the task index. */
+    private final Map<Integer, Integer> stageIndex = new ConcurrentHashMap<>();
+
+    public ProgressListener(String jobGroup, long epochAccumulatorId, SweepProgress progress) {
+        this.jobGroup = jobGroup;
+        this.epochAccumulatorId = epochAccumulatorId;
+        this.progress = progress;
+    }
+
+    /** Marks the stage of a one-task job as running run index (lr-search submits one job per trial). */
+    public void mapStage(int stageId, int index) { stageIndex.put(stageId, index); }
+
+    @Override
+    public void onJobStart(SparkListenerJobStart jobStart) {
+        String group = jobStart.properties() == null ? null : jobStart.properties().getProperty("spark.jobGroup.id");
+        if (jobGroup.equals(group)) {
+            for (Object s : CollectionConverters.asJava(jobStart.stageIds())) stages.add((Integer) s);
+        }
+    }
+
+    private int index(int stageId, int taskIndexInStage) {
+        return stageIndex.getOrDefault(stageId, taskIndexInStage);
+    }
+
+    @Override
+    public void onTaskStart(SparkListenerTaskStart start) {
+        if (!stages.contains(start.stageId())) return;
+        int index = index(start.stageId(), start.taskInfo().index());
+        taskIndex.put(start.taskInfo().taskId(), index);
+        progress.started(index);
+    }
+
+    @Override
+    public void onTaskEnd(SparkListenerTaskEnd end) {
+        Integer index = taskIndex.remove(end.taskInfo().taskId());
+        if (index != null && !end.taskInfo().successful()) progress.lost(index);
+    }
+
+    @Override
+    public void onExecutorMetricsUpdate(SparkListenerExecutorMetricsUpdate update) {
+        for (Tuple4<Object, Object, Object, scala.collection.immutable.Seq<AccumulableInfo>> t
+                : CollectionConverters.asJava(update.accumUpdates())) {
+            Integer index = taskIndex.get((Long) t._1());
+            if (index == null) continue;
+            for (AccumulableInfo info : CollectionConverters.asJava(t._4())) {
+                if (info.id() == epochAccumulatorId && info.update().isDefined()) {
+                    Object v = info.update().get();
+                    if (v instanceof Number) progress.epochs(index, ((Number) v).longValue());
+                }
+            }
+        }
+    }
+}

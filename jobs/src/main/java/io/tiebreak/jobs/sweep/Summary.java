@@ -1,0 +1,68 @@
+package io.tiebreak.jobs.sweep;
+
+import static org.apache.spark.sql.functions.avg;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.max;
+import static org.apache.spark.sql.functions.round;
+import static org.apache.spark.sql.functions.stddev_samp;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
+
+import io.tiebreak.jobs.grid.RunSpec;
+import io.tiebreak.jobs.results.ResultStore;
+import io.tiebreak.jobs.results.TextTable;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+/**
+ * The table printed at the end of a sweep: one line per configuration (repeats grouped), showing only the axes that
+ * vary in the grid, with how many runs completed, diverged or failed and the final test accuracy (mean, std over
+ * repeats). Read back from the committed runs table, so it shows what a query would.
+ */
+public final class Summary {
+    private Summary() {}
+
+    /** Config columns whose value differs between runs of the plan (the seed excluded: repeats are grouped). */
+    static List<String> varyingColumns(List<RunSpec> runs) {
+        List<String> out = new ArrayList<>();
+        for (RunSpec.Field f : RunSpec.FIELDS) {
+            if (f.name().equals("seed")) continue;
+            Set<Object> values = new HashSet<>();
+            for (RunSpec r : runs) values.add(Objects.toString(f.value().apply(r)));
+            if (values.size() > 1) out.add(f.name());
+        }
+        return out;
+    }
+
+    public static String table(ResultStore store, List<RunSpec> runs) {
+        Set<String> ids = new HashSet<>();
+        for (RunSpec r : runs) ids.add(r.runId());
+        Dataset<Row> latest = store.latestRuns().filter(col("run_id").isin(ids.toArray()));
+        List<String> keys = varyingColumns(runs);
+        List<Column> groups = new ArrayList<>();
+        for (String k : keys) groups.add(col(k));
+        if (groups.isEmpty()) groups.add(lit(store.root().getName()).as("results"));
+        Column completed = col("status").equalTo("completed");
+        Dataset<Row> summary = latest.groupBy(groups.toArray(new Column[0])).agg(
+                count(lit(1)).as("runs"),
+                sum(when(completed, 1).otherwise(0)).as("completed"),
+                sum(when(col("status").equalTo("diverged"), 1).otherwise(0)).as("diverged"),
+                sum(when(col("status").equalTo("failed"), 1).otherwise(0)).as("failed"),
+                round(avg(when(col("status").notEqual("failed"), col("final_test_accuracy"))), 4).as("test_acc_mean"),
+                round(stddev_samp(when(col("status").notEqual("failed"), col("final_test_accuracy"))), 4)
+                        .as("test_acc_std"),
+                max("epochs_done").as("epochs"));
+        Column[] order = keys.stream().map(k -> col(k)).toArray(Column[]::new);
+        if (order.length > 0) summary = summary.orderBy(order);
+        List<Row> rows = summary.collectAsList();
+        return TextTable.of(summary.schema(), rows);
+    }
+}

@@ -1,0 +1,105 @@
+package io.tiebreak.jobs.sweep;
+
+import io.tiebreak.jobs.grid.Device;
+import io.tiebreak.jobs.grid.Grid;
+import io.tiebreak.jobs.grid.GridParser;
+import io.tiebreak.jobs.progress.SweepProgress;
+import io.tiebreak.jobs.results.ResultStore;
+import io.tiebreak.jobs.fs.S3ACommitters;
+import io.tiebreak.jobs.spark.SparkSessions;
+import io.tiebreak.runtime.cli.CliErrors;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code tiebreak sweep <grid>}: train every run of a grid, results to Parquet. */
+@Command(name = "sweep", mixinStandardHelpOptions = true,
+        description = {"Trains every run of a grid (one Spark task per run) and writes the runs and epochs tables.",
+            "Re-running skips completed runs, retries failed ones and resumes interrupted ones from their checkpoint.",
+            "Results are committed in waves while the sweep runs: query them any time with tiebreak sql."})
+public final class SweepCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "GRID", description = "The grid file (YAML), e.g. conf/quickstart.yaml")
+    String grid;
+
+    @Option(names = "--results", defaultValue = "results",
+            description = "Results folder: local, hdfs:// or s3a:// (default: ${DEFAULT-VALUE})")
+    String results;
+
+    @Option(names = "--data", defaultValue = "data",
+            description = "Folder of ingested datasets, one per name (default: ${DEFAULT-VALUE})")
+    String data;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE",
+            description = "Replace a top-level key of the grid (value in YAML), e.g. --set epochs=1; repeatable")
+    List<String> sets = new ArrayList<>();
+
+    @Option(names = "--force", description = "Run a grid over its max_runs limit")
+    boolean force;
+
+    @Option(names = "--dry-run", description = "Check the grid and print its runs; train nothing")
+    boolean dryRun;
+
+    @Option(names = "--wave-seconds", defaultValue = "60",
+            description = "Commit finished runs at least this often (default: ${DEFAULT-VALUE})")
+    double waveSeconds;
+
+    @Option(names = "--wave-runs", defaultValue = "64",
+            description = "...or as soon as this many are waiting (default: ${DEFAULT-VALUE})")
+    int waveRuns;
+
+    @Option(names = "--progress", defaultValue = "auto",
+            description = "bar, log, none or auto (bar on a terminal, log otherwise; default: ${DEFAULT-VALUE})")
+    String progress;
+
+    @Override
+    public Integer call() throws Exception {
+        if (waveSeconds <= 0 || waveRuns < 1) throw new CliErrors.UserError("--wave-seconds and --wave-runs must be positive");
+        Grid g = GridFiles.read(grid, sets, GridParser.Purpose.SWEEP);
+        SparkSession spark = SparkSessions.getOrCreate("tiebreak sweep " + g.name(), sessionDefaults(g));
+        S3ACommitters.configureFor(spark, new ResultStore(spark, results).root());
+        if (dryRun) {
+            return DryRun.print(spark, g, results, data, force, System.out);
+        }
+        SweepJob.Result r = SweepJob.run(spark, g, new SweepJob.Options(results, data, force,
+                (long) (waveSeconds * 1000), waveRuns, mode(progress), System.out));
+        System.out.printf(Locale.ROOT, "%nsweep %s: %d runs, %d skipped as done, ran %s in %s, %d result waves; results in %s%n",
+                g.name(), r.planned(), r.skipped(), r.ran(), SweepProgress.duration(r.seconds()), r.waves(), results);
+        if (r.failed() > 0) {
+            System.err.println("error: " + r.failed() + " runs failed (reasons in the runs table: tiebreak sql"
+                    + " \"SELECT run_id, reason FROM runs WHERE status = 'failed'\"); re-run the sweep to retry them");
+            return CliErrors.FAILURE;
+        }
+        return 0;
+    }
+
+    /**
+     * Settings the session needs from its start: FAIR scheduling, so result writes take the next free task slot
+     * ahead of queued training tasks; and, for a grid with device: gpu, one GPU per task.
+     */
+    static Map<String, String> sessionDefaults(Grid g) {
+        Map<String, String> d = new LinkedHashMap<>();
+        d.put("spark.scheduler.mode", "FAIR");
+        if (g.mentions(Device.GPU)) {
+            d.put("spark.executor.resource.gpu.amount", "1");
+            d.put("spark.task.resource.gpu.amount", "1");
+        }
+        return d;
+    }
+
+    static SweepProgress.Mode mode(String s) {
+        switch (s.toLowerCase(Locale.ROOT)) {
+            case "auto": return SweepProgress.detect();
+            case "bar": return SweepProgress.Mode.BAR;
+            case "log": return SweepProgress.Mode.LOG;
+            case "none": return SweepProgress.Mode.NONE;
+            default: throw new CliErrors.UserError("--progress must be bar, log, none or auto, not '" + s + "'");
+        }
+    }
+}

@@ -1,0 +1,144 @@
+package io.tiebreak.jobs.sweep;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tiebreak.jobs.grid.RunSpec;
+import io.tiebreak.jobs.results.ResultStore;
+import io.tiebreak.jobs.results.Status;
+import io.tiebreak.jobs.results.Tables;
+import io.tiebreak.jobs.testing.LocalSpark;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Stream;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Sweeps of LeNet-5 on the real Fashion-MNIST (small subsets, 1-2 epochs) in local[2]. */
+class SweepJobTest {
+    private final SparkSession spark = LocalSpark.session();
+
+    private static long nulls(Dataset<Row> df, String column) {
+        return df.filter(df.col(column).isNull()).count();
+    }
+
+    @Test
+    void everyRunLandsOnceWithEveryConfigColumnAndARerunSkipsThem(@TempDir Path results) {
+        String yaml = Sweeps.grid("precision: [fp32, fp16]", "pool: [0, 1000]", "pool_form: composite",
+                "lr: 0.05", "epochs: 1");
+        Sweeps.Ran first = Sweeps.sweep(yaml, results, 60_000);
+        assertEquals(4, first.result().planned());
+        assertEquals(Map.of(Status.COMPLETED, 4), first.result().ran());
+        ResultStore store = first.store();
+        Dataset<Row> runs = store.read(Tables.Table.RUNS), epochs = store.read(Tables.Table.EPOCHS);
+        assertEquals(4, runs.count());
+        assertEquals(4, epochs.count());
+        for (RunSpec.Field f : RunSpec.FIELDS) {
+            assertEquals(0, nulls(runs, f.name()), "runs." + f.name() + " has nulls");
+            assertEquals(0, nulls(epochs, f.name()), "epochs." + f.name() + " has nulls");
+        }
+        for (Row r : runs.collectAsList()) {
+            assertTrue(((String) r.getAs("device_used")).startsWith("cpu"));
+            double acc = r.getAs("final_test_accuracy");
+            assertTrue(acc >= 0 && acc <= 1, "test accuracy " + acc);
+        }
+        assertTrue(first.output().contains("test: 4 runs; 0 done before, 4 to run"), first.output());
+        assertTrue(first.output().contains("test_acc_mean"), first.output());
+
+        Sweeps.Ran again = Sweeps.sweep(yaml, results, 60_000);
+        assertEquals(4, again.result().skipped());
+        assertEquals(Map.of(), again.result().ran());
+        assertEquals(0, again.result().waves());
+        assertEquals(4, store.read(Tables.Table.RUNS).count());
+        assertEquals(4, store.read(Tables.Table.EPOCHS).count());
+    }
+
+    @Test
+    void aDivergedRunAndAFailedRunEndOnlyThemselvesAndTheFailedOneIsRetried(@TempDir Path results) throws Exception {
+        String yaml = Sweeps.grid("lr: [0.05, 1e12, 0.02]", "epochs: 2");
+        List<RunSpec> specs = io.tiebreak.jobs.grid.Planner.plan(
+                io.tiebreak.jobs.grid.GridParser.parse("t", yaml, List.of(), io.tiebreak.jobs.grid.GridParser.Purpose.SWEEP),
+                new DataCatalog(io.tiebreak.jobs.testing.FashionMnist.dataRoot().toString(),
+                        spark.sparkContext().hadoopConfiguration()),
+                io.tiebreak.jobs.grid.LrChoices.NONE, false).runs();
+        RunSpec broken = specs.get(2);
+        Path bad = results.resolve("checkpoints").resolve(broken.runId()).resolve(HadoopCheckpoints.fileName(0));
+        Files.createDirectories(bad.getParent());
+        Files.write(bad, new byte[] {1, 2, 3});
+
+        Sweeps.Ran first = Sweeps.sweep(yaml, results, 60_000);
+        assertEquals(Map.of(Status.COMPLETED, 1, Status.DIVERGED, 1, Status.FAILED, 1), first.result().ran());
+        ResultStore store = first.store();
+        Map<String, ResultStore.RunState> states = store.runStates();
+        assertEquals(Status.DIVERGED, states.get(specs.get(1).runId()).status());
+        Row diverged = store.latestRuns().filter("status = 'diverged'").first();
+        assertEquals(0, (int) diverged.getAs("diverged_epoch"));
+        assertTrue(((String) diverged.getAs("reason")).contains("loss became"), (String) diverged.getAs("reason"));
+        Row failed = store.latestRuns().filter("status = 'failed'").first();
+        assertTrue(((String) failed.getAs("reason")).contains("checkpoint"), (String) failed.getAs("reason"));
+        // Epoch rows: 2 for the completed run, 1 for the diverged one, none for the failure.
+        assertEquals(3, store.read(Tables.Table.EPOCHS).count());
+
+        Files.delete(bad);
+        Sweeps.Ran second = Sweeps.sweep(yaml, results, 60_000);
+        assertEquals(2, second.result().skipped());
+        assertEquals(Map.of(Status.COMPLETED, 1), second.result().ran());
+        assertEquals(Status.COMPLETED, store.runStates().get(broken.runId()).status());
+        assertEquals(2, store.runStates().get(broken.runId()).attempts());
+        assertEquals(4, store.read(Tables.Table.RUNS).count());
+        assertEquals(5, store.read(Tables.Table.EPOCHS).count());
+    }
+
+    @Test
+    void anInterruptedRunResumesFromItsCheckpointWithTheSameNumbers(@TempDir Path results) throws Exception {
+        String yaml = Sweeps.grid("lr: 0.05", "epochs: 2", "checkpoints: all");
+        Sweeps.Ran whole = Sweeps.sweep(yaml, results, 60_000);
+        List<Row> before = whole.store().read(Tables.Table.EPOCHS).orderBy("epoch")
+                .select("epoch", "train_loss", "test_loss", "test_accuracy", "grad_norm").collectAsList();
+        // As if the sweep had died during epoch 1: no results, only the checkpoint of epoch 0.
+        for (String table : List.of("runs", "epochs")) deleteTree(results.resolve(table));
+        try (Stream<Path> files = Files.walk(results.resolve("checkpoints"))) {
+            for (Path p : files.filter(p -> p.getFileName().toString().equals(HadoopCheckpoints.fileName(1))).toList()) {
+                Files.delete(p);
+            }
+        }
+        Sweeps.Ran resumed = Sweeps.sweep(yaml, results, 60_000);
+        assertEquals(Map.of(Status.COMPLETED, 1), resumed.result().ran());
+        List<Row> after = resumed.store().read(Tables.Table.EPOCHS).orderBy("epoch")
+                .select("epoch", "train_loss", "test_loss", "test_accuracy", "grad_norm").collectAsList();
+        assertEquals(before, after);
+    }
+
+    @Test
+    void finishedRunsAreQueryableWhileTheSweepGoesOn(@TempDir Path results) throws Exception {
+        // Three one-epoch runs and one long run: the short ones must be readable before the long one ends. (A wave
+        // waits for a free task slot, which the next queued run takes first: visibility lags by about one run.)
+        String yaml = Sweeps.grid("lr: [0.01, 0.02, 0.03, 0.04]", "epochs: 1", "overrides:",
+                "  - when: {lr: 0.04}", "    set: {epochs: 8, train_subset: 2048}");
+        ResultStore store = new ResultStore(spark, results.toString());
+        CompletableFuture<Sweeps.Ran> sweep = CompletableFuture.supplyAsync(() -> Sweeps.sweep(yaml, results, 200));
+        java.util.Set<Long> seen = new java.util.TreeSet<>();
+        while (!sweep.isDone()) {
+            seen.add(store.read(Tables.Table.RUNS).count());
+            Thread.sleep(200);
+        }
+        Sweeps.Ran ran = sweep.get();
+        assertEquals(Map.of(Status.COMPLETED, 4), ran.result().ran());
+        assertTrue(seen.stream().anyMatch(n -> n >= 1 && n < 4), "run counts seen while the sweep ran: " + seen);
+        assertTrue(ran.result().waves() >= 2, "waves: " + ran.result().waves());
+        assertEquals(4, store.read(Tables.Table.RUNS).count());
+    }
+
+    static void deleteTree(Path p) throws Exception {
+        if (!Files.exists(p)) return;
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path q : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(q);
+        }
+    }
+}
