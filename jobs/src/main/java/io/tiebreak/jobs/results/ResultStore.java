@@ -37,6 +37,26 @@ public final class ResultStore {
     public static final String POOL = "tiebreak-results";
 
     static final String WAVE_PREFIX = "wave-";
+
+    /**
+     * Settings a session that writes results should start with: FAIR scheduling with the pools of
+     * fairscheduler.xml (copied to a local file, which Spark reads on the driver whatever the deploy mode).
+     */
+    public static java.util.Map<String, String> sessionDefaults() {
+        java.util.Map<String, String> d = new java.util.LinkedHashMap<>();
+        d.put("spark.scheduler.mode", "FAIR");
+        try (var in = ResultStore.class.getResourceAsStream("fairscheduler.xml")) {
+            java.nio.file.Path f = java.nio.file.Files.createTempFile("tiebreak-fairscheduler-", ".xml");
+            f.toFile().deleteOnExit();
+            java.nio.file.Files.copy(in, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            d.put("spark.scheduler.allocation.file", f.toUri().toString());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot write the scheduler pools file", e);
+        }
+        // Result tables are wide (every config column): keep Spark from warning that it shortened a plan string.
+        d.put("spark.sql.debug.maxToStringFields", "500");
+        return d;
+    }
     static final String SUCCESS = "_SUCCESS";
 
     private final SparkSession spark;

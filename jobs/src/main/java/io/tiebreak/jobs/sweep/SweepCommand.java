@@ -81,11 +81,11 @@ public final class SweepCommand implements Callable<Integer> {
 
     /**
      * Settings the session needs from its start: FAIR scheduling, so result writes take the next free task slot
-     * ahead of queued training tasks; and, for a grid with device: gpu, one GPU per task.
+     * ahead of queued training tasks ({@link ResultStore#sessionDefaults}); and, for a grid with device: gpu, one
+     * GPU per task.
      */
     static Map<String, String> sessionDefaults(Grid g) {
-        Map<String, String> d = new LinkedHashMap<>();
-        d.put("spark.scheduler.mode", "FAIR");
+        Map<String, String> d = new LinkedHashMap<>(ResultStore.sessionDefaults());
         if (g.mentions(Device.GPU)) {
             d.put("spark.executor.resource.gpu.amount", "1");
             d.put("spark.task.resource.gpu.amount", "1");

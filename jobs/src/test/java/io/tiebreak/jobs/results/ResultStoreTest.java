@@ -20,10 +20,10 @@ import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class ResultStoreTest {
+public class ResultStoreTest {
     private final SparkSession spark = LocalSpark.session();
 
-    static RunOutcome outcome(RunSpec spec, int attempt, Status status, int epochs) {
+    public static RunOutcome outcome(RunSpec spec, int attempt, Status status, int epochs) {
         List<EpochRow> rows = new ArrayList<>();
         for (int e = 0; e < epochs; e++) {
             rows.add(new EpochRow(e, 1.0 / (e + 1), 0.5 + e * 0.01, 1.1 / (e + 1), 0.4 + e * 0.01, 0.01, 2.0, 0, 3.0, 1.0));
