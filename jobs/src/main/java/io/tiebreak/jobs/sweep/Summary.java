@@ -42,14 +42,14 @@ public final class Summary {
         return out;
     }
 
-    public static String table(ResultStore store, List<RunSpec> runs) {
+    public static String table(ResultStore store, String grid, List<RunSpec> runs) {
         Set<String> ids = new HashSet<>();
         for (RunSpec r : runs) ids.add(r.runId());
         Dataset<Row> latest = store.latestRuns().filter(col("run_id").isin(ids.toArray()));
         List<String> keys = varyingColumns(runs);
         List<Column> groups = new ArrayList<>();
         for (String k : keys) groups.add(col(k));
-        if (groups.isEmpty()) groups.add(lit(store.root().getName()).as("results"));
+        if (groups.isEmpty()) groups.add(lit(grid).as("grid"));
         Column completed = col("status").equalTo("completed");
         Dataset<Row> summary = latest.groupBy(groups.toArray(new Column[0])).agg(
                 count(lit(1)).as("runs"),

@@ -91,7 +91,7 @@ public final class SweepJob {
             waves = execute(spark, store, tasks, skipped, o, ran, grid.name());
         }
         o.out().println();
-        o.out().print(Summary.table(store, plan.runs()));
+        o.out().print(Summary.table(store, grid.name(), plan.runs()));
         return new Result(plan.runs().size(), skipped, ran, waves, (System.nanoTime() - t0) / 1e9);
     }
 
