@@ -37,6 +37,8 @@ public final class SweepProgress implements AutoCloseable {
     private long epochsTrained;
     private int committed;
     private long lastLogAt;
+    private boolean anyStarted;
+    private boolean hinted;
     private Thread renderer;
     private volatile boolean closed;
 
@@ -83,6 +85,7 @@ public final class SweepProgress implements AutoCloseable {
     /** A task started on run index (again, after a lost executor: its epoch count restarts). */
     public synchronized void started(int index) {
         if (state[index] == State.DONE) return;
+        anyStarted = true;
         state[index] = State.RUNNING;
         epochsDone[index] = 0;
     }
@@ -178,7 +181,19 @@ public final class SweepProgress implements AutoCloseable {
         return "[" + "#".repeat(filled) + ".".repeat(width - filled) + "] ";
     }
 
+    /** Nothing started for a minute: the cluster probably cannot grant what the tasks ask for. */
+    static final long STARVED_MILLIS = 60_000;
+
     void tick() {
+        String hint = null;
+        synchronized (this) {
+            if (!anyStarted && !hinted && clockMillis.getAsLong() - startedAt >= STARVED_MILLIS) {
+                hinted = true;
+                hint = "no run has started after " + duration(STARVED_MILLIS / 1000.0) + ": the cluster may lack what"
+                        + " the tasks ask for (executors, cores, memory, or GPUs: spark.task.resource.gpu.amount)";
+            }
+        }
+        if (hint != null) print(hint);
         if (mode == Mode.BAR) {
             String line = bar() + statusLine();
             synchronized (out) {

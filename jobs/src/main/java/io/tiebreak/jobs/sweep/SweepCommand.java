@@ -82,15 +82,20 @@ public final class SweepCommand implements Callable<Integer> {
     /**
      * Settings the session needs from its start: FAIR scheduling, so result writes take the next free task slot
      * ahead of queued training tasks ({@link ResultStore#sessionDefaults}); and, for a grid with device: gpu, one
-     * GPU per task.
+     * GPU per task (not in local mode, which has no GPU scheduling: tasks asking for one would wait forever).
      */
     static Map<String, String> sessionDefaults(Grid g) {
         Map<String, String> d = new LinkedHashMap<>(ResultStore.sessionDefaults());
-        if (g.mentions(Device.GPU)) {
+        if (g.mentions(Device.GPU) && !isLocalMode(new org.apache.spark.SparkConf(true).get("spark.master", "local[*]"))) {
             d.put("spark.executor.resource.gpu.amount", "1");
             d.put("spark.task.resource.gpu.amount", "1");
         }
         return d;
+    }
+
+    /** local, local[N], local[*]: one JVM, where Spark schedules no GPUs (local-cluster[...] is a real cluster). */
+    static boolean isLocalMode(String master) {
+        return master.equals("local") || master.startsWith("local[");
     }
 
     static SweepProgress.Mode mode(String s) {

@@ -137,7 +137,11 @@ public final class SweepJob {
         } finally {
             progress.close();
             sc.removeSparkListener(listener);
-            ShutdownHookManager.get().removeShutdownHook(onExit);
+            try {
+                ShutdownHookManager.get().removeShutdownHook(onExit);
+            } catch (IllegalStateException shuttingDown) {
+                // the JVM is exiting: the hook is running or has run
+            }
         }
         return committer.waves();
     }
@@ -147,6 +151,11 @@ public final class SweepJob {
         boolean wantsGpu = tasks.stream().anyMatch(t -> t.spec().device() == Device.GPU);
         if (!wantsGpu) return;
         var conf = spark.sparkContext().getConf();
+        if (SweepCommand.isLocalMode(spark.sparkContext().master())) {
+            throw new CliErrors.UserError("the grid has runs with device: gpu, but Spark's local mode schedules no"
+                    + " GPUs: run on a cluster whose executors have GPUs (a one-machine standalone cluster will do; see"
+                    + " docs/sweep.md), or use device: auto, which trains on the CPU here");
+        }
         if (!conf.contains("spark.task.resource.gpu.amount")) {
             throw new CliErrors.UserError("the grid has runs with device: gpu, but Spark schedules no GPUs: set"
                     + " spark.executor.resource.gpu.amount and spark.task.resource.gpu.amount (and a discovery script"
