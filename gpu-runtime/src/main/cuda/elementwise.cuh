@@ -4,9 +4,12 @@
 #include "formats.cuh"
 
 // ---- fill and convert ------------------------------------------------------------------------------------------
-// fill takes the stored bit pattern (the host rounds the value once), so one kernel per width serves every format.
+// fill takes the stored bit pattern (the host rounds the value once), so one kernel per width serves every format;
+// 16-bit patterns travel in a 32-bit parameter.
 
-extern "C" __global__ void tb_fill_u16(long long n, unsigned short* t, unsigned short bits) { TB_FOR(i, n) t[i] = bits; }
+extern "C" __global__ void tb_fill_u16(long long n, unsigned short* t, unsigned bits) {
+    TB_FOR(i, n) t[i] = (unsigned short)bits;
+}
 TB_EXPORT(tb_fill_u16)
 extern "C" __global__ void tb_fill_u32(long long n, unsigned* t, unsigned bits) { TB_FOR(i, n) t[i] = bits; }
 TB_EXPORT(tb_fill_u32)
