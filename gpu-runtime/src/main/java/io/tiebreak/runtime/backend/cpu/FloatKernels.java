@@ -376,45 +376,36 @@ final class FloatKernels {
         int ho = g.out(h), wo = g.out(w);
         boolean composite = policy.form() == PoolPolicy.Form.COMPOSITE;
         float beta = (float) policy.beta(), oneMinusBeta = 1 - beta;
+        boolean fast2x2 = g.kernel() == 2 && g.stride() == 2 && g.padding() == 0;
         int tasks = WorkerPool.tasks((long) planes * ho * wo * g.kernel() * g.kernel(), ELEMENTWISE_GRAIN,
                 Math.min(MAX_TASKS, planes));
         long[] ties = new long[tasks];
-        boolean fast2x2 = g.kernel() == 2 && g.stride() == 2 && g.padding() == 0;
         pool.run(tasks, t -> {
+            int[] tie = new int[g.kernel() * g.kernel()];
             long tied = 0;
             for (int pl = WorkerPool.start(planes, tasks, t), end = WorkerPool.start(planes, tasks, t + 1); pl < end; pl++) {
                 int in = pl * h * w, out = pl * ho * wo;
                 for (int oy = 0; oy < ho; oy++) {
                     int y0 = Math.max(0, oy * g.stride() - g.padding()), y1 = Math.min(h, oy * g.stride() - g.padding() + g.kernel());
                     for (int ox = 0; ox < wo; ox++) {
-                        int x0 = Math.max(0, ox * g.stride() - g.padding()), x1 = Math.min(w, ox * g.stride() - g.padding() + g.kernel());
+                        float m;
+                        int k;
                         if (fast2x2) {
-                            int i0 = in + y0 * w + x0;
+                            int i0 = in + 2 * oy * w + 2 * ox;
                             float a = x[i0], b = x[i0 + 1], c = x[i0 + w], d = x[i0 + w + 1];
-                            float mx = Math.max(Math.max(a, b), Math.max(c, d));
-                            if (mx == mx) {
-                                int k = (a == mx ? 1 : 0) + (b == mx ? 1 : 0) + (c == mx ? 1 : 0) + (d == mx ? 1 : 0);
-                                tied += k >= 2 ? 1 : 0;
-                                float m = a == mx ? a : b == mx ? b : c == mx ? c : d; // the first maximum: keeps -0 vs +0
-                                y[out + oy * wo + ox] = composite ? f.round(f.round(beta * m) + f.round(oneMinusBeta * m)) : m;
-                                continue;
+                            m = Math.max(Math.max(a, b), Math.max(c, d));
+                            k = (a == m ? 1 : 0) + (b == m ? 1 : 0) + (c == m ? 1 : 0) + (d == m ? 1 : 0);
+                            // Zero (whose sign is the first maximum's, not max()'s) and NaN take the general path.
+                            if (m == 0 || m != m) {
+                                k = tieSet(x, in, w, y0, y1, 2 * ox, 2 * ox + 2, tie);
+                                m = x[tie[0]];
                             }
+                        } else {
+                            int x0 = Math.max(0, ox * g.stride() - g.padding()), x1 = Math.min(w, ox * g.stride() - g.padding() + g.kernel());
+                            k = tieSet(x, in, w, y0, y1, x0, x1, tie);
+                            m = x[tie[0]];
                         }
-                        float m = Float.NEGATIVE_INFINITY;
-                        int k = 0;
-                        boolean nan = false;
-                        for (int iy = y0; iy < y1; iy++) {
-                            for (int ix = x0; ix < x1; ix++) {
-                                float v = x[in + iy * w + ix];
-                                if (v != v) {
-                                    if (!nan) { nan = true; m = v; k = 0; }
-                                    k++;
-                                } else if (!nan) {
-                                    if (v > m) { m = v; k = 1; } else if (v == m) k++;
-                                }
-                            }
-                        }
-                        if (k >= 2) tied++;
+                        tied += k >= 2 ? 1 : 0;
                         y[out + oy * wo + ox] = composite ? f.round(f.round(beta * m) + f.round(oneMinusBeta * m)) : m;
                     }
                 }
