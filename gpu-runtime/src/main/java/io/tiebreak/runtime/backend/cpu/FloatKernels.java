@@ -19,8 +19,11 @@ import io.tiebreak.runtime.precision.Precision.Format;
 final class FloatKernels {
     private FloatKernels() {}
 
-    /** Upper bound on tasks per kernel: enough for a 16-core executor, and fixed, so splits stay shape-only. */
-    static final int MAX_TASKS = 16;
+    /**
+     * Upper bound on tasks per kernel, fixed so splits depend on shapes only. Eight keeps a task of 8 cores busy
+     * while each GEMM block stays large; more blocks would repack shared operands more often.
+     */
+    static final int MAX_TASKS = 8;
     /** Elementwise work below this many values runs as one task. */
     private static final int ELEMENTWISE_GRAIN = 1 << 15;
     /** GEMM multiply-adds per task, at least. */
@@ -90,20 +93,23 @@ final class FloatKernels {
                      float[] a, int lda, float[] b, int ldb, float beta, float[] c, int ldc) {
         if (m == 0 || n == 0) return;
         int tasks = WorkerPool.tasks((long) m * n * k, GEMM_GRAIN, MAX_TASKS);
-        if (tasks == 1) {
-            blas(ta, tb, m, n, k, alpha, a, 0, lda, b, 0, ldb, beta, c, 0, ldc);
-        } else if ((long) m * n < 65536 && k > 16 * Math.max(m, n)) {
+        // Each task packs the operand it shares with the others again: keep blocks at least 64 wide, and split a
+        // long k instead when C is small (weight gradients: C is weights-sized, k is batch x pixels).
+        int byN = Math.min(tasks, n / 64), byM = Math.min(tasks, m / 64);
+        if (tasks > 1 && k >= 8 * Math.max(m, n) && (long) m * n <= 1 << 18) {
             gemmSplitK(pool, tasks, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        } else if (n >= m) {
-            pool.run(tasks, t -> {
-                int j0 = WorkerPool.start(n, tasks, t), j1 = WorkerPool.start(n, tasks, t + 1);
+        } else if (byN >= 2 && byN >= byM) {
+            pool.run(byN, t -> {
+                int j0 = WorkerPool.start(n, byN, t), j1 = WorkerPool.start(n, byN, t + 1);
                 blas(ta, tb, m, j1 - j0, k, alpha, a, 0, lda, b, tb ? j0 * ldb : j0, ldb, beta, c, j0, ldc);
             });
-        } else {
-            pool.run(tasks, t -> {
-                int i0 = WorkerPool.start(m, tasks, t), i1 = WorkerPool.start(m, tasks, t + 1);
+        } else if (byM >= 2) {
+            pool.run(byM, t -> {
+                int i0 = WorkerPool.start(m, byM, t), i1 = WorkerPool.start(m, byM, t + 1);
                 blas(ta, tb, i1 - i0, n, k, alpha, a, ta ? i0 : i0 * lda, lda, b, 0, ldb, beta, c, i0 * ldc, ldc);
             });
+        } else {
+            blas(ta, tb, m, n, k, alpha, a, 0, lda, b, 0, ldb, beta, c, 0, ldc);
         }
     }
 
@@ -160,8 +166,10 @@ final class FloatKernels {
                         }
                         int src = plane + iy * w - g.padW() + kx;
                         for (int ox = 0; ox < ox0; ox++) col[dst + ox] = 0;
-                        if (g.strideW() == 1) {
+                        if (g.strideW() == 1 && ox1 - ox0 >= 64) {
                             System.arraycopy(x, src + ox0, col, dst + ox0, ox1 - ox0);
+                        } else if (g.strideW() == 1) {
+                            for (int ox = ox0; ox < ox1; ox++) col[dst + ox] = x[src + ox]; // short rows: no call
                         } else {
                             for (int ox = ox0; ox < ox1; ox++) col[dst + ox] = x[src + ox * g.strideW()];
                         }
@@ -186,29 +194,38 @@ final class FloatKernels {
         return Math.min(wo, (lim + stride - 1) / stride);
     }
 
-    /** dx[n,c,iy,ix] = sum of the col entries that im2col copied from there (dx overwritten), rounded to out. */
+    /**
+     * dx[n,c,iy,ix] = sum of the col entries that im2col copied from there (dx overwritten), rounded to out. Tasks
+     * own ranges of images; within one, rows of col are the outer loop so col is read sequentially (reading it
+     * image by image jumps a whole row per 256 bytes and is several times slower).
+     */
     static void col2im(WorkerPool pool, float[] col, int batch, int h, int w, ConvGeometry g, float[] dx,
                        Format out) {
         int ho = g.outH(h), wo = g.outW(w), p = ho * wo, np = batch * p;
-        int kk = g.kernelH() * g.kernelW(), cin = g.inChannels(), plane = h * w;
+        int kk = g.kernelH() * g.kernelW(), cin = g.inChannels(), plane = h * w, sw = g.strideW();
         int tasks = WorkerPool.tasks((long) batch * cin * kk * p, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, batch));
         pool.run(tasks, t -> {
-            for (int n = WorkerPool.start(batch, tasks, t), end = WorkerPool.start(batch, tasks, t + 1); n < end; n++) {
-                int img = n * cin * plane;
-                java.util.Arrays.fill(dx, img, img + cin * plane, 0);
-                for (int r = 0; r < cin * kk; r++) {
-                    int c = r / kk, ky = (r % kk) / g.kernelW(), kx = r % g.kernelW();
-                    int ox0 = firstInside(kx, g.padW(), g.strideW()), ox1 = endInside(kx, g.padW(), g.strideW(), w, wo);
+            int n0 = WorkerPool.start(batch, tasks, t), n1 = WorkerPool.start(batch, tasks, t + 1);
+            java.util.Arrays.fill(dx, n0 * cin * plane, n1 * cin * plane, 0);
+            for (int r = 0; r < cin * kk; r++) {
+                int c = r / kk, ky = (r % kk) / g.kernelW(), kx = r % g.kernelW();
+                int ox0 = firstInside(kx, g.padW(), sw), ox1 = endInside(kx, g.padW(), sw, w, wo);
+                for (int n = n0; n < n1; n++) {
+                    int img = n * cin * plane;
                     for (int oy = 0; oy < ho; oy++) {
                         int iy = oy * g.strideH() - g.padH() + ky;
                         if (iy < 0 || iy >= h) continue;
                         int src = r * np + n * p + oy * wo;
                         int dst = img + c * plane + iy * w - g.padW() + kx;
-                        for (int ox = ox0; ox < ox1; ox++) dx[dst + ox * g.strideW()] += col[src + ox];
+                        if (sw == 1) {
+                            for (int ox = ox0; ox < ox1; ox++) dx[dst + ox] += col[src + ox];
+                        } else {
+                            for (int ox = ox0; ox < ox1; ox++) dx[dst + ox * sw] += col[src + ox];
+                        }
                     }
                 }
-                out.roundInPlace(dx, img, cin * plane);
             }
+            out.roundInPlace(dx, n0 * cin * plane, (n1 - n0) * cin * plane);
         });
     }
 
