@@ -22,7 +22,7 @@ for case in "lenet5 fp32 float32" "lenet5 fp64 float64" "vgg11 fp32 float32" "vg
   o=$(printf "%s\n" "${ours[@]}" | median)
   if [ ${#theirs[@]} -gt 0 ]; then
     t=$(printf "%s\n" "${theirs[@]}" | median)
-    printf "%-8s %-8s %12.1f %12.1f %8.2f\n" "$1" "$2" "$o" "$t" "$(echo "$o / $t" | bc -l)"
+    printf "%-8s %-8s %12.1f %12.1f %8.2f\n" "$1" "$2" "$o" "$t" "$(awk -v o="$o" -v t="$t" 'BEGIN {print o / t}')"
   else
     printf "%-8s %-8s %12.1f %12s %8s\n" "$1" "$2" "$o" "(none)" "-"
   fi
