@@ -231,7 +231,8 @@ final class FloatKernels {
 
     /**
      * y = conv(x, w) + b through im2col and one GEMM over the batch; y rounded once to mm. operand is the format
-     * x, w (and dy in backward) are rounded to before the product, or null when they already are (all but mixed).
+     * x, w, b (and dy in backward) are rounded to before the product, or null when they already are (all but
+     * mixed, where autocast hands conv and linear binary16 copies of all their inputs).
      */
     static void conv2dForward(WorkerPool pool, Scratch s, float[] x, int batch, int h, int w, float[] wt, float[] b,
                               ConvGeometry g, float[] y, Format mm, Format operand) {
@@ -245,7 +246,7 @@ final class FloatKernels {
         pool.run(tasks, t -> {
             for (int n = WorkerPool.start(batch, tasks, t), end = WorkerPool.start(batch, tasks, t + 1); n < end; n++) {
                 for (int o = 0; o < cout; o++) {
-                    float bias = b == null ? 0 : b[o];
+                    float bias = b == null ? 0 : operand != null ? operand.round(b[o]) : b[o];
                     int src = o * np + n * p, dst = (n * cout + o) * p;
                     for (int i = 0; i < p; i++) y[dst + i] = mm.round(yt[src + i] + bias);
                 }
@@ -284,7 +285,10 @@ final class FloatKernels {
                               float[] b, float[] y, Format mm, Format operand) {
         float[] xm = operand != null ? roundedCopy(x, s.floats(0, batch * in), operand) : x;
         float[] wm = operand != null ? roundedCopy(wt, s.floats(3, out * in), operand) : wt;
-        if (b != null) for (int n = 0; n < batch; n++) System.arraycopy(b, 0, y, n * out, out);
+        if (b != null) {
+            for (int n = 0; n < batch; n++) System.arraycopy(b, 0, y, n * out, out);
+            if (operand != null) operand.roundInPlace(y, 0, batch * out);
+        }
         gemm(pool, false, true, batch, out, in, 1, xm, in, wm, in, b == null ? 0 : 1, y, out);
         mm.roundInPlace(y, 0, batch * out);
     }
