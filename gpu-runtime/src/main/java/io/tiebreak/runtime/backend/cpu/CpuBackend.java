@@ -63,31 +63,28 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public Tensor upload(Precision p, int[] shape, double[] values) {
-        Tensor t = zeros(p, shape);
+    public void write(Tensor t, double[] values) {
         requireLength(values.length, t);
-        Format fmt = p.valueFormat();
-        if (p.isDouble()) System.arraycopy(values, 0, d(t), 0, values.length);
-        else {
+        if (t.precision().isDouble()) {
+            System.arraycopy(values, 0, d(t), 0, values.length);
+        } else {
+            Format fmt = t.precision().valueFormat();
             float[] a = f(t);
             for (int i = 0; i < a.length; i++) a[i] = (float) fmt.round(values[i]);
         }
-        return t;
     }
 
     @Override
-    public Tensor upload(Precision p, int[] shape, float[] values) {
-        Tensor t = zeros(p, shape);
+    public void write(Tensor t, float[] values) {
         requireLength(values.length, t);
-        if (p.isDouble()) {
+        if (t.precision().isDouble()) {
             double[] a = d(t);
             for (int i = 0; i < a.length; i++) a[i] = values[i];
         } else {
             float[] a = f(t);
             System.arraycopy(values, 0, a, 0, values.length);
-            p.valueFormat().roundInPlace(a, 0, a.length);
+            t.precision().valueFormat().roundInPlace(a, 0, a.length);
         }
-        return t;
     }
 
     /**
@@ -131,13 +128,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void convert(Tensor src, Tensor dst) {
         if (src.size() != dst.size()) throw new IllegalArgumentException("convert: " + src + " vs " + dst);
-        Format fmt = dst.precision().valueFormat();
-        double[] v = download(src);
-        if (dst.precision().isDouble()) System.arraycopy(v, 0, d(dst), 0, v.length);
-        else {
-            float[] a = f(dst);
-            for (int i = 0; i < a.length; i++) a[i] = (float) fmt.round(v[i]);
-        }
+        write(dst, download(src));
     }
 
     @Override
