@@ -25,8 +25,9 @@ TB_DEV_NOINLINE void tb_gemm_store(int mode, int i, int j, typename M::P::A v, i
         ((typename P::A*)out)[(long long)i * ldc + j] = v;
         return;
     }
-    if (biasMode == TB_BIAS_ROW) v += P::load(bias[i]);
-    else if (biasMode == TB_BIAS_COL) v += P::load(bias[j]);
+    // The bias is an operand too: mixed rounds it to binary16, as autocast hands conv/linear binary16 copies.
+    if (biasMode == TB_BIAS_ROW) v += M::operand(P::load(bias[i]));
+    else if (biasMode == TB_BIAS_COL) v += M::operand(P::load(bias[j]));
     typename P::T r = P::store(M::out(v));
     if (mode == TB_STORE_ROWS) ((typename P::T*)out)[(long long)i * ldc + j] = r;
     else ((typename P::T*)out)[((long long)(j / plane) * m + i) * plane + j % plane] = r;

@@ -126,13 +126,19 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor upload(Precision p, int[] shape, double[] values) {
-        Tensor t = empty(p, shape);
+        Tensor t = empty(p, shape); // no zero fill: write overwrites every value
+        write(t, values);
+        return t;
+    }
+
+    @Override
+    public void write(Tensor t, double[] values) {
         requireLength(values.length, t);
         Object host;
-        switch (Format.of(p)) {
+        switch (buf(t).format) {
             case F16: {
                 short[] h = new short[values.length];
-                for (int i = 0; i < h.length; i++) h[i] = Half.toBits((float) Half.round(values[i]));
+                for (int i = 0; i < h.length; i++) h[i] = Half.toBits((float) Half.round(values[i])); // one rounding
                 host = h;
                 break;
             }
@@ -144,16 +150,14 @@ public final class CudaBackend implements Backend {
             }
             default: host = values;
         }
-        write(t, host);
-        return t;
+        copyIn(t, host);
     }
 
     @Override
-    public Tensor upload(Precision p, int[] shape, float[] values) {
-        Tensor t = empty(p, shape);
+    public void write(Tensor t, float[] values) {
         requireLength(values.length, t);
         Object host;
-        switch (Format.of(p)) {
+        switch (buf(t).format) {
             case F16: {
                 short[] h = new short[values.length];
                 for (int i = 0; i < h.length; i++) h[i] = Half.toBits(values[i]);
@@ -167,11 +171,10 @@ public final class CudaBackend implements Backend {
                 host = d;
             }
         }
-        write(t, host);
-        return t;
+        copyIn(t, host);
     }
 
-    private void write(Tensor t, Object host) {
+    private void copyIn(Tensor t, Object host) {
         if (t.size() > 0) device.upload(host, addr(t), (long) t.size() * buf(t).format.bytes());
     }
 
