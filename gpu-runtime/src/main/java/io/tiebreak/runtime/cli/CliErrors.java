@@ -1,11 +1,11 @@
-package io.tiebreak.jobs.cli;
+package io.tiebreak.runtime.cli;
 
 import picocli.CommandLine;
 
 /**
- * Exit codes and error printing shared by every subcommand: a user error (bad flag, bad file, bad grid) prints one
- * clear message and exits 2; an unexpected failure prints its message and cause chain and exits 1. Never a bare
- * stack trace for a user error. Set TIEBREAK_DEBUG=1 for stack traces.
+ * Exit codes and error printing shared by every command line (the runtime jar and the tiebreak jobs): a user error
+ * (bad flag, bad file, bad grid) prints one clear message and exits 2; an unexpected failure prints its message and
+ * cause chain and exits 1. Never a bare stack trace for a user error. Set TIEBREAK_DEBUG=1 for stack traces.
  */
 public final class CliErrors {
     private CliErrors() {}
@@ -18,8 +18,10 @@ public final class CliErrors {
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             boolean debug = System.getenv("TIEBREAK_DEBUG") != null;
             if (debug) ex.printStackTrace(commandLine.getErr());
-            if (ex instanceof IllegalArgumentException || ex instanceof UserError) {
-                commandLine.getErr().println("error: " + ex.getMessage());
+            if (ex instanceof IllegalArgumentException || ex instanceof UserError
+                    || ex instanceof java.nio.file.NoSuchFileException || ex instanceof java.io.FileNotFoundException) {
+                commandLine.getErr().println("error: " + (ex instanceof java.nio.file.NoSuchFileException
+                        ? "no such file: " + ex.getMessage() : ex.getMessage()));
                 return USER_ERROR;
             }
             StringBuilder msg = new StringBuilder("failed: " + ex);
