@@ -10,6 +10,8 @@ import io.tiebreak.runtime.backend.PoolPolicy;
 import io.tiebreak.runtime.backend.cpu.CpuBackend;
 import io.tiebreak.runtime.data.Augmentation;
 import io.tiebreak.runtime.data.BatchAssembler;
+import io.tiebreak.runtime.data.IdxReader;
+import io.tiebreak.runtime.data.MnistFamily;
 import io.tiebreak.runtime.data.Normalization;
 import io.tiebreak.runtime.io.Safetensors;
 import io.tiebreak.runtime.io.TensorFiles;
@@ -20,8 +22,6 @@ import io.tiebreak.runtime.nn.Parameter;
 import io.tiebreak.runtime.precision.Precision;
 import io.tiebreak.runtime.random.Rng;
 import io.tiebreak.runtime.tensor.Tensor;
-import java.io.BufferedInputStream;
-import java.io.DataInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -37,7 +37,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.io.TempDir;
@@ -98,7 +97,7 @@ class TorchDifferentialTest {
     private static final Path PYTHON = Path.of("/usr/bin/python3");
     /** Surefire runs in the module directory. */
     private static final Path SCRIPT = Path.of("src/test/python/torch_reference.py");
-    private static final Path FASHION = Path.of("/usr/share/datasets/fashion-mnist");
+    private static final Path FASHION = MnistFamily.DEBIAN_FASHION_MNIST;
     private static final long SEED = 20240611L;
     private static final int CLASSES = 10;
     private static final int LENET_BATCH = 32, VGG_BATCH = 8;
@@ -132,11 +131,14 @@ class TorchDifferentialTest {
             System.err.println("TorchDifferentialTest " + unavailable); // surefire keeps skip reasons out of its summary
             return;
         }
-        int n = Math.max(LENET_BATCH, 3 * VGG_BATCH);
-        images = readIdx(img, 0x803, n, 28 * 28);
-        byte[] l = readIdx(lab, 0x801, n, 1);
-        labels = new int[n];
-        for (int i = 0; i < n; i++) labels[i] = l[i];
+        int n = Math.max(LENET_BATCH, 3 * VGG_BATCH); // the first n test images
+        try (IdxReader i = IdxReader.open(Files.newInputStream(img), img.toString());
+             IdxReader l = IdxReader.open(Files.newInputStream(lab), lab.toString())) {
+            images = new byte[n * i.itemBytes()];
+            i.readItems(images, 0, n);
+            labels = new int[n];
+            l.readLabels(labels, 0, n, CLASSES);
+        }
     }
 
     static Stream<Arguments> models() {
@@ -461,21 +463,5 @@ class TorchDifferentialTest {
         float[] v = new float[pixels.length];
         new BatchAssembler(3, 32, 32, Normalization.half(3), Augmentation.NONE).assemble(pixels, VGG_BATCH, null, v);
         return new Batch(new int[] {VGG_BATCH, 3, 32, 32}, v, lab);
-    }
-
-    /** The first count items of a gzipped IDX file (magic 0x801 labels, 0x803 images), itemBytes bytes each. */
-    private static byte[] readIdx(Path file, int magic, int count, int itemBytes) throws IOException {
-        try (DataInputStream in = new DataInputStream(new BufferedInputStream(new GZIPInputStream(Files.newInputStream(file))))) {
-            int m = in.readInt();
-            if (m != magic) {
-                throw new IOException(file + ": magic 0x" + Integer.toHexString(m) + ", expected 0x" + Integer.toHexString(magic));
-            }
-            int n = in.readInt();
-            for (int d = 1; d < (magic & 0xff); d++) in.readInt(); // the remaining dimension sizes
-            if (n < count) throw new IOException(file + ": " + n + " items, need " + count);
-            byte[] b = new byte[count * itemBytes];
-            in.readFully(b);
-            return b;
-        }
     }
 }
