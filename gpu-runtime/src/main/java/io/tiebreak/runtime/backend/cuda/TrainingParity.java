@@ -36,7 +36,8 @@ import java.util.Locale;
  * difference into a different tie). A wrong kernel moves the loss by far more within one epoch.
  *
  * <p>{@code java -cp gpu-runtime.jar io.tiebreak.runtime.backend.cuda.TrainingParity [--device cuda:0]
- * [--data DIR] [--train-limit N] [--epochs E]}: LeNet-5 on Fashion-MNIST (the IDX directory, if present) and VGG11
+ * [--data DIR] [--train-limit N] [--vgg-train-limit N] [--epochs E]}: LeNet-5 on Fashion-MNIST (the IDX directory,
+ * if present) and VGG11
  * on CIFAR-shaped synthetic images, in fp32 and fp16; exit codes as {@link SelfTest}.
  */
 public final class TrainingParity {
@@ -117,7 +118,7 @@ public final class TrainingParity {
     public static int run(String[] args, PrintStream out, PrintStream err) {
         String device = "cuda:0";
         Path data = MnistFamily.DEBIAN_FASHION_MNIST;
-        int trainLimit = 2048, epochs = 2;
+        int trainLimit = 2048, vggTrainLimit = 512, epochs = 2;
         try {
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
@@ -127,13 +128,14 @@ public final class TrainingParity {
                     case "--device": device = v; break;
                     case "--data": data = Path.of(v); break;
                     case "--train-limit": trainLimit = Integer.parseInt(v); break;
+                    case "--vgg-train-limit": vggTrainLimit = Integer.parseInt(v); break;
                     case "--epochs": epochs = Integer.parseInt(v); break;
                     default: throw new IllegalArgumentException("unknown argument " + a);
                 }
             }
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException e) { // NumberFormatException included
             err.println("training-parity: " + e.getMessage()
-                    + "; usage: [--device cuda:N] [--data IDX_DIR] [--train-limit N] [--epochs E]");
+                    + "; usage: [--device cuda:N] [--data IDX_DIR] [--train-limit N] [--vgg-train-limit N] [--epochs E]");
             return SelfTest.USAGE;
         }
         Backend gpu;
@@ -157,7 +159,8 @@ public final class TrainingParity {
                 lenetTrain = synthetic(trainLimit, 1, 28, 1);
                 lenetTest = synthetic(1000, 1, 28, 2);
             }
-            ImageData vggTrain = synthetic(trainLimit, 3, 32, 3), vggTest = synthetic(1000, 3, 32, 4);
+            // VGG11 on the CPU is slow (the GPU machine may lack a native BLAS): fewer images.
+            ImageData vggTrain = synthetic(vggTrainLimit, 3, 32, 3), vggTest = synthetic(Math.min(1000, vggTrainLimit), 3, 32, 4);
             PoolPolicy composite = PoolPolicy.beta(1000, PoolPolicy.Form.COMPOSITE);
             Object[][] runs = {
                 {"lenet5 fp32 first", lenetTrain, lenetTest, ModelSpec.Network.LENET5, Precision.FP32, PoolPolicy.FIRST},
