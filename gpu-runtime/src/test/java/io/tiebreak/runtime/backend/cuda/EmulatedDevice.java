@@ -118,6 +118,9 @@ final class EmulatedDevice implements Device {
         int n = args.size();
         Memory values = new Memory(8L * Math.max(1, n));
         Memory pointers = new Memory(8L * Math.max(1, n));
+        // Garbage around every value: a kernel parameter wider than what Java passed (long long vs int, double vs
+        // float) reads it, fails here, and cannot slip through to a GPU, where cuLaunchKernel would read garbage too.
+        values.setMemory(0, values.size(), FILL);
         for (int i = 0; i < n; i++) {
             Number v = args.value(i);
             switch (args.kind(i)) {
