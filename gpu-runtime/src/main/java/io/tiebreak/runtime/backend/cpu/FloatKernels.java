@@ -28,6 +28,15 @@ final class FloatKernels {
     private static final int ELEMENTWISE_GRAIN = 1 << 15;
     /** GEMM multiply-adds per task, at least. */
     private static final long GEMM_GRAIN = 1L << 21;
+    /**
+     * Column blocks of a GEMM start at multiples of this, and im2col matrices are padded to it. OpenBLAS computes
+     * the columns left over after its unroll width (16 on AVX-512) with edge kernels that round differently, so an
+     * output would depend on where its patch sits in the batch, breaking exact ties that the inputs have.
+     */
+    static final int COLUMN_ALIGN = 64;
+
+    /** n rounded up to a multiple of COLUMN_ALIGN. */
+    static int aligned(int n) { return (n + COLUMN_ALIGN - 1) / COLUMN_ALIGN * COLUMN_ALIGN; }
 
     // ---- reductions in a fixed order -------------------------------------------------------------------------
 
@@ -100,7 +109,7 @@ final class FloatKernels {
             gemmSplitK(pool, tasks, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         } else if (byN >= 2 && byN >= byM) {
             pool.run(byN, t -> {
-                int j0 = WorkerPool.start(n, byN, t), j1 = WorkerPool.start(n, byN, t + 1);
+                int j0 = columnStart(n, byN, t), j1 = columnStart(n, byN, t + 1);
                 blas(ta, tb, m, j1 - j0, k, alpha, a, 0, lda, b, tb ? j0 * ldb : j0, ldb, beta, c, j0, ldc);
             });
         } else if (byM >= 2) {
@@ -111,6 +120,11 @@ final class FloatKernels {
         } else {
             blas(ta, tb, m, n, k, alpha, a, 0, lda, b, 0, ldb, beta, c, 0, ldc);
         }
+    }
+
+    /** Start of column block t of parts: a multiple of COLUMN_ALIGN, except that the last block ends at n. */
+    private static int columnStart(int n, int parts, int t) {
+        return t == parts ? n : WorkerPool.start(n, parts, t) / COLUMN_ALIGN * COLUMN_ALIGN;
     }
 
     private static void gemmSplitK(WorkerPool pool, int tasks, boolean ta, boolean tb, int m, int n, int k,
@@ -144,11 +158,12 @@ final class FloatKernels {
 
     /**
      * im2col for the whole batch: col[r][n*P + oy*Wo + ox] = x[n, c, oy*sh - ph + ky, ox*sw - pw + kx] (0 in the
-     * padding), with r = (c*kh + ky)*kw + kx and P = Ho*Wo. Values are rounded to {@code operand} unless it is null.
+     * padding), with r = (c*kh + ky)*kw + kx and P = Ho*Wo; rows are aligned(N*P) long, zero past N*P. Values are
+     * rounded to {@code operand} unless it is null.
      */
     static void im2col(WorkerPool pool, float[] x, int batch, int h, int w, ConvGeometry g, float[] col,
                        Format operand) {
-        int ho = g.outH(h), wo = g.outW(w), p = ho * wo, np = batch * p;
+        int ho = g.outH(h), wo = g.outW(w), p = ho * wo, np = batch * p, ld = aligned(np);
         int kk = g.kernelH() * g.kernelW(), rows = g.inChannels() * kk;
         int tasks = WorkerPool.tasks((long) rows * np, ELEMENTWISE_GRAIN, MAX_TASKS);
         pool.run(tasks, t -> {
@@ -158,7 +173,7 @@ final class FloatKernels {
                 for (int n = 0; n < batch; n++) {
                     int plane = (n * g.inChannels() + c) * h * w;
                     for (int oy = 0; oy < ho; oy++) {
-                        int dst = r * np + n * p + oy * wo;
+                        int dst = r * ld + n * p + oy * wo;
                         int iy = oy * g.strideH() - g.padH() + ky;
                         if (iy < 0 || iy >= h || ox0 >= ox1) {
                             java.util.Arrays.fill(col, dst, dst + wo, 0);
@@ -176,7 +191,8 @@ final class FloatKernels {
                         for (int ox = ox1; ox < wo; ox++) col[dst + ox] = 0;
                     }
                 }
-                if (operand != null) operand.roundInPlace(col, r * np, np);
+                java.util.Arrays.fill(col, r * ld + np, (r + 1) * ld, 0);
+                if (operand != null) operand.roundInPlace(col, r * ld, np);
             }
         });
     }
@@ -195,13 +211,14 @@ final class FloatKernels {
     }
 
     /**
-     * dx[n,c,iy,ix] = sum of the col entries that im2col copied from there (dx overwritten), rounded to out. Tasks
+     * dx[n,c,iy,ix] = sum of the col entries that im2col copied from there (dx overwritten), rounded to out; col has
+     * im2col's layout. Tasks
      * own ranges of images; within one, rows of col are the outer loop so col is read sequentially (reading it
      * image by image jumps a whole row per 256 bytes and is several times slower).
      */
     static void col2im(WorkerPool pool, float[] col, int batch, int h, int w, ConvGeometry g, float[] dx,
                        Format out) {
-        int ho = g.outH(h), wo = g.outW(w), p = ho * wo, np = batch * p;
+        int ho = g.outH(h), wo = g.outW(w), p = ho * wo, ld = aligned(batch * p);
         int kk = g.kernelH() * g.kernelW(), cin = g.inChannels(), plane = h * w, sw = g.strideW();
         int tasks = WorkerPool.tasks((long) batch * cin * kk * p, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, batch));
         pool.run(tasks, t -> {
@@ -215,7 +232,7 @@ final class FloatKernels {
                     for (int oy = 0; oy < ho; oy++) {
                         int iy = oy * g.strideH() - g.padH() + ky;
                         if (iy < 0 || iy >= h) continue;
-                        int src = r * np + n * p + oy * wo;
+                        int src = r * ld + n * p + oy * wo;
                         int dst = img + c * plane + iy * w - g.padW() + kx;
                         if (sw == 1) {
                             for (int ox = ox0; ox < ox1; ox++) dx[dst + ox] += col[src + ox];
@@ -236,18 +253,18 @@ final class FloatKernels {
      */
     static void conv2dForward(WorkerPool pool, Scratch s, float[] x, int batch, int h, int w, float[] wt, float[] b,
                               ConvGeometry g, float[] y, Format mm, Format operand) {
-        int p = g.outH(h) * g.outW(w), np = batch * p, ck = g.patchSize(), cout = g.outChannels();
-        float[] col = s.floats(0, ck * np);
+        int p = g.outH(h) * g.outW(w), np = batch * p, ld = aligned(np), ck = g.patchSize(), cout = g.outChannels();
+        float[] col = s.floats(0, ck * ld);
         im2col(pool, x, batch, h, w, g, col, operand);
         float[] wm = operand != null ? roundedCopy(wt, s.floats(3, wt.length), operand) : wt;
-        float[] yt = s.floats(2, cout * np);
-        gemm(pool, false, false, cout, np, ck, 1, wm, ck, col, np, 0, yt, np);
+        float[] yt = s.floats(2, cout * ld);
+        gemm(pool, false, false, cout, ld, ck, 1, wm, ck, col, ld, 0, yt, ld);
         int tasks = WorkerPool.tasks((long) cout * np, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, batch));
         pool.run(tasks, t -> {
             for (int n = WorkerPool.start(batch, tasks, t), end = WorkerPool.start(batch, tasks, t + 1); n < end; n++) {
                 for (int o = 0; o < cout; o++) {
                     float bias = b == null ? 0 : operand != null ? operand.round(b[o]) : b[o];
-                    int src = o * np + n * p, dst = (n * cout + o) * p;
+                    int src = o * ld + n * p, dst = (n * cout + o) * p;
                     for (int i = 0; i < p; i++) y[dst + i] = mm.round(yt[src + i] + bias);
                 }
             }
@@ -258,24 +275,25 @@ final class FloatKernels {
     static void conv2dBackward(WorkerPool pool, Scratch s, float[] x, int batch, int h, int w, float[] wt,
                                float[] dy, ConvGeometry g, float[] dx, float[] dw, float[] db, Format mm,
                                Format operand) {
-        int p = g.outH(h) * g.outW(w), np = batch * p, ck = g.patchSize(), cout = g.outChannels();
-        float[] dyt = s.floats(2, cout * np); // dy as [cout][n*P]: the GEMMs' layout
+        int p = g.outH(h) * g.outW(w), np = batch * p, ld = aligned(np), ck = g.patchSize(), cout = g.outChannels();
+        float[] dyt = s.floats(2, cout * ld); // dy as [cout][n*P], padded with zeros: the GEMMs' layout
         int tasks = WorkerPool.tasks((long) cout * np, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, cout));
         pool.run(tasks, t -> {
             for (int o = WorkerPool.start(cout, tasks, t), end = WorkerPool.start(cout, tasks, t + 1); o < end; o++) {
-                for (int n = 0; n < batch; n++) System.arraycopy(dy, (n * cout + o) * p, dyt, o * np + n * p, p);
-                if (operand != null) operand.roundInPlace(dyt, o * np, np);
-                if (db != null) db[o] = mm.round(sum(dyt, o * np, np));
+                for (int n = 0; n < batch; n++) System.arraycopy(dy, (n * cout + o) * p, dyt, o * ld + n * p, p);
+                java.util.Arrays.fill(dyt, o * ld + np, (o + 1) * ld, 0);
+                if (operand != null) operand.roundInPlace(dyt, o * ld, np);
+                if (db != null) db[o] = mm.round(sum(dyt, o * ld, np));
             }
         });
-        float[] col = s.floats(0, ck * np);
+        float[] col = s.floats(0, ck * ld);
         im2col(pool, x, batch, h, w, g, col, operand);
-        gemm(pool, false, true, cout, ck, np, 1, dyt, np, col, np, 0, dw, ck);
+        gemm(pool, false, true, cout, ck, ld, 1, dyt, ld, col, ld, 0, dw, ck);
         mm.roundInPlace(dw, 0, cout * ck);
         if (dx != null) {
             float[] wm = operand != null ? roundedCopy(wt, s.floats(3, wt.length), operand) : wt;
-            float[] dcol = s.floats(1, ck * np);
-            gemm(pool, true, false, ck, np, cout, 1, wm, ck, dyt, np, 0, dcol, np);
+            float[] dcol = s.floats(1, ck * ld);
+            gemm(pool, true, false, ck, ld, cout, 1, wm, ck, dyt, ld, 0, dcol, ld);
             col2im(pool, dcol, batch, h, w, g, dx, mm);
         }
     }
