@@ -12,6 +12,7 @@ import io.tiebreak.runtime.precision.Half;
 import io.tiebreak.runtime.precision.Precision;
 import io.tiebreak.runtime.random.Rng;
 import io.tiebreak.runtime.tensor.Tensor;
+import java.util.Arrays;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -104,6 +105,73 @@ class MaxPoolPolicyTest {
         assertTrue(Double.isNaN(cpu.download(y)[0]), "1000*100 overflows to +inf, -999*100 to -inf: inf - inf = NaN");
         cpu.maxPoolForward(in, TWO_BY_TWO, PoolPolicy.beta(1000, Form.EXACT), y);
         assertEquals(100, cpu.download(y)[0]);
+    }
+
+    /** DESIGN.md's definition for one 2x2 window, written out independently of the kernels, in binary32. */
+    private static float[] definition(float[] x, float g, PoolPolicy p, Precision prec) {
+        float m = Float.NEGATIVE_INFINITY;
+        for (float v : x) m = Math.max(m, v);
+        int k = 0, first = -1, last = -1;
+        for (int i = 0; i < 4; i++) if (x[i] == m) { k++; if (first < 0) first = i; last = i; }
+        float b = (float) p.beta(), share;
+        float[] dx = new float[4];
+        for (int i = 0; i < 4; i++) {
+            boolean tied = x[i] == m;
+            switch (p.kind()) {
+                case FIRST: dx[i] = i == first ? g : 0; break;
+                case LAST: dx[i] = i == last ? g : 0; break;
+                case ALL: dx[i] = tied ? g : 0; break;
+                case MIN_NORM: dx[i] = tied ? g / k : 0; break;
+                default:
+                    if (p.form() == Form.EXACT) {
+                        share = b * g / k;
+                        dx[i] = tied ? (i == first ? share + (1 - b) * g : share) : 0;
+                    } else {
+                        float gMin = round(b * g, prec), gFirst = round((1 - b) * g, prec);
+                        share = round(gMin / k, prec);
+                        dx[i] = round(round(tied ? share : 0, prec) + round(i == first ? gFirst : 0, prec), prec);
+                    }
+            }
+            dx[i] = round(0 + dx[i], prec);
+        }
+        return dx;
+    }
+
+    private static float round(float v, Precision p) { return p.valueFormat().round(v); }
+
+    @ParameterizedTest
+    @EnumSource(value = Precision.class, names = {"FP16", "FP32"})
+    void randomWindowsWithTiesFollowTheDefinitionBitwise(Precision prec) {
+        Rng rng = Rng.of(11, "windows");
+        int planes = 3, h = 6, w = 8;
+        for (PoolPolicy p : new PoolPolicy[] {PoolPolicy.FIRST, PoolPolicy.LAST, PoolPolicy.ALL, PoolPolicy.MIN_NORM,
+                PoolPolicy.beta(1000, Form.EXACT), PoolPolicy.beta(100, Form.COMPOSITE), PoolPolicy.beta(-3.5, Form.EXACT)}) {
+            double[] x = new double[planes * h * w], dy = new double[planes * (h / 2) * (w / 2)];
+            for (int i = 0; i < x.length; i++) x[i] = rng.nextInt(3) * 0.75;
+            for (int i = 0; i < dy.length; i++) dy[i] = Half.round(rng.uniform(-2, 2));
+            Tensor in = cpu.upload(prec, new int[] {1, planes, h, w}, x), dx = cpu.zeros(prec, 1, planes, h, w);
+            Tensor y = cpu.zeros(prec, 1, planes, h / 2, w / 2);
+            cpu.maxPoolForward(in, TWO_BY_TWO, p, y);
+            cpu.maxPoolBackward(in, cpu.upload(prec, new int[] {1, planes, h / 2, w / 2}, dy), TWO_BY_TWO, p, dx);
+            double[] got = cpu.download(dx);
+            for (int pl = 0; pl < planes; pl++) {
+                for (int oy = 0; oy < h / 2; oy++) {
+                    for (int ox = 0; ox < w / 2; ox++) {
+                        int[] idx = new int[4];
+                        float[] win = new float[4];
+                        for (int j = 0; j < 4; j++) {
+                            idx[j] = pl * h * w + (2 * oy + j / 2) * w + 2 * ox + j % 2;
+                            win[j] = (float) x[idx[j]];
+                        }
+                        float[] want = definition(win, (float) dy[pl * (h / 2) * (w / 2) + oy * (w / 2) + ox], p, prec);
+                        for (int j = 0; j < 4; j++) {
+                            assertEquals(Float.floatToRawIntBits(want[j]), Float.floatToRawIntBits((float) got[idx[j]]),
+                                    p + " " + prec + " window " + Arrays.toString(win) + " position " + j);
+                        }
+                    }
+                }
+            }
+        }
     }
 
     @Test
