@@ -2,7 +2,7 @@ package io.tiebreak.jobs.sweep;
 
 import io.tiebreak.jobs.grid.Device;
 import io.tiebreak.runtime.backend.Backend;
-import io.tiebreak.runtime.backend.cpu.CpuBackend;
+import io.tiebreak.runtime.backend.Backends;
 import java.util.List;
 
 /**
@@ -22,8 +22,11 @@ final class DeviceChoice {
         Unavailable(String message) { super(message); }
     }
 
+    /** Opens the backend of a GPU address Spark granted; the runtime's, or a stand-in in tests. */
     interface GpuOpener {
-        Backend open(String address, int threads) throws Exception;
+        Backend open(String address) throws Exception;
+
+        GpuOpener CUDA = address -> Backends.open(Backends.forSparkGpu(address));
     }
 
     static Opened open(Device device, int threads, List<String> gpuAddresses, GpuOpener gpus) throws Unavailable {
@@ -36,7 +39,7 @@ final class DeviceChoice {
         }
         String address = gpuAddresses.get(0);
         try {
-            Backend b = gpus.open(address, threads);
+            Backend b = gpus.open(address);
             return new Opened(b, b.name());
         } catch (Exception e) {
             String why = "cannot use GPU " + address + " that Spark granted: " + e.getMessage();
@@ -46,7 +49,6 @@ final class DeviceChoice {
     }
 
     private static Opened cpu(int threads, String note) {
-        CpuBackend b = new CpuBackend(threads);
-        return new Opened(b, "cpu x" + threads + note);
+        return new Opened(Backends.open("cpu:" + threads), "cpu x" + threads + note);
     }
 }

@@ -65,7 +65,7 @@ public final class RunExecutor {
      * @param onEpoch told after every epoch trained here (restored epochs are not retrained, nor reported)
      */
     public static RunOutcome execute(RunTask task, Configuration conf, Consumer<EpochMetrics> onEpoch) {
-        return execute(task, conf, onEpoch, Placement.ofCurrentTask(), GpuBackends::open);
+        return execute(task, conf, onEpoch, Placement.ofCurrentTask(), DeviceChoice.GpuOpener.CUDA);
     }
 
     static RunOutcome execute(RunTask task, Configuration conf, Consumer<EpochMetrics> onEpoch, Placement placement,
