@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
             // Each job registers its command class here.
             io.tiebreak.jobs.ingest.IngestCommand.class,
             io.tiebreak.jobs.sweep.SweepCommand.class,
+            io.tiebreak.jobs.lrsearch.LrSearchCommand.class,
             io.tiebreak.jobs.sql.SqlCommand.class,
         })
 public final class Tiebreak implements Runnable {

@@ -38,6 +38,7 @@ public final class SweepProgress implements AutoCloseable {
     private int committed;
     private long lastLogAt;
     private boolean anyStarted;
+    private int skipped;
     private boolean hinted;
     private Thread renderer;
     private volatile boolean closed;
@@ -90,6 +91,13 @@ public final class SweepProgress implements AutoCloseable {
         epochsDone[index] = 0;
     }
 
+    /** Run index was done by an earlier job (counted in alreadyDone): neither pending nor running. */
+    public synchronized void skip(int index) {
+        if (state[index] == State.DONE) return;
+        state[index] = State.DONE;
+        skipped++;
+    }
+
     /** A task of run index ended without a result (executor lost, killed): the run waits for its retry. */
     public synchronized void lost(int index) {
         if (state[index] == State.RUNNING) state[index] = State.PENDING;
@@ -119,7 +127,7 @@ public final class SweepProgress implements AutoCloseable {
     public synchronized void committed(int runs) { committed += runs; }
 
     public synchronized int done() {
-        int n = 0;
+        int n = skipped;
         for (int v : finished.values()) n += v;
         return n;
     }

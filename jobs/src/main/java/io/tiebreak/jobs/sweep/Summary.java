@@ -31,7 +31,7 @@ public final class Summary {
     private Summary() {}
 
     /** Config columns whose value differs between runs of the plan (the seed excluded: repeats are grouped). */
-    static List<String> varyingColumns(List<RunSpec> runs) {
+    public static List<String> varyingColumns(List<RunSpec> runs) {
         List<String> out = new ArrayList<>();
         for (RunSpec.Field f : RunSpec.FIELDS) {
             if (f.name().equals("seed")) continue;

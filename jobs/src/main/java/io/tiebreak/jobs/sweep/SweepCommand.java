@@ -84,7 +84,7 @@ public final class SweepCommand implements Callable<Integer> {
      * ahead of queued training tasks ({@link ResultStore#sessionDefaults}); and, for a grid with device: gpu, one
      * GPU per task (not in local mode, which has no GPU scheduling: tasks asking for one would wait forever).
      */
-    static Map<String, String> sessionDefaults(Grid g) {
+    public static Map<String, String> sessionDefaults(Grid g) {
         Map<String, String> d = new LinkedHashMap<>(ResultStore.sessionDefaults());
         if (g.mentions(Device.GPU) && !isLocalMode(new org.apache.spark.SparkConf(true).get("spark.master", "local[*]"))) {
             d.put("spark.executor.resource.gpu.amount", "1");
@@ -98,7 +98,7 @@ public final class SweepCommand implements Callable<Integer> {
         return master.equals("local") || master.startsWith("local[");
     }
 
-    static SweepProgress.Mode mode(String s) {
+    public static SweepProgress.Mode mode(String s) {
         switch (s.toLowerCase(Locale.ROOT)) {
             case "auto": return SweepProgress.detect();
             case "bar": return SweepProgress.Mode.BAR;
