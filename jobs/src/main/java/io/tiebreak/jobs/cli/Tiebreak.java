@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
             io.tiebreak.jobs.sweep.SweepCommand.class,
             io.tiebreak.jobs.lrsearch.LrSearchCommand.class,
             io.tiebreak.jobs.sql.SqlCommand.class,
+            io.tiebreak.jobs.report.ReportCommand.class,
         })
 public final class Tiebreak implements Runnable {
     @CommandLine.Spec

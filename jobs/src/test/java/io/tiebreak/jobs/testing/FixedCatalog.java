@@ -13,6 +13,8 @@ public final class FixedCatalog implements DatasetCatalog {
 
     public static final DatasetInfo FASHION = new DatasetInfo("fashion-mnist", 1, 28, 28, DIGITS,
             Map.of("train", 60000L, "test", 10000L), List.of(0.286), List.of(0.353));
+    public static final DatasetInfo MNIST = new DatasetInfo("mnist", 1, 28, 28, DIGITS,
+            Map.of("train", 60000L, "test", 10000L), List.of(0.13), List.of(0.31));
     public static final DatasetInfo CIFAR10 = new DatasetInfo("cifar10", 3, 32, 32, DIGITS,
             Map.of("train", 50000L, "test", 10000L), List.of(0.49, 0.48, 0.45), List.of(0.25, 0.24, 0.26));
     public static final DatasetInfo SVHN = new DatasetInfo("svhn", 3, 32, 32, DIGITS,
@@ -23,7 +25,7 @@ public final class FixedCatalog implements DatasetCatalog {
 
     public FixedCatalog(DatasetInfo... infos) { this.infos = List.of(infos); }
 
-    public static FixedCatalog standard() { return new FixedCatalog(FASHION, CIFAR10, SVHN); }
+    public static FixedCatalog standard() { return new FixedCatalog(FASHION, MNIST, CIFAR10, SVHN); }
 
     @Override
     public Optional<DatasetInfo> find(String name) {

@@ -1,0 +1,293 @@
+package io.tiebreak.jobs.report;
+
+import static org.apache.spark.sql.functions.avg;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.stddev_samp;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
+
+import io.tiebreak.jobs.results.ResultStore;
+import io.tiebreak.jobs.results.Tables;
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import javax.imageio.ImageIO;
+import org.apache.spark.sql.Row;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.lines.SeriesLines;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+/**
+ * The study's figures from the results, as PNG files, and one HTML page that shows them with a table of final
+ * accuracies, ours beside the reference study's where the configuration matches. Per (dataset, network, batch-norm,
+ * optimizer, epochs): test accuracy per epoch for each MaxPool Jacobian, one panel per precision; and final test
+ * accuracy against B, mean and spread (std) over repeats, one line per precision, the reference as open markers.
+ * Failed runs are left out; diverged runs count with the accuracy they ended on, as in the study.
+ */
+public final class Report {
+    private Report() {}
+
+    static final int PANEL_W = 520, PANEL_H = 380;
+
+    /** A figure's configuration. */
+    record Group(String dataset, String network, boolean batchNorm, String optimizer, int epochs) {
+        String title() {
+            return dataset + " · " + network + (batchNorm ? " + batch-norm" : "") + " · " + optimizer + " · " + epochs
+                    + " epochs";
+        }
+
+        String slug() {
+            return (dataset + "-" + network + "-" + (batchNorm ? "bn" : "nobn") + "-" + optimizer + "-" + epochs + "ep")
+                    .replaceAll("[^A-Za-z0-9._-]", "_");
+        }
+    }
+
+    /** A MaxPool Jacobian as a figure shows it: B for beta:B (and first = 0, min-norm = 1), else its name. */
+    record Policy(String pool, Double beta, String form) {
+        String label() {
+            String base = beta != null ? "B=" + num(beta) : pool;
+            return form.equals("exact") || beta == null ? base + (beta != null ? " exact" : "") : base;
+        }
+
+        double order() {
+            return ReferenceTable.studyBeta(pool, beta).map(b -> (double) b).orElse(Double.MAX_VALUE);
+        }
+    }
+
+    record Final(Group group, String precision, int bits, Policy policy, long runs, double mean, double std,
+                 long diverged) {}
+
+    public record Written(Path html, List<Path> images) {}
+
+    public static Written write(ResultStore store, Path out, ReferenceTable reference) throws IOException {
+        System.setProperty("java.awt.headless", "true");
+        Files.createDirectories(out);
+        var runs = store.latestRuns().filter(col("status").notEqual("failed"));
+        List<Final> finals = new ArrayList<>();
+        for (Row r : runs.groupBy("dataset", "network", "batch_norm", "optimizer", "epochs", "precision", "bits", "pool",
+                        "beta", "pool_form")
+                .agg(count(lit(1)), avg("final_test_accuracy"), stddev_samp("final_test_accuracy"),
+                        sum(when(col("status").equalTo("diverged"), 1).otherwise(0)))
+                .collectAsList()) {
+            finals.add(new Final(group(r), r.getString(5), r.getInt(6), policy(r, 7), r.getLong(10), r.getDouble(11),
+                    r.isNullAt(12) ? Double.NaN : r.getDouble(12), r.getLong(13)));
+        }
+        // Mean test accuracy per epoch over the repeats of each configuration.
+        Map<Group, Map<String, Map<Policy, TreeMap<Integer, Double>>>> curves = new TreeMap<>(GROUP_ORDER);
+        for (Row r : store.read(Tables.Table.EPOCHS)
+                .groupBy("dataset", "network", "batch_norm", "optimizer", "epochs", "precision", "pool", "beta",
+                        "pool_form", "epoch")
+                .agg(avg("test_accuracy")).collectAsList()) {
+            curves.computeIfAbsent(group(r), g -> new TreeMap<>(Report::byBitsName))
+                    .computeIfAbsent(r.getString(5), p -> new TreeMap<>(POLICY_ORDER))
+                    .computeIfAbsent(policy(r, 6), p -> new TreeMap<>()).put(r.getInt(9), r.getDouble(10));
+        }
+        Map<Group, List<Final>> byGroup = new TreeMap<>(GROUP_ORDER);
+        for (Final f : finals) byGroup.computeIfAbsent(f.group(), g -> new ArrayList<>()).add(f);
+
+        List<Path> images = new ArrayList<>();
+        StringBuilder figures = new StringBuilder();
+        for (Map.Entry<Group, List<Final>> e : byGroup.entrySet()) {
+            Group g = e.getKey();
+            figures.append("<h2>").append(html(g.title())).append("</h2>\n");
+            if (curves.containsKey(g)) {
+                Path p = out.resolve("curves-" + g.slug() + ".png");
+                ImageIO.write(curvePanels(g, curves.get(g)), "png", p.toFile());
+                images.add(p);
+                figures.append("<img src=\"").append(p.getFileName()).append("\" alt=\"test accuracy per epoch\">\n");
+            }
+            Path p = out.resolve("final-" + g.slug() + ".png");
+            BitmapEncoder.saveBitmap(finalChart(g, e.getValue(), reference), p.toString(), BitmapEncoder.BitmapFormat.PNG);
+            images.add(p);
+            figures.append("<img src=\"").append(p.getFileName()).append("\" alt=\"final accuracy against B\">\n");
+        }
+        Path index = out.resolve("index.html");
+        Files.writeString(index, page(byGroup, reference, figures.toString(), store), StandardCharsets.UTF_8);
+        return new Written(index, images);
+    }
+
+    private static Group group(Row r) {
+        return new Group(r.getString(0), r.getString(1), r.getBoolean(2), r.getString(3), r.getInt(4));
+    }
+
+    private static Policy policy(Row r, int at) {
+        return new Policy(r.getString(at), r.isNullAt(at + 1) ? null : r.getDouble(at + 1), r.getString(at + 2));
+    }
+
+    static final Comparator<Group> GROUP_ORDER = Comparator.comparing(Group::dataset).thenComparing(Group::network)
+            .thenComparing(Group::batchNorm).thenComparing(Group::optimizer).thenComparingInt(Group::epochs);
+
+    static final Comparator<Policy> POLICY_ORDER = Comparator.comparingDouble(Policy::order)
+            .thenComparing(Policy::pool).thenComparing(Policy::form);
+
+    private static int byBitsName(String a, String b) {
+        return Integer.compare(bitsOf(a), bitsOf(b));
+    }
+
+    private static int bitsOf(String precision) {
+        return switch (precision) {
+            case "fp16" -> 16;
+            case "mixed" -> 24;
+            case "fp32" -> 32;
+            case "fp64" -> 64;
+            default -> 1000;
+        };
+    }
+
+    /** Test accuracy per epoch, one panel per precision, one line per Jacobian; panels side by side. */
+    static BufferedImage curvePanels(Group g, Map<String, Map<Policy, TreeMap<Integer, Double>>> byPrecision) {
+        List<BufferedImage> panels = new ArrayList<>();
+        for (Map.Entry<String, Map<Policy, TreeMap<Integer, Double>>> p : byPrecision.entrySet()) {
+            XYChart c = new XYChartBuilder().width(PANEL_W).height(PANEL_H).title(p.getKey())
+                    .xAxisTitle("epoch").yAxisTitle("test accuracy").build();
+            style(c);
+            for (Map.Entry<Policy, TreeMap<Integer, Double>> line : p.getValue().entrySet()) {
+                double[] x = line.getValue().keySet().stream().mapToDouble(e -> e + 1).toArray();
+                double[] y = line.getValue().values().stream().mapToDouble(Double::doubleValue).toArray();
+                XYSeries s = c.addSeries(line.getKey().label(), x, y);
+                s.setMarker(x.length > 30 ? SeriesMarkers.NONE : SeriesMarkers.CIRCLE);
+            }
+            panels.add(BitmapEncoder.getBufferedImage(c));
+        }
+        int w = panels.stream().mapToInt(BufferedImage::getWidth).sum(), titleH = 28;
+        BufferedImage all = new BufferedImage(Math.max(w, 1), PANEL_H + titleH, BufferedImage.TYPE_INT_RGB);
+        Graphics2D gr = all.createGraphics();
+        gr.setColor(Color.WHITE);
+        gr.fillRect(0, 0, all.getWidth(), all.getHeight());
+        gr.setColor(Color.BLACK);
+        gr.drawString("Test accuracy per epoch (mean over repeats): " + g.title(), 10, 18);
+        int x = 0;
+        for (BufferedImage p : panels) {
+            gr.drawImage(p, x, titleH, null);
+            x += p.getWidth();
+        }
+        gr.dispose();
+        return all;
+    }
+
+    /** Final test accuracy against the Jacobian (B), mean and std over repeats per precision, reference beside. */
+    static XYChart finalChart(Group g, List<Final> finals, ReferenceTable reference) {
+        TreeSet<Policy> policies = new TreeSet<>(POLICY_ORDER);
+        for (Final f : finals) policies.add(f.policy());
+        List<Policy> order = new ArrayList<>(policies);
+        XYChart c = new XYChartBuilder().width(PANEL_W + 200).height(PANEL_H + 40)
+                .title("Final test accuracy: " + g.title()).xAxisTitle("MaxPool Jacobian").yAxisTitle("test accuracy")
+                .build();
+        style(c);
+        c.getStyler().setXAxisTickMarkSpacingHint(40);
+        c.setCustomXAxisTickLabelsFormatter(v -> {
+            int i = (int) Math.round(v);
+            return Math.abs(v - i) < 1e-9 && i >= 0 && i < order.size() ? order.get(i).label() : "";
+        });
+        Map<String, List<Final>> byPrecision = new TreeMap<>(Report::byBitsName);
+        for (Final f : finals) byPrecision.computeIfAbsent(f.precision(), p -> new ArrayList<>()).add(f);
+        for (Map.Entry<String, List<Final>> p : byPrecision.entrySet()) {
+            List<Final> fs = new ArrayList<>(p.getValue());
+            fs.sort(Comparator.comparing(Final::policy, POLICY_ORDER));
+            double[] x = fs.stream().mapToDouble(f -> order.indexOf(f.policy())).toArray();
+            double[] y = fs.stream().mapToDouble(Final::mean).toArray();
+            double[] err = fs.stream().mapToDouble(f -> Double.isNaN(f.std()) ? 0 : f.std()).toArray();
+            c.addSeries(p.getKey() + " (ours)", x, y, err).setMarker(SeriesMarkers.CIRCLE);
+            List<double[]> ref = new ArrayList<>();
+            for (Final f : fs) {
+                reference.find(g.dataset(), g.network(), g.batchNorm(), g.optimizer(), f.bits(), f.policy().pool(),
+                        f.policy().beta()).ifPresent(r -> ref.add(new double[] {order.indexOf(f.policy()), r.mean(), r.std()}));
+            }
+            if (!ref.isEmpty()) {
+                XYSeries s = c.addSeries(p.getKey() + " (reference)", ref.stream().mapToDouble(v -> v[0]).toArray(),
+                        ref.stream().mapToDouble(v -> v[1]).toArray(), ref.stream().mapToDouble(v -> v[2]).toArray());
+                s.setMarker(SeriesMarkers.DIAMOND);
+                s.setLineStyle(SeriesLines.DASH_DASH);
+            }
+        }
+        return c;
+    }
+
+    private static void style(XYChart c) {
+        Styler s = c.getStyler();
+        s.setLegendPosition(Styler.LegendPosition.OutsideS);
+        s.setLegendLayout(Styler.LegendLayout.Horizontal);
+        c.getStyler().setYAxisMin(0.0).setYAxisMax(1.0);
+        c.getStyler().setChartBackgroundColor(Color.WHITE);
+        c.getStyler().setPlotGridLinesStroke(new BasicStroke(0.5f));
+    }
+
+    private static String page(Map<Group, List<Final>> byGroup, ReferenceTable reference, String figures,
+                               ResultStore store) {
+        StringBuilder rows = new StringBuilder();
+        int matched = 0;
+        for (Map.Entry<Group, List<Final>> e : byGroup.entrySet()) {
+            Group g = e.getKey();
+            List<Final> fs = new ArrayList<>(e.getValue());
+            fs.sort(Comparator.comparingInt(Final::bits).thenComparing(Final::policy, POLICY_ORDER));
+            for (Final f : fs) {
+                Optional<ReferenceTable.Entry> ref = reference.find(g.dataset(), g.network(), g.batchNorm(),
+                        g.optimizer(), f.bits(), f.policy().pool(), f.policy().beta());
+                if (ref.isPresent()) matched++;
+                rows.append("<tr><td>").append(html(g.dataset())).append("</td><td>").append(html(g.network()))
+                        .append("</td><td>").append(g.batchNorm() ? "yes" : "no").append("</td><td>")
+                        .append(html(g.optimizer())).append("</td><td>").append(f.bits()).append("</td><td>")
+                        .append(html(f.policy().label())).append("</td><td class=n>").append(g.epochs())
+                        .append("</td><td class=n>").append(f.runs()).append("</td><td class=n>")
+                        .append(pm(f.mean(), f.std())).append("</td><td class=n>").append(f.diverged())
+                        .append("</td>");
+                if (ref.isPresent()) {
+                    ReferenceTable.Entry r = ref.get();
+                    rows.append("<td class=n>").append(pm(r.mean(), r.std())).append("</td><td class=n>")
+                            .append(r.runs()).append(" × ").append(r.epochs()).append("</td><td class=n>")
+                            .append(String.format(Locale.ROOT, "%+.4f", f.mean() - r.mean())).append("</td>");
+                } else {
+                    rows.append("<td>—</td><td></td><td></td>");
+                }
+                rows.append("</tr>\n");
+            }
+        }
+        return "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>tiebreak report</title>\n<style>"
+                + "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+                + "td,th{border:1px solid #ccc;padding:3px 8px}td.n{text-align:right}img{margin:6px;max-width:100%}"
+                + "</style></head><body>\n<h1>tiebreak report</h1>\n<p>Results: " + html(store.root().toString())
+                + ". Reference: " + html(reference.source()) + " (final test accuracy of the reference study, mean ±"
+                + " std over its repeats; runs × epochs). " + matched + " of our configurations have a reference"
+                + " number; a reference trained for more epochs than ours is shown all the same, so compare the"
+                + " epochs column too.</p>\n<table>\n<tr><th>dataset</th><th>network</th><th>batch-norm</th>"
+                + "<th>optimizer</th><th>bits</th><th>Jacobian</th><th>epochs</th><th>runs</th>"
+                + "<th>final test accuracy (ours)</th><th>diverged</th><th>reference</th><th>reference runs × epochs</th>"
+                + "<th>ours − reference</th></tr>\n" + rows + "</table>\n" + figures + "</body></html>\n";
+    }
+
+    private static String pm(double mean, double std) {
+        return Double.isNaN(std) ? String.format(Locale.ROOT, "%.4f", mean)
+                : String.format(Locale.ROOT, "%.4f ± %.4f", mean, std);
+    }
+
+    static String num(double d) {
+        return d == Math.rint(d) && Math.abs(d) < 1e15 ? Long.toString((long) d) : Double.toString(d);
+    }
+
+    static String html(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    }
+
+    /** Groups in page order, for tests. */
+    static List<Group> groups(Map<Group, ?> m) { return new ArrayList<>(new LinkedHashMap<>(m).keySet()); }
+}
