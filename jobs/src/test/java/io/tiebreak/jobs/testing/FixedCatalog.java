@@ -21,11 +21,15 @@ public final class FixedCatalog implements DatasetCatalog {
             Map.of("train", 73257L, "test", 26032L, "extra", 531131L), List.of(0.44, 0.44, 0.47),
             List.of(0.2, 0.2, 0.2));
 
+    public static final DatasetInfo IMAGENET = new DatasetInfo("imagenet", 3, 224, 224,
+            java.util.stream.IntStream.range(0, 1000).mapToObj(i -> "n" + i).toList(),
+            Map.of("train", 1281167L, "val", 50000L), List.of(0.48, 0.45, 0.40), List.of(0.23, 0.22, 0.22));
+
     private final List<DatasetInfo> infos;
 
     public FixedCatalog(DatasetInfo... infos) { this.infos = List.of(infos); }
 
-    public static FixedCatalog standard() { return new FixedCatalog(FASHION, MNIST, CIFAR10, SVHN); }
+    public static FixedCatalog standard() { return new FixedCatalog(FASHION, MNIST, CIFAR10, SVHN, IMAGENET); }
 
     @Override
     public Optional<DatasetInfo> find(String name) {
