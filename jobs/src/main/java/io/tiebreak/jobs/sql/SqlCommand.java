@@ -51,7 +51,7 @@ public final class SqlCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         if (csv != null && parquet != null) throw new CliErrors.UserError("give --csv or --parquet, not both");
-        SparkSession spark = SparkSessions.getOrCreate("tiebreak sql");
+        SparkSession spark = SparkSessions.getOrCreate("tiebreak sql", ResultStore.sessionDefaults());
         run(spark, new ResultStore(spark, results), query, csv, parquet, maxRows, System.out);
         return 0;
     }

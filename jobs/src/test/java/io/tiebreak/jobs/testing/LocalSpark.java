@@ -31,6 +31,8 @@ public final class LocalSpark {
                     .config("spark.sql.shuffle.partitions", "4")
                     // As the sweep runs: result writes take the next free slot ahead of queued training tasks.
                     .config("spark.scheduler.mode", "FAIR")
+                    // Heartbeats carry running tasks' epoch counters to the driver's progress: often, in tests.
+                    .config("spark.executor.heartbeatInterval", "1s")
                     .config("spark.local.dir", scratch.resolve("local").toString())
                     .config("spark.sql.warehouse.dir", scratch.resolve("warehouse").toString())
                     .getOrCreate();
