@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.Serializable;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -133,7 +134,8 @@ public final class IngestJob {
                 mean[k] = sum[k] / n / 255.0;
                 std[k] = Math.sqrt(Math.max(0, sumSq[k] / n - (sum[k] / n) * (sum[k] / n))) / 255.0;
             }
-            splits.put(sp.name(), new Manifest.Split(rows, mean, std, counts, files, left));
+            splits.put(sp.name(), new Manifest.Split(rows, Arrays.stream(mean).boxed().toList(),
+                    Arrays.stream(std).boxed().toList(), Arrays.stream(counts).boxed().toList(), files, left));
         }
         return new Manifest(Manifest.FORMAT, Manifest.VERSION, plan.dataset(), out.versionName(), Instant.now().toString(),
                 plan.source(), merged(plan.options(), options.recorded()), plan.channels(), plan.height(), plan.width(),
