@@ -152,8 +152,10 @@ final class CifarSource implements DatasetSource {
     static TarArchiveEntry nextEntry(TarArchiveInputStream tar, String shown) throws IOException {
         try {
             return tar.getNextEntry();
+        } catch (EOFException e) {
+            throw BadInput.at(shown + " (as tar)", tar.getBytesRead(), "truncated archive (" + e.getMessage() + ")");
         } catch (IOException e) {
-            throw BadInput.at(shown, tar.getBytesRead(), "not a readable tar archive (" + e.getMessage() + ")");
+            throw BadInput.at(shown + " (as tar)", tar.getBytesRead(), "not a readable tar archive (" + e.getMessage() + ")");
         }
     }
 
@@ -249,7 +251,7 @@ final class CifarSource implements DatasetSource {
                                     recordBytes, classes, coarse);
                         }
                     } catch (EOFException e) {
-                        throw BadInput.at(shown, tar.getBytesRead(), "truncated archive (" + e.getMessage() + ")");
+                        throw BadInput.at(shown + " (as tar)", tar.getBytesRead(), "truncated archive (" + e.getMessage() + ")");
                     }
                 }
 

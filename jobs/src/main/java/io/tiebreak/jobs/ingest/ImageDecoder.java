@@ -112,8 +112,16 @@ final class ImageDecoder {
         } catch (UndecodableImage e) {
             throw e;
         } catch (IOException | RuntimeException e) {
-            throw new UndecodableImage("cannot decode (" + e.getMessage() + ")", e);
+            throw new UndecodableImage((isCutJpeg(file) ? "truncated JPEG, cannot decode (" : "cannot decode (")
+                    + e.getMessage() + ")", e);
         }
+    }
+
+    /** A JPEG (SOI marker) that does not end with its EOI marker: the file was cut short. */
+    private static boolean isCutJpeg(byte[] b) {
+        int n = b.length;
+        return n >= 2 && (b[0] & 0xff) == 0xff && (b[1] & 0xff) == 0xd8
+                && (n < 4 || (b[n - 2] & 0xff) != 0xff || (b[n - 1] & 0xff) != 0xd9);
     }
 
     private static String magic(byte[] b) {
