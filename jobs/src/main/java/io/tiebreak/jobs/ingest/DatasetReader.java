@@ -114,7 +114,12 @@ public final class DatasetReader {
     static ShardFile.Contents readShard(Path dir, Manifest m, Manifest.Shard shard, Configuration conf) throws IOException {
         Path p = new Path(dir, shard.path());
         String shown = Redaction.uri(p.toString());
-        byte[] bytes = HadoopFs.readAll(p, conf, MAX_ARRAY);
+        byte[] bytes;
+        try {
+            bytes = HadoopFs.readAll(p, conf, MAX_ARRAY);
+        } catch (org.apache.hadoop.fs.ChecksumException e) { // the file system's own checksums (local, HDFS)
+            throw BadInput.in(shown, "is damaged (" + e.getMessage() + "): the dataset was modified after ingest");
+        }
         if (bytes.length != shard.bytes() || !ShardSummary.sha256(bytes).equals(shard.sha256())) {
             throw BadInput.in(shown, "does not match the manifest (" + bytes.length + " bytes, expected " + shard.bytes()
                     + " with SHA-256 " + shard.sha256() + "): the dataset was modified after ingest");
