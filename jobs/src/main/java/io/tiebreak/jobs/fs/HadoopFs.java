@@ -32,13 +32,21 @@ public final class HadoopFs {
     /** Object stores: no atomic rename, and a file becomes visible whole when its writer closes. */
     private static final Set<String> OBJECT_STORES = Set.of("s3a", "s3", "s3n", "gs", "oss", "cosn", "obs");
 
-    /** Parses a user-supplied path or URI; a bare path is a local or default-FS path as Hadoop resolves it. */
+    /**
+     * Parses a user-supplied path or URI; a bare path is a local or default-FS path as Hadoop resolves it. A URI
+     * carrying credentials (s3a://KEY:SECRET@bucket) is refused before Hadoop sees it: Hadoop would log it whole.
+     */
     public static Path path(String s) {
         if (s == null || s.isBlank()) throw new CliErrors.UserError("empty path");
+        URI uri;
         try {
-            new URI(s.replace(" ", "%20"));
+            uri = new URI(s.replace(" ", "%20"));
         } catch (URISyntaxException e) {
             throw new CliErrors.UserError("'" + Redaction.uri(s) + "' is not a valid path or URI: " + e.getReason());
+        }
+        if (uri.getRawUserInfo() != null || (uri.getRawAuthority() != null && uri.getRawAuthority().contains("@"))) {
+            throw new CliErrors.UserError("'" + Redaction.redactPatterns(s) + "' carries credentials in the URI; give them"
+                    + " through Hadoop configuration (fs.s3a.access.key / fs.s3a.secret.key) or a credential provider");
         }
         return new Path(s);
     }

@@ -73,21 +73,24 @@ public final class IngestJob {
         CollectionAccumulator<SkippedSample> skipped = spark.sparkContext().collectionAccumulator("skipped samples");
         S3ACommitters.configureFor(spark, out.versionDir());
 
+        // One RDD per split, their partitions being the shards; all splits are written by one job (one commit).
+        List<JavaRDD<Row>> splits = new ArrayList<>();
         for (SourcePlan.SplitPlan split : plan.splits()) {
             RowShape shape = new RowShape(split.name(), plan.classes(), plan.channels(), plan.height(), plan.width());
             JavaRDD<SourcePart> parts = jsc.parallelize(split.parts(), split.parts().size());
-            JavaRDD<Row> rows;
             if (plan.partsAreShards()) {
-                rows = parts.mapPartitions(it -> shape.rows(samples(it, sconf, skipped)));
+                splits.add(parts.mapPartitions(it -> shape.rows(samples(it, sconf, skipped))));
             } else {
                 int shards = (int) Math.max(1, Math.min(100_000,
                         ceilDiv(split.count() * plan.pixelsPerSample(), options.shardBytes())));
-                rows = parts.flatMapToPair(part -> keyed(samples(List.of(part).iterator(), sconf, skipped)))
+                splits.add(parts.flatMapToPair(part -> keyed(samples(List.of(part).iterator(), sconf, skipped)))
                         .repartitionAndSortWithinPartitions(new IndexModulo(shards))
-                        .mapPartitions(it -> shape.rows(values(it)));
+                        .mapPartitions(it -> shape.rows(values(it))));
             }
-            spark.createDataFrame(rows, DatasetSchema.SPARK).write().parquet(new Path(out.versionDir(), split.name()).toString());
         }
+        JavaRDD<Row> rows = splits.get(0);
+        for (JavaRDD<Row> more : splits.subList(1, splits.size())) rows = rows.union(more); // keeps each partition
+        spark.createDataFrame(rows, DatasetSchema.SPARK).write().parquet(out.versionDir().toString());
 
         List<ShardSummary> shards = summarize(jsc, out, sconf, plan.classes().size());
         Map<String, List<SkippedSample>> skippedBySplit = new TreeMap<>();

@@ -21,12 +21,15 @@ import org.apache.hadoop.conf.Configuration;
  */
 public final class S3ProxyServer implements AutoCloseable {
     private final Process process;
+    private final List<String> buckets;
     private final Path root, log;
     private final int port;
     private final String accessKey, secretKey;
 
-    private S3ProxyServer(Process process, Path root, Path log, int port, String accessKey, String secretKey) {
+    private S3ProxyServer(Process process, List<String> buckets, Path root, Path log, int port, String accessKey,
+                          String secretKey) {
         this.process = process;
+        this.buckets = buckets;
         this.root = root;
         this.log = log;
         this.port = port;
@@ -60,7 +63,7 @@ public final class S3ProxyServer implements AutoCloseable {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process p = new ProcessBuilder(List.of(java, "-Xmx256m", "-jar", jar, "--properties", props.toString()))
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        S3ProxyServer server = new S3ProxyServer(p, root, log, port, access, secret);
+        S3ProxyServer server = new S3ProxyServer(p, List.of(buckets), root, log, port, access, secret);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (true) {
             if (!p.isAlive()) throw new IOException("S3Proxy exited with " + p.exitValue() + ": " + Files.readString(log));
@@ -104,8 +107,6 @@ public final class S3ProxyServer implements AutoCloseable {
         m.put("fs.s3a.aws.credentials.provider", "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider");
         m.put("fs.s3a.attempts.maximum", "2");
         m.put("fs.s3a.retry.limit", "2");
-        // Each test server has its own endpoint and keys: never reuse a cached S3AFileSystem.
-        m.put("fs.s3a.impl.disable.cache", "true");
         return m;
     }
 
@@ -115,8 +116,21 @@ public final class S3ProxyServer implements AutoCloseable {
 
     public String log() throws IOException { return Files.readString(log); }
 
+    /**
+     * Stops the server. Hadoop caches one S3AFileSystem per bucket and JVM: those of this server's buckets are closed
+     * (which drops them from the cache), so a later server with the same bucket names is reached afresh.
+     */
     @Override
     public void close() {
+        Configuration conf = new Configuration();
+        configure(conf);
+        for (String b : buckets) {
+            try {
+                org.apache.hadoop.fs.FileSystem.get(URI.create("s3a://" + b + "/"), conf).close();
+            } catch (IOException ignored) {
+                // best effort: the server is going away anyway
+            }
+        }
         process.destroy();
         try {
             if (!process.waitFor(10, TimeUnit.SECONDS)) process.destroyForcibly().waitFor();
