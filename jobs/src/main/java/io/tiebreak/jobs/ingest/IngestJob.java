@@ -50,7 +50,7 @@ public final class IngestJob {
             // Refuse before any work, then plan (reads headers: bad files fail here, before any output exists).
             ReplaceableOutput out = ReplaceableOutput.prepare(HadoopFs.path(options.output()), MANIFEST,
                     options.ifExists(), conf);
-            SourcePlan plan = options.dataset().source(options).plan(conf);
+            SourcePlan plan = options.dataset().source(options).plan(conf, spark.sparkContext().defaultParallelism());
             LOG.info("ingesting {} from {}: {}", plan.dataset(), plan.source(), describe(plan));
             try {
                 Manifest m = write(spark, plan, options, out);
@@ -78,11 +78,10 @@ public final class IngestJob {
         for (SourcePlan.SplitPlan split : plan.splits()) {
             RowShape shape = new RowShape(split.name(), plan.classes(), plan.channels(), plan.height(), plan.width());
             JavaRDD<SourcePart> parts = jsc.parallelize(split.parts(), split.parts().size());
-            if (plan.partsAreShards()) {
+            if (split.partsAreShards()) {
                 splits.add(parts.mapPartitions(it -> shape.rows(samples(it, sconf, skipped))));
             } else {
-                int shards = (int) Math.max(1, Math.min(100_000,
-                        ceilDiv(split.count() * plan.pixelsPerSample(), options.shardBytes())));
+                int shards = shardCount(split.count(), plan.pixelsPerSample(), options.shardBytes());
                 splits.add(parts.flatMapToPair(part -> keyed(samples(List.of(part).iterator(), sconf, skipped)))
                         .repartitionAndSortWithinPartitions(new IndexModulo(shards))
                         .mapPartitions(it -> shape.rows(values(it))));
@@ -221,7 +220,11 @@ public final class IngestJob {
         };
     }
 
-    private static long ceilDiv(long a, long b) { return (a + b - 1) / b; }
+    /** Shards for a split: its pixel bytes over the target, at least 1, at most one per sample (and 100000). */
+    static int shardCount(long samples, long bytesPerSample, long shardBytes) {
+        long bySize = (samples * bytesPerSample + shardBytes - 1) / shardBytes;
+        return (int) Math.max(1, Math.min(Math.min(bySize, samples), 100_000));
+    }
 
     /** Sample index i goes to shard i mod n: shards are equal to within one sample and each spans the split. */
     static final class IndexModulo extends Partitioner {

@@ -74,6 +74,22 @@ class ImageNetIngestTest {
     }
 
     @Test
+    void aSplitWithFewerShardsThanTaskSlotsIsCutFinerAndGivesTheSameSamples() throws Exception {
+        Path root = tmp.resolve("imagenet");
+        trainTree(root);
+        // One 1 MiB shard for 7 images, local[2] has 2 slots: decoded in 4 tasks, then shuffled into the one shard.
+        Manifest one = Ingests.ingest(new IngestOptions(Dataset.IMAGENET, root.toString(), tmp.resolve("one").toString(),
+                IfExists.REFUSE, 1 << 20, 16, 20, false, null, null, null, null));
+        Manifest four = Ingests.ingest(options(root, tmp.resolve("four"), false, null, null));
+        assertEquals(1, one.split("train").shards().size());
+        assertEquals(four.split("train").skipped(), one.split("train").skipped());
+        Ingests.All a = Ingests.readAll(DatasetReader.open(tmp.resolve("one").toString(), "train", Ingests.conf()));
+        Ingests.All b = Ingests.readAll(DatasetReader.open(tmp.resolve("four").toString(), "train", Ingests.conf()));
+        assertArrayEquals(b.labels(), a.labels());
+        for (int i = 0; i < a.pixels().length; i++) assertArrayEquals(b.pixels()[i], a.pixels()[i], "sample " + i);
+    }
+
+    @Test
     void failOnCorruptStopsAtTheFirstBadImageNamingIt() throws Exception {
         Path root = tmp.resolve("imagenet");
         trainTree(root);
