@@ -1,7 +1,6 @@
 package io.tiebreak.jobs.fs;
 
 import io.tiebreak.jobs.cli.CliErrors;
-import java.io.ByteArrayOutputStream;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -91,17 +90,14 @@ public final class HadoopFs {
         return fs(p, conf).create(p, overwrite);
     }
 
-    /** Reads a whole file, refusing files larger than maxBytes. */
+    /** Reads a whole file, refusing files larger than maxBytes (one open, no separate status call). */
     public static byte[] readAll(Path p, Configuration conf, long maxBytes) throws IOException {
-        FileStatus st = status(p, conf);
-        if (st.getLen() > maxBytes) {
-            throw new IOException(Redaction.uri(p.toString()) + " is " + st.getLen() + " bytes, more than the " + maxBytes
-                    + " this reader takes");
-        }
         try (InputStream in = open(p, conf)) {
-            ByteArrayOutputStream out = new ByteArrayOutputStream((int) Math.max(st.getLen(), 16));
-            in.transferTo(out);
-            return out.toByteArray();
+            byte[] b = in.readNBytes((int) Math.min(maxBytes + 1, Integer.MAX_VALUE - 8));
+            if (b.length > maxBytes) {
+                throw new IOException(Redaction.uri(p.toString()) + " is larger than the " + maxBytes + " bytes this reader takes");
+            }
+            return b;
         }
     }
 
@@ -128,10 +124,29 @@ public final class HadoopFs {
     public static List<FileStatus> listVisibleFiles(Path dir, Configuration conf) throws IOException {
         Path top = qualify(dir, conf);
         List<FileStatus> files = new ArrayList<>();
-        RemoteIterator<LocatedFileStatus> it = fs(top, conf).listFiles(top, true);
-        while (it.hasNext()) {
-            LocatedFileStatus f = it.next();
-            if (!isHiddenBelow(f.getPath(), top)) files.add(f);
+        for (FileStatus f : listFilesRecursively(top, conf)) if (!isHiddenBelow(f.getPath(), top)) files.add(f);
+        return files;
+    }
+
+    /**
+     * Every file under dir. Object stores list a whole prefix in pages (one flat listing); other file systems are
+     * walked folder by folder with listStatus, because the local file system's listFiles builds a LocatedFileStatus
+     * per file, which (without Hadoop's native library) forks a process per file to read its permissions.
+     */
+    public static List<FileStatus> listFilesRecursively(Path dir, Configuration conf) throws IOException {
+        FileSystem fs = fs(dir, conf);
+        List<FileStatus> files = new ArrayList<>();
+        if (isObjectStore(dir, conf)) {
+            RemoteIterator<LocatedFileStatus> it = fs.listFiles(dir, true);
+            while (it.hasNext()) files.add(it.next());
+            return files;
+        }
+        java.util.ArrayDeque<Path> todo = new java.util.ArrayDeque<>(List.of(dir));
+        while (!todo.isEmpty()) {
+            for (FileStatus f : fs.listStatus(todo.pop())) {
+                if (f.isDirectory()) todo.push(f.getPath());
+                else files.add(f);
+            }
         }
         return files;
     }

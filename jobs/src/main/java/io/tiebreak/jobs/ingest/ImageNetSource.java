@@ -16,9 +16,7 @@ import java.util.TreeSet;
 import java.util.function.Consumer;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
-import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
-import org.apache.hadoop.fs.RemoteIterator;
 import us.hebi.matlab.mat.format.Mat5;
 import us.hebi.matlab.mat.types.Char;
 import us.hebi.matlab.mat.types.MatFile;
@@ -125,14 +123,13 @@ final class ImageNetSource implements DatasetSource {
     /** split/<wnid>/<file>: every file one level below a class folder. */
     private static List<Image> classFolders(Path root, Path split, Configuration conf) throws IOException {
         List<Image> out = new ArrayList<>();
-        String rootPath = root.toUri().getPath();
-        RemoteIterator<LocatedFileStatus> it = HadoopFs.fs(split, conf).listFiles(split, true);
-        while (it.hasNext()) {
-            Path p = it.next().getPath();
+        String rootPath = root.toUri().getPath(), splitPath = HadoopFs.qualify(split, conf).toUri().getPath();
+        for (FileStatus f : HadoopFs.listFilesRecursively(split, conf)) {
+            Path p = f.getPath();
             if (hidden(p.getName())) continue;
             Path classDir = p.getParent();
-            if (!classDir.getParent().getName().equals(split.getName()) || classDir.getParent().getParent() == null
-                    || !classDir.getParent().toUri().getPath().equals(split.toUri().getPath())) {
+            if (hidden(classDir.getName())) continue;
+            if (!classDir.getParent().toUri().getPath().equals(splitPath)) {
                 throw BadInput.in(Redaction.uri(p.toString()), "expected images directly in " + split.getName()
                         + "/<wnid>/, found this file elsewhere");
             }

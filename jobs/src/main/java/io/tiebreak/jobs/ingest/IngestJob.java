@@ -48,10 +48,11 @@ public final class IngestJob {
         Configuration conf = spark.sparkContext().hadoopConfiguration();
         try {
             // Refuse before any work, then plan (reads headers: bad files fail here, before any output exists).
+            long t0 = System.nanoTime();
             ReplaceableOutput out = ReplaceableOutput.prepare(HadoopFs.path(options.output()), MANIFEST,
                     options.ifExists(), conf);
             SourcePlan plan = options.dataset().source(options).plan(conf, spark.sparkContext().defaultParallelism());
-            LOG.info("ingesting {} from {}: {}", plan.dataset(), plan.source(), describe(plan));
+            LOG.info("ingesting {} from {}: {} (planned in {})", plan.dataset(), plan.source(), describe(plan), since(t0));
             try {
                 Manifest m = write(spark, plan, options, out);
                 LOG.info("wrote {} to {}", describe(m), Redaction.uri(out.dir().toString()));
@@ -89,7 +90,10 @@ public final class IngestJob {
         }
         JavaRDD<Row> rows = splits.get(0);
         for (JavaRDD<Row> more : splits.subList(1, splits.size())) rows = rows.union(more); // keeps each partition
+        long t0 = System.nanoTime();
         spark.createDataFrame(rows, DatasetSchema.SPARK).write().parquet(out.versionDir().toString());
+        LOG.info("decoded and wrote the shards in {}", since(t0));
+        t0 = System.nanoTime();
 
         List<ShardSummary> shards = summarize(jsc, out, sconf, plan.classes().size());
         Map<String, List<SkippedSample>> skippedBySplit = new TreeMap<>();
@@ -99,6 +103,7 @@ public final class IngestJob {
 
         Manifest m = manifest(plan, options, out, shards, skippedBySplit);
         out.commit(m.toJson());
+        LOG.info("checked the shards and committed the manifest in {}", since(t0));
         return m;
     }
 
@@ -257,6 +262,10 @@ public final class IngestJob {
                 }
             };
         }
+    }
+
+    private static String since(long t0) {
+        return String.format("%.1f s", (System.nanoTime() - t0) / 1e9);
     }
 
     private static String describe(SourcePlan plan) {

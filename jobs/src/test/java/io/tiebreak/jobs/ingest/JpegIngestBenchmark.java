@@ -21,7 +21,7 @@ import org.apache.spark.sql.SparkSession;
  *   mvn -B -q -pl jobs -am test-compile
  *   mvn -B -q -pl jobs dependency:build-classpath -Dmdep.outputFile=/tmp/cp.txt
  *   java -Xmx4g -cp jobs/target/test-classes:jobs/target/classes:gpu-runtime/target/classes:$(cat /tmp/cp.txt) \
- *       io.tiebreak.jobs.ingest.JpegIngestBenchmark /tmp/jpegbench 72 64 5 [pillow-dump.bin]
+ *       io.tiebreak.jobs.ingest.JpegIngestBenchmark /tmp/jpegbench 72 64 5 128m [/tmp/pillow-dump.bin]
  *   /usr/bin/python3 jobs/src/test/resources/io/tiebreak/jobs/ingest/bench_pillow_decode.py /tmp/jpegbench \
  *       --resize 72 --size 64 --procs 2 --repeats 5 --dump /tmp/pillow-dump.bin
  * </pre>
@@ -37,6 +37,7 @@ public final class JpegIngestBenchmark {
         Path root = Path.of(args[0]);
         int resize = args.length > 1 ? Integer.parseInt(args[1]) : 72, size = args.length > 2 ? Integer.parseInt(args[2]) : 64;
         int repeats = args.length > 3 ? Integer.parseInt(args[3]) : 5;
+        long shardBytes = args.length > 4 ? IngestCommand.parseBytes(args[4]) : 128L << 20;
         List<Path> files;
         try (Stream<Path> s = Files.walk(root.resolve("train"))) {
             files = s.filter(Files::isRegularFile).sorted().toList();
@@ -58,7 +59,7 @@ public final class JpegIngestBenchmark {
         SparkSession spark = SparkSession.builder().master("local[2]").appName("jpeg-ingest-bench")
                 .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1").getOrCreate();
         Path out = Files.createTempDirectory("jpeg-bench-out");
-        IngestOptions o = new IngestOptions(Dataset.IMAGENET, root.toString(), out.toString(), IfExists.REPLACE, 128L << 20,
+        IngestOptions o = new IngestOptions(Dataset.IMAGENET, root.toString(), out.toString(), IfExists.REPLACE, shardBytes,
                 size, resize, false, null, null, null, null);
         IngestJob.run(spark, o); // warm-up
         double[] rates = new double[repeats];
@@ -73,7 +74,7 @@ public final class JpegIngestBenchmark {
         System.out.printf("tiebreak ingest local[2]: median %.1f images/s%n", median(rates));
         spark.stop();
 
-        if (args.length > 4) compare(files, Path.of(args[4]), resize, size);
+        if (args.length > 5) compare(files, Path.of(args[5]), resize, size);
     }
 
     private static void decodeAll(List<Path> files, int resize, int size, int threads) throws Exception {
