@@ -75,10 +75,4 @@ public final class Redaction {
             return redactPatterns(uri);
         }
     }
-
-    /** A throwable's message and its causes' messages, redacted, for one-line errors. */
-    public static String message(Throwable t, Configuration conf) {
-        String m = t.getMessage() != null ? t.getMessage() : t.toString();
-        return redact(m, conf);
-    }
 }

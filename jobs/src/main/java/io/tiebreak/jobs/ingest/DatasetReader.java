@@ -6,7 +6,6 @@ import io.tiebreak.runtime.data.ImageData;
 import io.tiebreak.runtime.data.InMemoryImages;
 import java.io.IOException;
 import java.util.Arrays;
-import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
@@ -126,14 +125,11 @@ public final class DatasetReader {
             throw BadInput.in(shown, "does not match the manifest (" + bytes.length + " bytes, expected " + shard.bytes()
                     + " with SHA-256 " + shard.sha256() + "): the dataset was modified after ingest");
         }
-        ShardFile.Contents c = ShardFile.read(bytes, shown, (long) shard.rows() * m.channels() * m.height() * m.width());
+        ShardFile.Contents c = ShardFile.read(bytes, shown, shard.rows() * m.channels() * m.height() * m.width());
         if (c.rows() != shard.rows() || c.channels() != m.channels() || c.height() != m.height() || c.width() != m.width()) {
             throw BadInput.in(shown, "holds " + c.rows() + " rows of " + c.channels() + "x" + c.height() + "x" + c.width()
                     + ", the manifest says " + shard.rows() + " of " + m.channels() + "x" + m.height() + "x" + m.width());
         }
         return c;
     }
-
-    /** Split names of a dataset, in manifest order. */
-    public static List<String> splits(Manifest m) { return List.copyOf(m.splits().keySet()); }
 }

@@ -64,6 +64,7 @@ final class ImageNetSource implements DatasetSource {
         Map<String, List<Image>> splits = new TreeMap<>(); // "train", "val"
         Path train = new Path(root, "train"), val = new Path(root, "val");
         if (HadoopFs.exists(train, conf)) splits.put("train", classFolders(root, train, conf));
+        if (valLabels != null && !HadoopFs.exists(val, conf)) throw BadInput.in(shownRoot, "--val-labels given, but there is no val/");
         Map<String, String> truth = valLabels == null ? null : groundTruth(conf);
         if (HadoopFs.exists(val, conf)) splits.put("val", truth == null ? classFolders(root, val, conf) : flat(root, val, truth, conf));
         if (splits.isEmpty()) throw BadInput.in(shownRoot, "holds neither train/ nor val/");

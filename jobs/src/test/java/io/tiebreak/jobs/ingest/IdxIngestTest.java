@@ -91,6 +91,21 @@ class IdxIngestTest {
     }
 
     @Test
+    void kmnistTakesItsClassNamesFromThePublishedClassMap() throws Exception {
+        Path in = tmp.resolve("kmnist");
+        DatasetFiles.idxPair(in, "", "t10k", 6, H, W, 10, true, false);
+        String[] chars = {"お", "き", "す", "つ", "な", "は", "ま", "や", "れ", "を"};
+        StringBuilder map = new StringBuilder("index,codepoint,char\n");
+        for (int i = 0; i < 10; i++) map.append(i).append(",U+").append(Integer.toHexString(chars[i].codePointAt(0)).toUpperCase()).append(',').append(chars[i]).append('\n');
+        DatasetFiles.writeString(in.resolve("kmnist_classmap.csv"), map.toString());
+
+        Manifest m = Ingests.ingest(Dataset.KMNIST, in, tmp.resolve("out"), 1 << 20);
+
+        assertEquals(List.of(chars), m.classes());
+        assertEquals(List.of("test"), List.copyOf(m.splits().keySet()));
+    }
+
+    @Test
     void aTruncatedImagesFileFailsNamingItAndTheOffsetAndLeavesNoOutput() throws Exception {
         Path in = tmp.resolve("mnist");
         DatasetFiles.idxPair(in, "", "train", 10, H, W, 10, false, false);
