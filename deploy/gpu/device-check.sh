@@ -40,7 +40,7 @@ run_part() { # name, seconds, command...
 
 for part in "${parts[@]}"; do
   case "$part" in
-    selftest) run_part selftest 120 "$JAVA" -cp "$jar" io.tiebreak.runtime.backend.cuda.SelfTest --device "$DEVICE" ;;
+    selftest) run_part selftest 120 "$JAVA" -jar "$jar" selftest --device "$DEVICE" ;;
     parity) run_part training-parity 240 "$JAVA" -cp "$jar" io.tiebreak.runtime.backend.cuda.TrainingParity \
               --device "$DEVICE" --data gpu-runtime/target/device-data --train-limit 1024 --vgg-train-limit 256 --epochs 2 ;;
     torch)

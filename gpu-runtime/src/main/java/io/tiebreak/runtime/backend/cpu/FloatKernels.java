@@ -338,24 +338,27 @@ final class FloatKernels {
 
     // ---- elementwise -----------------------------------------------------------------------------------------
 
+    /** Sign bit cleared / +infinity, as bit patterns: NaN is any pattern above INF_BITS once the sign is cleared. */
+    private static final /*bits*/int ABS_BITS = ~Float.floatToRawIntBits(-(float) 0), INF_BITS = Float.floatToRawIntBits(Float.POSITIVE_INFINITY);
+
+    /** y = x < 0 ? 0 : x, as PyTorch's CPU relu: NaN and -0 pass through unchanged. */
     static void relu(WorkerPool pool, float[] x, float[] y, int n) {
         int tasks = WorkerPool.tasks(n, ELEMENTWISE_GRAIN, MAX_TASKS);
         pool.run(tasks, t -> {
+            // Bit masks instead of branches: signs are random, and mispredicted branches cost ten times the work.
             for (int i = WorkerPool.start(n, tasks, t), end = WorkerPool.start(n, tasks, t + 1); i < end; i++) {
-                y[i] = Math.max(x[i], 0); // branch-free; NaN stays NaN and -0 becomes +0, as in PyTorch
+                /*bits*/int b = Float.floatToRawIntBits(x[i]), a = b & ABS_BITS;
+                /*bits*/int keep = (b >= 0 | a == 0 | a > INF_BITS) ? -1 : 0; // all but negative numbers
+                y[i] = Float.intBitsToFloat(b & keep);
             }
         });
     }
-
-    /** Sign bit cleared / +infinity, as bit patterns: NaN is any pattern above INF_BITS once the sign is cleared. */
-    private static final /*bits*/int ABS_BITS = ~Float.floatToRawIntBits(-(float) 0), INF_BITS = Float.floatToRawIntBits(Float.POSITIVE_INFINITY);
 
     /** dx = dy (x > 0 or NaN, as PyTorch's threshold_backward), 0 (x < 0), alpha*dy rounded (x == 0). */
     static void reluBackward(WorkerPool pool, float[] x, float[] dy, float alpha, float[] dx, int n, Format f) {
         int tasks = WorkerPool.tasks(n, ELEMENTWISE_GRAIN, MAX_TASKS);
         pool.run(tasks, t -> {
             int start = WorkerPool.start(n, tasks, t), end = WorkerPool.start(n, tasks, t + 1);
-            // Bit masks instead of branches: signs are random, and mispredicted branches cost ten times the work.
             for (int i = start; i < end; i++) {
                 /*bits*/int b = Float.floatToRawIntBits(x[i]);
                 /*bits*/int keep = (b > 0 | (b & ABS_BITS) > INF_BITS) ? -1 : 0;
