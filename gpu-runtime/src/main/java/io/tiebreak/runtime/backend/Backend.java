@@ -26,11 +26,18 @@ public interface Backend extends AutoCloseable {
     /** A zero-filled tensor. */
     Tensor zeros(Precision precision, int... shape);
 
-    /** A tensor holding values rounded to precision.valueFormat(); values.length must equal the shape's size. */
-    Tensor upload(Precision precision, int[] shape, double[] values);
+    /** dst = values, each rounded to dst's format; values.length must equal dst's size. */
+    void write(Tensor dst, double[] values);
 
-    /** Same as {@link #upload(Precision, int[], double[])} from binary32 values (fp64 widens exactly). */
-    Tensor upload(Precision precision, int[] shape, float[] values);
+    /** dst = values, each rounded to dst's format (binary32 widens exactly to fp64): the input-batch path. */
+    void write(Tensor dst, float[] values);
+
+    /** A tensor holding values rounded to precision.valueFormat(); values.length must equal the shape's size. */
+    default Tensor upload(Precision precision, int[] shape, double[] values) {
+        Tensor t = zeros(precision, shape);
+        write(t, values);
+        return t;
+    }
 
     /** The tensor's values, exactly (binary16/binary32 widen exactly to binary64). */
     double[] download(Tensor t);
@@ -60,7 +67,7 @@ public interface Backend extends AutoCloseable {
 
     // ---- activations and pooling ------------------------------------------------------------------------------
 
-    /** y = max(x, 0). */
+    /** y = x < 0 ? 0 : x (PyTorch's relu: NaN and -0 pass through). */
     void reluForward(Tensor x, Tensor y);
 
     /** dx = dy where x > 0, 0 where x < 0, alpha*dy where x == 0 (exactly 0 when alpha is 0); NaN x passes dy, as PyTorch. */

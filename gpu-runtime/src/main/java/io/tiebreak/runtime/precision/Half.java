@@ -23,20 +23,25 @@ public final class Half {
     private static final int F32_INF = 0x7f80_0000;
     private static final int F32_HALF_OVERFLOW = 0x4780_0000; // 65536: anything rounding here is out of range
 
-    /** x rounded to the nearest binary16 value (ties to even), returned as the binary32 holding it exactly. */
+    /**
+     * x rounded to the nearest binary16 value (ties to even), returned as the binary32 holding it exactly. Written
+     * with masks instead of branches: fp16 runs call it on every op output, and data-dependent branches here cost
+     * twice as much as the arithmetic.
+     */
     public static float round(float x) {
         int bits = Float.floatToRawIntBits(x);
         int abs = bits & ~SIGN;
-        if (abs >= F32_MIN_HALF_NORMAL) {
-            if (abs >= F32_INF) return x; // inf and NaN pass through
-            // Keep 10 of binary32's 23 fraction bits: add just under half an ulp, plus one if the kept lsb is odd.
-            int r = (abs + 0xfff + ((abs >>> 13) & 1)) & 0xffff_e000;
-            if (r >= F32_HALF_OVERFLOW) r = F32_INF;
-            return Float.intBitsToFloat(r | (bits & SIGN));
-        }
-        // Below 2^-14 binary16 spacing is 2^-24, which is binary32's spacing on [0.5, 1): let the FPU round.
-        float a = Float.intBitsToFloat(abs);
-        return Math.copySign((a + 0.5f) - 0.5f, x);
+        // Normal binary16 range: keep 10 of the 23 fraction bits, adding just under half an ulp plus the kept lsb.
+        int normal = (abs + 0xfff + ((abs >>> 13) & 1)) & 0xffff_e000;
+        int overflow = (F32_HALF_OVERFLOW - 1 - normal) >> 31; // all ones when it rounded to 65536 or beyond
+        normal = (normal & ~overflow) | (F32_INF & overflow);
+        // Below 2^-14 the spacing is 2^-24, binary32's spacing on [0.5, 1): let the FPU round.
+        int subnormal = Float.floatToRawIntBits((Float.intBitsToFloat(abs) + 0.5f) - 0.5f);
+        int isNormal = (F32_MIN_HALF_NORMAL - 1 - abs) >> 31;
+        int r = (normal & isNormal) | (subnormal & ~isNormal);
+        int special = (F32_INF - 1 - abs) >> 31; // inf and NaN pass through unchanged
+        r = (r & ~special) | (abs & special);
+        return Float.intBitsToFloat(r | (bits & SIGN));
     }
 
     /** x rounded once (not via binary32) to the nearest binary16 value, ties to even. */

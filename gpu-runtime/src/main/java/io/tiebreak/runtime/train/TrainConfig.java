@@ -22,4 +22,24 @@ public record TrainConfig(ModelSpec model, Precision precision, PoolPolicy pool,
                     + " channels, the model takes " + model.inChannels());
         }
     }
+
+    /**
+     * A stable text form of every field, in a fixed order: checkpoints record it and refuse to resume under another.
+     * Doubles print in Java's shortest round-trip form.
+     */
+    public String canonical() {
+        OptimizerSpec o = optimizer;
+        return "network=" + model.network().id() + ";batch_norm=" + model.batchNorm()
+                + ";input=" + model.inChannels() + "x" + model.height() + "x" + model.width() + ";classes=" + model.classes()
+                + ";precision=" + precision.id() + ";pool=" + pool.id() + ";form=" + pool.form().id()
+                + ";relu_alpha=" + reluAlpha
+                + ";optimizer=" + o.kind().id() + "(momentum=" + o.momentum() + ",dampening=" + o.dampening()
+                + ",weight_decay=" + o.weightDecay() + ",nesterov=" + o.nesterov() + ",betas=" + o.beta1() + "/" + o.beta2()
+                + ",eps=" + o.eps() + ")"
+                + ";schedule=" + schedule.kind().id() + "(step=" + schedule.stepSize() + ",gamma=" + schedule.gamma()
+                + ",eta_min=" + schedule.etaMin() + ")"
+                + ";lr=" + lr + ";batch=" + batchSize + ";test_batch=" + testBatchSize + ";epochs=" + epochs + ";seed=" + seed
+                + ";normalize=" + java.util.Arrays.toString(normalization.mean()) + "/" + java.util.Arrays.toString(normalization.std())
+                + ";augment=crop" + augmentation.cropPadding() + (augmentation.horizontalFlip() ? "+flip" : "");
+    }
 }

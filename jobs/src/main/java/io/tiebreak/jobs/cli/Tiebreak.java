@@ -1,5 +1,6 @@
 package io.tiebreak.jobs.cli;
 
+import io.tiebreak.runtime.cli.CliErrors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 

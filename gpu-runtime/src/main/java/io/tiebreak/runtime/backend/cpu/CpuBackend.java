@@ -63,31 +63,28 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public Tensor upload(Precision p, int[] shape, double[] values) {
-        Tensor t = zeros(p, shape);
+    public void write(Tensor t, double[] values) {
         requireLength(values.length, t);
-        Format fmt = p.valueFormat();
-        if (p.isDouble()) System.arraycopy(values, 0, d(t), 0, values.length);
-        else {
+        if (t.precision().isDouble()) {
+            System.arraycopy(values, 0, d(t), 0, values.length);
+        } else {
+            Format fmt = t.precision().valueFormat();
             float[] a = f(t);
             for (int i = 0; i < a.length; i++) a[i] = (float) fmt.round(values[i]);
         }
-        return t;
     }
 
     @Override
-    public Tensor upload(Precision p, int[] shape, float[] values) {
-        Tensor t = zeros(p, shape);
+    public void write(Tensor t, float[] values) {
         requireLength(values.length, t);
-        if (p.isDouble()) {
+        if (t.precision().isDouble()) {
             double[] a = d(t);
             for (int i = 0; i < a.length; i++) a[i] = values[i];
         } else {
             float[] a = f(t);
             System.arraycopy(values, 0, a, 0, values.length);
-            p.valueFormat().roundInPlace(a, 0, a.length);
+            t.precision().valueFormat().roundInPlace(a, 0, a.length);
         }
-        return t;
     }
 
     /**
@@ -131,13 +128,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void convert(Tensor src, Tensor dst) {
         if (src.size() != dst.size()) throw new IllegalArgumentException("convert: " + src + " vs " + dst);
-        Format fmt = dst.precision().valueFormat();
-        double[] v = download(src);
-        if (dst.precision().isDouble()) System.arraycopy(v, 0, d(dst), 0, v.length);
-        else {
-            float[] a = f(dst);
-            for (int i = 0; i < a.length; i++) a[i] = (float) fmt.round(v[i]);
-        }
+        write(dst, download(src));
     }
 
     @Override
@@ -247,44 +238,42 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void avgPoolForward(Tensor x, PoolGeometry g, Tensor y) {
-        int planes = x.dim(0) * x.dim(1), h = x.dim(2), w = x.dim(3);
-        Shapes.require(y, "avg pool output", x.dim(0), x.dim(1), g.out(h), g.out(w));
-        Format fmt = x.precision().valueFormat();
-        if (x.precision().isDouble()) DoubleKernels.avgPoolForward(pool, d(x), planes, h, w, g, d(y), fmt);
-        else FloatKernels.avgPoolForward(pool, f(x), planes, h, w, g, f(y), fmt);
+        Shapes.require(y, "avg pool output", x.dim(0), x.dim(1), g.out(x.dim(2)), g.out(x.dim(3)));
+        averagePool(x, g.windows(x.dim(2)), g.windows(x.dim(3)), g.kernel() * g.kernel(), y);
     }
 
     @Override
     public void avgPoolBackward(Tensor dy, PoolGeometry g, Tensor dx) {
-        int planes = dx.dim(0) * dx.dim(1), h = dx.dim(2), w = dx.dim(3);
-        Shapes.require(dy, "avg pool output gradient", dx.dim(0), dx.dim(1), g.out(h), g.out(w));
-        Format fmt = dx.precision().valueFormat();
-        if (dx.precision().isDouble()) DoubleKernels.avgPoolBackward(pool, d(dy), planes, h, w, g, d(dx), fmt);
-        else FloatKernels.avgPoolBackward(pool, f(dy), planes, h, w, g, f(dx), fmt);
+        Shapes.require(dy, "avg pool output gradient", dx.dim(0), dx.dim(1), g.out(dx.dim(2)), g.out(dx.dim(3)));
+        averagePoolBackward(dy, g.windows(dx.dim(2)), g.windows(dx.dim(3)), g.kernel() * g.kernel(), dx);
     }
 
     @Override
     public void adaptiveAvgPoolForward(Tensor x, Tensor y) {
-        int planes = x.dim(0) * x.dim(1);
         Shapes.require(y, "adaptive avg pool output", x.dim(0), x.dim(1), -1, -1);
-        Format fmt = x.precision().valueFormat();
-        if (x.precision().isDouble()) {
-            DoubleKernels.adaptiveAvgPoolForward(pool, d(x), planes, x.dim(2), x.dim(3), y.dim(2), y.dim(3), d(y), fmt);
-        } else {
-            FloatKernels.adaptiveAvgPoolForward(pool, f(x), planes, x.dim(2), x.dim(3), y.dim(2), y.dim(3), f(y), fmt);
-        }
+        averagePool(x, PoolGeometry.adaptiveWindows(x.dim(2), y.dim(2)), PoolGeometry.adaptiveWindows(x.dim(3), y.dim(3)), 0, y);
     }
 
     @Override
     public void adaptiveAvgPoolBackward(Tensor dy, Tensor dx) {
-        int planes = dx.dim(0) * dx.dim(1);
         Shapes.require(dy, "adaptive avg pool output gradient", dx.dim(0), dx.dim(1), -1, -1);
+        averagePoolBackward(dy, PoolGeometry.adaptiveWindows(dx.dim(2), dy.dim(2)),
+                PoolGeometry.adaptiveWindows(dx.dim(3), dy.dim(3)), 0, dx);
+    }
+
+    /** Both average pools: windows given by their row and column bounds; divisor 0 means each window's area. */
+    private void averagePool(Tensor x, int[] rows, int[] cols, int divisor, Tensor y) {
+        int planes = x.dim(0) * x.dim(1), h = x.dim(2), w = x.dim(3);
+        Format fmt = x.precision().valueFormat();
+        if (x.precision().isDouble()) DoubleKernels.avgPoolForward(pool, d(x), planes, h, w, rows, cols, divisor, d(y), fmt);
+        else FloatKernels.avgPoolForward(pool, f(x), planes, h, w, rows, cols, divisor, f(y), fmt);
+    }
+
+    private void averagePoolBackward(Tensor dy, int[] rows, int[] cols, int divisor, Tensor dx) {
+        int planes = dx.dim(0) * dx.dim(1), h = dx.dim(2), w = dx.dim(3);
         Format fmt = dx.precision().valueFormat();
-        if (dx.precision().isDouble()) {
-            DoubleKernels.adaptiveAvgPoolBackward(pool, d(dy), planes, dx.dim(2), dx.dim(3), dy.dim(2), dy.dim(3), d(dx), fmt);
-        } else {
-            FloatKernels.adaptiveAvgPoolBackward(pool, f(dy), planes, dx.dim(2), dx.dim(3), dy.dim(2), dy.dim(3), f(dx), fmt);
-        }
+        if (dx.precision().isDouble()) DoubleKernels.avgPoolBackward(pool, d(dy), planes, h, w, rows, cols, divisor, d(dx), fmt);
+        else FloatKernels.avgPoolBackward(pool, f(dy), planes, h, w, rows, cols, divisor, f(dx), fmt);
     }
 
     // ---- normalization and elementwise -----------------------------------------------------------------------

@@ -19,12 +19,24 @@ import io.tiebreak.runtime.precision.Precision.Format;
 final class FloatKernels {
     private FloatKernels() {}
 
-    /** Upper bound on tasks per kernel: enough for a 16-core executor, and fixed, so splits stay shape-only. */
-    static final int MAX_TASKS = 16;
+    /**
+     * Upper bound on tasks per kernel, fixed so splits depend on shapes only. Eight keeps a task of 8 cores busy
+     * while each GEMM block stays large; more blocks would repack shared operands more often.
+     */
+    static final int MAX_TASKS = 8;
     /** Elementwise work below this many values runs as one task. */
     private static final int ELEMENTWISE_GRAIN = 1 << 15;
     /** GEMM multiply-adds per task, at least. */
     private static final long GEMM_GRAIN = 1L << 21;
+    /**
+     * Column blocks of a GEMM start at multiples of this, and im2col matrices are padded to it. OpenBLAS computes
+     * the columns left over after its unroll width (16 on AVX-512) with edge kernels that round differently, so an
+     * output would depend on where its patch sits in the batch, breaking exact ties that the inputs have.
+     */
+    static final int COLUMN_ALIGN = 64;
+
+    /** n rounded up to a multiple of COLUMN_ALIGN. */
+    static int aligned(int n) { return (n + COLUMN_ALIGN - 1) / COLUMN_ALIGN * COLUMN_ALIGN; }
 
     // ---- reductions in a fixed order -------------------------------------------------------------------------
 
@@ -90,21 +102,29 @@ final class FloatKernels {
                      float[] a, int lda, float[] b, int ldb, float beta, float[] c, int ldc) {
         if (m == 0 || n == 0) return;
         int tasks = WorkerPool.tasks((long) m * n * k, GEMM_GRAIN, MAX_TASKS);
-        if (tasks == 1) {
-            blas(ta, tb, m, n, k, alpha, a, 0, lda, b, 0, ldb, beta, c, 0, ldc);
-        } else if ((long) m * n < 65536 && k > 16 * Math.max(m, n)) {
+        // Each task packs the operand it shares with the others again: keep blocks at least 64 wide, and split a
+        // long k instead when C is small (weight gradients: C is weights-sized, k is batch x pixels).
+        int byN = Math.min(tasks, n / 64), byM = Math.min(tasks, m / 64);
+        if (tasks > 1 && k >= 8 * Math.max(m, n) && (long) m * n <= 1 << 18) {
             gemmSplitK(pool, tasks, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        } else if (n >= m) {
-            pool.run(tasks, t -> {
-                int j0 = WorkerPool.start(n, tasks, t), j1 = WorkerPool.start(n, tasks, t + 1);
+        } else if (byN >= 2 && byN >= byM) {
+            pool.run(byN, t -> {
+                int j0 = columnStart(n, byN, t), j1 = columnStart(n, byN, t + 1);
                 blas(ta, tb, m, j1 - j0, k, alpha, a, 0, lda, b, tb ? j0 * ldb : j0, ldb, beta, c, j0, ldc);
             });
-        } else {
-            pool.run(tasks, t -> {
-                int i0 = WorkerPool.start(m, tasks, t), i1 = WorkerPool.start(m, tasks, t + 1);
+        } else if (byM >= 2) {
+            pool.run(byM, t -> {
+                int i0 = WorkerPool.start(m, byM, t), i1 = WorkerPool.start(m, byM, t + 1);
                 blas(ta, tb, i1 - i0, n, k, alpha, a, ta ? i0 : i0 * lda, lda, b, 0, ldb, beta, c, i0 * ldc, ldc);
             });
+        } else {
+            blas(ta, tb, m, n, k, alpha, a, 0, lda, b, 0, ldb, beta, c, 0, ldc);
         }
+    }
+
+    /** Start of column block t of parts: a multiple of COLUMN_ALIGN, except that the last block ends at n. */
+    private static int columnStart(int n, int parts, int t) {
+        return t == parts ? n : WorkerPool.start(n, parts, t) / COLUMN_ALIGN * COLUMN_ALIGN;
     }
 
     private static void gemmSplitK(WorkerPool pool, int tasks, boolean ta, boolean tb, int m, int n, int k,
@@ -138,11 +158,12 @@ final class FloatKernels {
 
     /**
      * im2col for the whole batch: col[r][n*P + oy*Wo + ox] = x[n, c, oy*sh - ph + ky, ox*sw - pw + kx] (0 in the
-     * padding), with r = (c*kh + ky)*kw + kx and P = Ho*Wo. Values are rounded to {@code operand} unless it is null.
+     * padding), with r = (c*kh + ky)*kw + kx and P = Ho*Wo; rows are aligned(N*P) long, zero past N*P. Values are
+     * rounded to {@code operand} unless it is null.
      */
     static void im2col(WorkerPool pool, float[] x, int batch, int h, int w, ConvGeometry g, float[] col,
                        Format operand) {
-        int ho = g.outH(h), wo = g.outW(w), p = ho * wo, np = batch * p;
+        int ho = g.outH(h), wo = g.outW(w), p = ho * wo, np = batch * p, ld = aligned(np);
         int kk = g.kernelH() * g.kernelW(), rows = g.inChannels() * kk;
         int tasks = WorkerPool.tasks((long) rows * np, ELEMENTWISE_GRAIN, MAX_TASKS);
         pool.run(tasks, t -> {
@@ -152,7 +173,7 @@ final class FloatKernels {
                 for (int n = 0; n < batch; n++) {
                     int plane = (n * g.inChannels() + c) * h * w;
                     for (int oy = 0; oy < ho; oy++) {
-                        int dst = r * np + n * p + oy * wo;
+                        int dst = r * ld + n * p + oy * wo;
                         int iy = oy * g.strideH() - g.padH() + ky;
                         if (iy < 0 || iy >= h || ox0 >= ox1) {
                             java.util.Arrays.fill(col, dst, dst + wo, 0);
@@ -160,15 +181,18 @@ final class FloatKernels {
                         }
                         int src = plane + iy * w - g.padW() + kx;
                         for (int ox = 0; ox < ox0; ox++) col[dst + ox] = 0;
-                        if (g.strideW() == 1) {
+                        if (g.strideW() == 1 && ox1 - ox0 >= 64) {
                             System.arraycopy(x, src + ox0, col, dst + ox0, ox1 - ox0);
+                        } else if (g.strideW() == 1) {
+                            for (int ox = ox0; ox < ox1; ox++) col[dst + ox] = x[src + ox]; // short rows: no call
                         } else {
                             for (int ox = ox0; ox < ox1; ox++) col[dst + ox] = x[src + ox * g.strideW()];
                         }
                         for (int ox = ox1; ox < wo; ox++) col[dst + ox] = 0;
                     }
                 }
-                if (operand != null) operand.roundInPlace(col, r * np, np);
+                java.util.Arrays.fill(col, r * ld + np, (r + 1) * ld, 0);
+                if (operand != null) operand.roundInPlace(col, r * ld, np);
             }
         });
     }
@@ -186,50 +210,61 @@ final class FloatKernels {
         return Math.min(wo, (lim + stride - 1) / stride);
     }
 
-    /** dx[n,c,iy,ix] = sum of the col entries that im2col copied from there (dx overwritten), rounded to out. */
+    /**
+     * dx[n,c,iy,ix] = sum of the col entries that im2col copied from there (dx overwritten), rounded to out; col has
+     * im2col's layout. Tasks
+     * own ranges of images; within one, rows of col are the outer loop so col is read sequentially (reading it
+     * image by image jumps a whole row per 256 bytes and is several times slower).
+     */
     static void col2im(WorkerPool pool, float[] col, int batch, int h, int w, ConvGeometry g, float[] dx,
                        Format out) {
-        int ho = g.outH(h), wo = g.outW(w), p = ho * wo, np = batch * p;
-        int kk = g.kernelH() * g.kernelW(), cin = g.inChannels(), plane = h * w;
+        int ho = g.outH(h), wo = g.outW(w), p = ho * wo, ld = aligned(batch * p);
+        int kk = g.kernelH() * g.kernelW(), cin = g.inChannels(), plane = h * w, sw = g.strideW();
         int tasks = WorkerPool.tasks((long) batch * cin * kk * p, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, batch));
         pool.run(tasks, t -> {
-            for (int n = WorkerPool.start(batch, tasks, t), end = WorkerPool.start(batch, tasks, t + 1); n < end; n++) {
-                int img = n * cin * plane;
-                java.util.Arrays.fill(dx, img, img + cin * plane, 0);
-                for (int r = 0; r < cin * kk; r++) {
-                    int c = r / kk, ky = (r % kk) / g.kernelW(), kx = r % g.kernelW();
-                    int ox0 = firstInside(kx, g.padW(), g.strideW()), ox1 = endInside(kx, g.padW(), g.strideW(), w, wo);
+            int n0 = WorkerPool.start(batch, tasks, t), n1 = WorkerPool.start(batch, tasks, t + 1);
+            java.util.Arrays.fill(dx, n0 * cin * plane, n1 * cin * plane, 0);
+            for (int r = 0; r < cin * kk; r++) {
+                int c = r / kk, ky = (r % kk) / g.kernelW(), kx = r % g.kernelW();
+                int ox0 = firstInside(kx, g.padW(), sw), ox1 = endInside(kx, g.padW(), sw, w, wo);
+                for (int n = n0; n < n1; n++) {
+                    int img = n * cin * plane;
                     for (int oy = 0; oy < ho; oy++) {
                         int iy = oy * g.strideH() - g.padH() + ky;
                         if (iy < 0 || iy >= h) continue;
-                        int src = r * np + n * p + oy * wo;
+                        int src = r * ld + n * p + oy * wo;
                         int dst = img + c * plane + iy * w - g.padW() + kx;
-                        for (int ox = ox0; ox < ox1; ox++) dx[dst + ox * g.strideW()] += col[src + ox];
+                        if (sw == 1) {
+                            for (int ox = ox0; ox < ox1; ox++) dx[dst + ox] += col[src + ox];
+                        } else {
+                            for (int ox = ox0; ox < ox1; ox++) dx[dst + ox * sw] += col[src + ox];
+                        }
                     }
                 }
-                out.roundInPlace(dx, img, cin * plane);
             }
+            out.roundInPlace(dx, n0 * cin * plane, (n1 - n0) * cin * plane);
         });
     }
 
     /**
      * y = conv(x, w) + b through im2col and one GEMM over the batch; y rounded once to mm. operand is the format
-     * x, w (and dy in backward) are rounded to before the product, or null when they already are (all but mixed).
+     * x, w, b (and dy in backward) are rounded to before the product, or null when they already are (all but
+     * mixed, where autocast hands conv and linear binary16 copies of all their inputs).
      */
     static void conv2dForward(WorkerPool pool, Scratch s, float[] x, int batch, int h, int w, float[] wt, float[] b,
                               ConvGeometry g, float[] y, Format mm, Format operand) {
-        int p = g.outH(h) * g.outW(w), np = batch * p, ck = g.patchSize(), cout = g.outChannels();
-        float[] col = s.floats(0, ck * np);
+        int p = g.outH(h) * g.outW(w), np = batch * p, ld = aligned(np), ck = g.patchSize(), cout = g.outChannels();
+        float[] col = s.floats(0, ck * ld);
         im2col(pool, x, batch, h, w, g, col, operand);
         float[] wm = operand != null ? roundedCopy(wt, s.floats(3, wt.length), operand) : wt;
-        float[] yt = s.floats(2, cout * np);
-        gemm(pool, false, false, cout, np, ck, 1, wm, ck, col, np, 0, yt, np);
+        float[] yt = s.floats(2, cout * ld);
+        gemm(pool, false, false, cout, ld, ck, 1, wm, ck, col, ld, 0, yt, ld);
         int tasks = WorkerPool.tasks((long) cout * np, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, batch));
         pool.run(tasks, t -> {
             for (int n = WorkerPool.start(batch, tasks, t), end = WorkerPool.start(batch, tasks, t + 1); n < end; n++) {
                 for (int o = 0; o < cout; o++) {
-                    float bias = b == null ? 0 : b[o];
-                    int src = o * np + n * p, dst = (n * cout + o) * p;
+                    float bias = b == null ? 0 : operand != null ? operand.round(b[o]) : b[o];
+                    int src = o * ld + n * p, dst = (n * cout + o) * p;
                     for (int i = 0; i < p; i++) y[dst + i] = mm.round(yt[src + i] + bias);
                 }
             }
@@ -240,24 +275,25 @@ final class FloatKernels {
     static void conv2dBackward(WorkerPool pool, Scratch s, float[] x, int batch, int h, int w, float[] wt,
                                float[] dy, ConvGeometry g, float[] dx, float[] dw, float[] db, Format mm,
                                Format operand) {
-        int p = g.outH(h) * g.outW(w), np = batch * p, ck = g.patchSize(), cout = g.outChannels();
-        float[] dyt = s.floats(2, cout * np); // dy as [cout][n*P]: the GEMMs' layout
+        int p = g.outH(h) * g.outW(w), np = batch * p, ld = aligned(np), ck = g.patchSize(), cout = g.outChannels();
+        float[] dyt = s.floats(2, cout * ld); // dy as [cout][n*P], padded with zeros: the GEMMs' layout
         int tasks = WorkerPool.tasks((long) cout * np, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, cout));
         pool.run(tasks, t -> {
             for (int o = WorkerPool.start(cout, tasks, t), end = WorkerPool.start(cout, tasks, t + 1); o < end; o++) {
-                for (int n = 0; n < batch; n++) System.arraycopy(dy, (n * cout + o) * p, dyt, o * np + n * p, p);
-                if (operand != null) operand.roundInPlace(dyt, o * np, np);
-                if (db != null) db[o] = mm.round(sum(dyt, o * np, np));
+                for (int n = 0; n < batch; n++) System.arraycopy(dy, (n * cout + o) * p, dyt, o * ld + n * p, p);
+                java.util.Arrays.fill(dyt, o * ld + np, (o + 1) * ld, 0);
+                if (operand != null) operand.roundInPlace(dyt, o * ld, np);
+                if (db != null) db[o] = mm.round(sum(dyt, o * ld, np));
             }
         });
-        float[] col = s.floats(0, ck * np);
+        float[] col = s.floats(0, ck * ld);
         im2col(pool, x, batch, h, w, g, col, operand);
-        gemm(pool, false, true, cout, ck, np, 1, dyt, np, col, np, 0, dw, ck);
+        gemm(pool, false, true, cout, ck, ld, 1, dyt, ld, col, ld, 0, dw, ck);
         mm.roundInPlace(dw, 0, cout * ck);
         if (dx != null) {
             float[] wm = operand != null ? roundedCopy(wt, s.floats(3, wt.length), operand) : wt;
-            float[] dcol = s.floats(1, ck * np);
-            gemm(pool, true, false, ck, np, cout, 1, wm, ck, dyt, np, 0, dcol, np);
+            float[] dcol = s.floats(1, ck * ld);
+            gemm(pool, true, false, ck, ld, cout, 1, wm, ck, dyt, ld, 0, dcol, ld);
             col2im(pool, dcol, batch, h, w, g, dx, mm);
         }
     }
@@ -267,7 +303,10 @@ final class FloatKernels {
                               float[] b, float[] y, Format mm, Format operand) {
         float[] xm = operand != null ? roundedCopy(x, s.floats(0, batch * in), operand) : x;
         float[] wm = operand != null ? roundedCopy(wt, s.floats(3, out * in), operand) : wt;
-        if (b != null) for (int n = 0; n < batch; n++) System.arraycopy(b, 0, y, n * out, out);
+        if (b != null) {
+            for (int n = 0; n < batch; n++) System.arraycopy(b, 0, y, n * out, out);
+            if (operand != null) operand.roundInPlace(y, 0, batch * out);
+        }
         gemm(pool, false, true, batch, out, in, 1, xm, in, wm, in, b == null ? 0 : 1, y, out);
         mm.roundInPlace(y, 0, batch * out);
     }
@@ -299,12 +338,18 @@ final class FloatKernels {
 
     // ---- elementwise -----------------------------------------------------------------------------------------
 
+    /** Sign bit cleared / +infinity, as bit patterns: NaN is any pattern above INF_BITS once the sign is cleared. */
+    private static final /*bits*/int ABS_BITS = ~Float.floatToRawIntBits(-(float) 0), INF_BITS = Float.floatToRawIntBits(Float.POSITIVE_INFINITY);
+
+    /** y = x < 0 ? 0 : x, as PyTorch's CPU relu: NaN and -0 pass through unchanged. */
     static void relu(WorkerPool pool, float[] x, float[] y, int n) {
         int tasks = WorkerPool.tasks(n, ELEMENTWISE_GRAIN, MAX_TASKS);
         pool.run(tasks, t -> {
+            // Bit masks instead of branches: signs are random, and mispredicted branches cost ten times the work.
             for (int i = WorkerPool.start(n, tasks, t), end = WorkerPool.start(n, tasks, t + 1); i < end; i++) {
-                float v = x[i];
-                y[i] = v <= 0 ? 0 : v; // NaN stays NaN, as in PyTorch
+                /*bits*/int b = Float.floatToRawIntBits(x[i]), a = b & ABS_BITS;
+                /*bits*/int keep = (b >= 0 | a == 0 | a > INF_BITS) ? -1 : 0; // all but negative numbers
+                y[i] = Float.intBitsToFloat(b & keep);
             }
         });
     }
@@ -313,11 +358,14 @@ final class FloatKernels {
     static void reluBackward(WorkerPool pool, float[] x, float[] dy, float alpha, float[] dx, int n, Format f) {
         int tasks = WorkerPool.tasks(n, ELEMENTWISE_GRAIN, MAX_TASKS);
         pool.run(tasks, t -> {
-            for (int i = WorkerPool.start(n, tasks, t), end = WorkerPool.start(n, tasks, t + 1); i < end; i++) {
-                float v = x[i];
-                if (v < 0) dx[i] = 0;
-                else if (v == 0) dx[i] = alpha == 0 ? 0 : f.round(alpha * dy[i]);
-                else dx[i] = dy[i];
+            int start = WorkerPool.start(n, tasks, t), end = WorkerPool.start(n, tasks, t + 1);
+            for (int i = start; i < end; i++) {
+                /*bits*/int b = Float.floatToRawIntBits(x[i]);
+                /*bits*/int keep = (b > 0 | (b & ABS_BITS) > INF_BITS) ? -1 : 0;
+                dx[i] = Float.intBitsToFloat(Float.floatToRawIntBits(dy[i]) & keep);
+            }
+            if (alpha != 0) {
+                for (int i = start; i < end; i++) if (x[i] == 0) dx[i] = f.round(alpha * dy[i]);
             }
         });
     }
@@ -370,32 +418,36 @@ final class FloatKernels {
         int ho = g.out(h), wo = g.out(w);
         boolean composite = policy.form() == PoolPolicy.Form.COMPOSITE;
         float beta = (float) policy.beta(), oneMinusBeta = 1 - beta;
+        boolean fast2x2 = g.kernel() == 2 && g.stride() == 2 && g.padding() == 0;
         int tasks = WorkerPool.tasks((long) planes * ho * wo * g.kernel() * g.kernel(), ELEMENTWISE_GRAIN,
                 Math.min(MAX_TASKS, planes));
         long[] ties = new long[tasks];
         pool.run(tasks, t -> {
+            int[] tie = new int[g.kernel() * g.kernel()];
             long tied = 0;
             for (int pl = WorkerPool.start(planes, tasks, t), end = WorkerPool.start(planes, tasks, t + 1); pl < end; pl++) {
                 int in = pl * h * w, out = pl * ho * wo;
                 for (int oy = 0; oy < ho; oy++) {
-                    int y0 = Math.max(0, oy * g.stride() - g.padding()), y1 = Math.min(h, oy * g.stride() - g.padding() + g.kernel());
+                    int y0 = g.windowStart(oy), y1 = g.windowEnd(oy, h);
                     for (int ox = 0; ox < wo; ox++) {
-                        int x0 = Math.max(0, ox * g.stride() - g.padding()), x1 = Math.min(w, ox * g.stride() - g.padding() + g.kernel());
-                        float m = Float.NEGATIVE_INFINITY;
-                        int k = 0;
-                        boolean nan = false;
-                        for (int iy = y0; iy < y1; iy++) {
-                            for (int ix = x0; ix < x1; ix++) {
-                                float v = x[in + iy * w + ix];
-                                if (v != v) {
-                                    if (!nan) { nan = true; m = v; k = 0; }
-                                    k++;
-                                } else if (!nan) {
-                                    if (v > m) { m = v; k = 1; } else if (v == m) k++;
-                                }
+                        float m;
+                        int k;
+                        if (fast2x2) {
+                            int i0 = in + 2 * oy * w + 2 * ox;
+                            float a = x[i0], b = x[i0 + 1], c = x[i0 + w], d = x[i0 + w + 1];
+                            m = Math.max(Math.max(a, b), Math.max(c, d));
+                            k = (a == m ? 1 : 0) + (b == m ? 1 : 0) + (c == m ? 1 : 0) + (d == m ? 1 : 0);
+                            // Zero (whose sign is the first maximum's, not max()'s) and NaN take the general path.
+                            if (m == 0 || m != m) {
+                                k = tieSet(x, in, w, y0, y1, 2 * ox, 2 * ox + 2, tie);
+                                m = x[tie[0]];
                             }
+                        } else {
+                            int x0 = g.windowStart(ox), x1 = g.windowEnd(ox, w);
+                            k = tieSet(x, in, w, y0, y1, x0, x1, tie);
+                            m = x[tie[0]];
                         }
-                        if (k >= 2) tied++;
+                        tied += k >= 2 ? 1 : 0;
                         y[out + oy * wo + ox] = composite ? f.round(f.round(beta * m) + f.round(oneMinusBeta * m)) : m;
                     }
                 }
@@ -419,6 +471,7 @@ final class FloatKernels {
         float[] firstBranch = composite ? s.floats(4, planes * plane) : null;
         float beta = (float) policy.beta(), oneMinusBeta = 1 - beta;
         PoolPolicy.Kind kind = policy.kind();
+        boolean fast2x2 = g.kernel() == 2 && g.stride() == 2 && g.padding() == 0;
         int tasks = WorkerPool.tasks((long) planes * ho * wo * g.kernel() * g.kernel(), ELEMENTWISE_GRAIN,
                 Math.min(MAX_TASKS, planes));
         pool.run(tasks, t -> {
@@ -428,10 +481,10 @@ final class FloatKernels {
                 java.util.Arrays.fill(dx, in, in + plane, 0);
                 if (composite) java.util.Arrays.fill(firstBranch, in, in + plane, 0);
                 for (int oy = 0; oy < ho; oy++) {
-                    int y0 = Math.max(0, oy * g.stride() - g.padding()), y1 = Math.min(h, oy * g.stride() - g.padding() + g.kernel());
+                    int y0 = g.windowStart(oy), y1 = g.windowEnd(oy, h);
                     for (int ox = 0; ox < wo; ox++) {
-                        int x0 = Math.max(0, ox * g.stride() - g.padding()), x1 = Math.min(w, ox * g.stride() - g.padding() + g.kernel());
-                        int k = tieSet(x, in, w, y0, y1, x0, x1, tie);
+                        int x0 = g.windowStart(ox), x1 = g.windowEnd(ox, w);
+                        int k = fast2x2 ? tieSet2x2(x, in + y0 * w + x0, w, tie) : tieSet(x, in, w, y0, y1, x0, x1, tie);
                         float gr = dy[out + oy * wo + ox];
                         switch (kind) {
                             case FIRST: dx[tie[0]] += gr; break;
@@ -464,6 +517,26 @@ final class FloatKernels {
         });
     }
 
+    /**
+     * {@link #tieSet} for a full 2x2 window at index i0 (the study's pools): the maximum by branch-free max, then the
+     * tied positions by comparison. NaN windows take the general path.
+     */
+    private static int tieSet2x2(float[] x, int i0, int w, int[] tie) {
+        float a = x[i0], b = x[i0 + 1], c = x[i0 + w], d = x[i0 + w + 1];
+        float m = Math.max(Math.max(a, b), Math.max(c, d));
+        if (m != m) return tieSet(x, i0, w, 0, 2, 0, 2, tie);
+        int k = 0;
+        tie[k] = i0;
+        k += a == m ? 1 : 0;
+        tie[k] = i0 + 1;
+        k += b == m ? 1 : 0;
+        tie[k] = i0 + w;
+        k += c == m ? 1 : 0;
+        tie[k] = i0 + w + 1;
+        k += d == m ? 1 : 0;
+        return k;
+    }
+
     /** Fills tie with the absolute indices of the window's maxima in row-major order; returns how many. */
     private static int tieSet(float[] x, int in, int w, int y0, int y1, int x0, int x1, int[] tie) {
         float m = Float.NEGATIVE_INFINITY;
@@ -484,82 +557,44 @@ final class FloatKernels {
         return k;
     }
 
-    /** Average pooling with zero padding counted in the divisor (count_include_pad). */
-    static void avgPoolForward(WorkerPool pool, float[] x, int planes, int h, int w, PoolGeometry g, float[] y,
-                               Format f) {
-        int ho = g.out(h), wo = g.out(w);
-        float divisor = g.kernel() * g.kernel();
+    /**
+     * Average pooling over windows given by their bounds: output (oy, ox) averages rows [rows[2oy], rows[2oy+1]) and
+     * columns [cols[2ox], cols[2ox+1]), divided by divisor, or by the window's own area when divisor is 0. Covers
+     * AvgPool2d (fixed kernel area, zero padding counted) and AdaptiveAvgPool2d (its own area).
+     */
+    static void avgPoolForward(WorkerPool pool, float[] x, int planes, int h, int w, int[] rows, int[] cols,
+                               int divisor, float[] y, Format f) {
+        int ho = rows.length / 2, wo = cols.length / 2;
         int tasks = WorkerPool.tasks((long) planes * h * w, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, planes));
         pool.run(tasks, t -> {
             for (int pl = WorkerPool.start(planes, tasks, t), end = WorkerPool.start(planes, tasks, t + 1); pl < end; pl++) {
                 int in = pl * h * w, out = pl * ho * wo;
                 for (int oy = 0; oy < ho; oy++) {
-                    int y0 = Math.max(0, oy * g.stride() - g.padding()), y1 = Math.min(h, oy * g.stride() - g.padding() + g.kernel());
                     for (int ox = 0; ox < wo; ox++) {
-                        int x0 = Math.max(0, ox * g.stride() - g.padding()), x1 = Math.min(w, ox * g.stride() - g.padding() + g.kernel());
+                        int y0 = rows[2 * oy], y1 = rows[2 * oy + 1], x0 = cols[2 * ox], x1 = cols[2 * ox + 1];
                         float acc = 0;
                         for (int iy = y0; iy < y1; iy++) for (int ix = x0; ix < x1; ix++) acc += x[in + iy * w + ix];
-                        y[out + oy * wo + ox] = f.round(acc / divisor);
+                        float area = divisor != 0 ? divisor : (y1 - y0) * (x1 - x0);
+                        y[out + oy * wo + ox] = f.round(acc / area);
                     }
                 }
             }
         });
     }
 
-    static void avgPoolBackward(WorkerPool pool, float[] dy, int planes, int h, int w, PoolGeometry g, float[] dx,
-                                Format f) {
-        int ho = g.out(h), wo = g.out(w);
-        float divisor = g.kernel() * g.kernel();
+    static void avgPoolBackward(WorkerPool pool, float[] dy, int planes, int h, int w, int[] rows, int[] cols,
+                                int divisor, float[] dx, Format f) {
+        int ho = rows.length / 2, wo = cols.length / 2;
         int tasks = WorkerPool.tasks((long) planes * h * w, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, planes));
         pool.run(tasks, t -> {
             for (int pl = WorkerPool.start(planes, tasks, t), end = WorkerPool.start(planes, tasks, t + 1); pl < end; pl++) {
                 int in = pl * h * w, out = pl * ho * wo;
                 java.util.Arrays.fill(dx, in, in + h * w, 0);
                 for (int oy = 0; oy < ho; oy++) {
-                    int y0 = Math.max(0, oy * g.stride() - g.padding()), y1 = Math.min(h, oy * g.stride() - g.padding() + g.kernel());
                     for (int ox = 0; ox < wo; ox++) {
-                        int x0 = Math.max(0, ox * g.stride() - g.padding()), x1 = Math.min(w, ox * g.stride() - g.padding() + g.kernel());
-                        float share = dy[out + oy * wo + ox] / divisor;
-                        for (int iy = y0; iy < y1; iy++) for (int ix = x0; ix < x1; ix++) dx[in + iy * w + ix] += share;
-                    }
-                }
-                f.roundInPlace(dx, in, h * w);
-            }
-        });
-    }
-
-    /** Adaptive average pooling h x w -> ho x wo with PyTorch's bounds floor(i*h/ho) .. ceil((i+1)*h/ho). */
-    static void adaptiveAvgPoolForward(WorkerPool pool, float[] x, int planes, int h, int w, int ho, int wo,
-                                       float[] y, Format f) {
-        int tasks = WorkerPool.tasks((long) planes * h * w, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, planes));
-        pool.run(tasks, t -> {
-            for (int pl = WorkerPool.start(planes, tasks, t), end = WorkerPool.start(planes, tasks, t + 1); pl < end; pl++) {
-                int in = pl * h * w, out = pl * ho * wo;
-                for (int oy = 0; oy < ho; oy++) {
-                    int y0 = oy * h / ho, y1 = ((oy + 1) * h + ho - 1) / ho;
-                    for (int ox = 0; ox < wo; ox++) {
-                        int x0 = ox * w / wo, x1 = ((ox + 1) * w + wo - 1) / wo;
-                        float acc = 0;
-                        for (int iy = y0; iy < y1; iy++) for (int ix = x0; ix < x1; ix++) acc += x[in + iy * w + ix];
-                        y[out + oy * wo + ox] = f.round(acc / ((y1 - y0) * (x1 - x0)));
-                    }
-                }
-            }
-        });
-    }
-
-    static void adaptiveAvgPoolBackward(WorkerPool pool, float[] dy, int planes, int h, int w, int ho, int wo,
-                                        float[] dx, Format f) {
-        int tasks = WorkerPool.tasks((long) planes * h * w, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, planes));
-        pool.run(tasks, t -> {
-            for (int pl = WorkerPool.start(planes, tasks, t), end = WorkerPool.start(planes, tasks, t + 1); pl < end; pl++) {
-                int in = pl * h * w, out = pl * ho * wo;
-                java.util.Arrays.fill(dx, in, in + h * w, 0);
-                for (int oy = 0; oy < ho; oy++) {
-                    int y0 = oy * h / ho, y1 = ((oy + 1) * h + ho - 1) / ho;
-                    for (int ox = 0; ox < wo; ox++) {
-                        int x0 = ox * w / wo, x1 = ((ox + 1) * w + wo - 1) / wo;
-                        float share = dy[out + oy * wo + ox] / ((y1 - y0) * (x1 - x0));
+                        int y0 = rows[2 * oy], y1 = rows[2 * oy + 1], x0 = cols[2 * ox], x1 = cols[2 * ox + 1];
+                        float area = divisor != 0 ? divisor : (y1 - y0) * (x1 - x0);
+                        float share = dy[out + oy * wo + ox] / area;
                         for (int iy = y0; iy < y1; iy++) for (int ix = x0; ix < x1; ix++) dx[in + iy * w + ix] += share;
                     }
                 }

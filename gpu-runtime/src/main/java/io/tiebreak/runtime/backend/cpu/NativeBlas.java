@@ -14,12 +14,19 @@ import java.util.logging.Logger;
  */
 final class NativeBlas {
     private static final Logger LOG = Logger.getLogger(NativeBlas.class.getName());
+    /** netlib warns on every start that its Vector API variant (an incubator module) is absent: expected, so quiet. */
+    private static final Logger NETLIB = quiet(Logger.getLogger("dev.ludovic.netlib.blas.InstanceBuilder"));
     private static final BLAS BLAS = dev.ludovic.netlib.blas.BLAS.getInstance();
     private static final String THREADING = pinOpenBlasToOneThread();
 
     private NativeBlas() {}
 
     static BLAS blas() { return BLAS; }
+
+    private static Logger quiet(Logger l) {
+        l.setLevel(java.util.logging.Level.SEVERE);
+        return l;
+    }
 
     /** e.g. "dev.ludovic.netlib.blas.JNIBLAS (OpenBLAS pinned to 1 thread)". */
     static String describe() { return BLAS.getClass().getName() + " (" + THREADING + ")"; }

@@ -20,13 +20,15 @@ public final class WorkerPool implements AutoCloseable {
     private static final class Job {
         final IntConsumer body;
         final int tasks;
+        final Thread owner;
         final AtomicInteger next = new AtomicInteger();
         final AtomicInteger pending;
         volatile Throwable failure;
 
-        Job(IntConsumer body, int tasks) {
+        Job(IntConsumer body, int tasks, Thread owner) {
             this.body = body;
             this.tasks = tasks;
+            this.owner = owner;
             this.pending = new AtomicInteger(tasks);
         }
 
@@ -38,7 +40,7 @@ public final class WorkerPool implements AutoCloseable {
                 } catch (Throwable t) {
                     if (failure == null) failure = t;
                 } finally {
-                    pending.decrementAndGet();
+                    if (pending.decrementAndGet() == 0 && Thread.currentThread() != owner) LockSupport.unpark(owner);
                 }
             }
         }
@@ -89,13 +91,14 @@ public final class WorkerPool implements AutoCloseable {
         }
         running = true;
         try {
-            Job j = new Job(body, tasks);
+            Job j = new Job(body, tasks, owner);
             job = j;
             for (Thread w : workers) LockSupport.unpark(w);
             j.work();
+            // The last task may sit on a descheduled worker: spin briefly, then sleep until it unparks us.
             long spinUntil = System.nanoTime() + SPIN_NANOS;
             while (j.pending.get() > 0) {
-                if (System.nanoTime() < spinUntil) Thread.onSpinWait(); else Thread.yield();
+                if (System.nanoTime() < spinUntil) Thread.onSpinWait(); else LockSupport.parkNanos(this, 200_000);
             }
             job = null;
             Throwable f = j.failure;

@@ -1,0 +1,72 @@
+package io.tiebreak.runtime.cli;
+
+import io.tiebreak.runtime.backend.Backend;
+import io.tiebreak.runtime.data.Augmentation;
+import io.tiebreak.runtime.data.InMemoryImages;
+import io.tiebreak.runtime.data.MnistFamily;
+import io.tiebreak.runtime.data.Normalization;
+import io.tiebreak.runtime.optim.OptimizerSpec;
+import io.tiebreak.runtime.optim.Schedule;
+import io.tiebreak.runtime.train.CheckpointStore;
+import io.tiebreak.runtime.train.DirectoryCheckpoints;
+import io.tiebreak.runtime.train.RunResult;
+import io.tiebreak.runtime.train.TrainConfig;
+import io.tiebreak.runtime.train.Trainer;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** Trains one model on an MNIST-family IDX directory, without Spark, printing one table row per epoch. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = "Train a model on an in-memory MNIST-family dataset (IDX files) and print per-epoch metrics.")
+final class TrainCommand implements Callable<Integer> {
+    @Mixin RunOptions run;
+
+    @Option(names = "--data", description = "directory of IDX files (default: ${DEFAULT-VALUE})",
+            defaultValue = "/usr/share/datasets/fashion-mnist")
+    Path data;
+
+    @Option(names = "--train-limit", description = "use only the first N training images") Integer trainLimit;
+    @Option(names = "--test-limit", description = "use only the first N test images") Integer testLimit;
+    @Option(names = "--epochs", defaultValue = "3") int epochs;
+    @Option(names = "--lr", defaultValue = "0.05") double lr;
+    @Option(names = "--optimizer", defaultValue = "sgd", description = "sgd (momentum 0.9, weight decay 5e-4) or adam") String optimizer;
+    @Option(names = "--schedule", defaultValue = "cosine", description = "constant, cosine or step") String schedule;
+    @Option(names = "--batch", defaultValue = "128") int batch;
+    @Option(names = "--test-batch", defaultValue = "100") int testBatch;
+    @Option(names = "--checkpoints", description = "directory for per-epoch checkpoints; an existing one is resumed") Path checkpoints;
+
+    @Override
+    public Integer call() throws Exception {
+        InMemoryImages train = MnistFamily.load(data, true), test = MnistFamily.load(data, false);
+        if (trainLimit != null) train = train.head(trainLimit);
+        if (testLimit != null) test = test.head(testLimit);
+        OptimizerSpec opt = OptimizerSpec.Kind.parse(optimizer) == OptimizerSpec.Kind.ADAM ? OptimizerSpec.adam(0)
+                : OptimizerSpec.studySgd();
+        Schedule.Kind sk = Schedule.Kind.parse(schedule);
+        Schedule sched = sk == Schedule.Kind.COSINE ? Schedule.cosine() : sk == Schedule.Kind.STEP
+                ? Schedule.step(Math.max(1, epochs / 3), 0.1) : Schedule.constant();
+        TrainConfig cfg = new TrainConfig(run.spec(train.channels(), train.height(), train.width(), train.classes()),
+                run.precision(), run.policy(), run.reluAlpha, opt, sched, lr, batch, testBatch, epochs, run.seed,
+                Normalization.half(train.channels()), Augmentation.NONE);
+        CheckpointStore store = checkpoints == null ? CheckpointStore.NONE : new DirectoryCheckpoints(checkpoints);
+        final int trainSize = train.size();
+        RunResult r;
+        try (Backend backend = run.openBackend()) {
+            System.out.printf("%s %s bn=%s policy=%s on %s (%d train, %d test), %s%n", cfg.model().network().id(),
+                    cfg.precision().id(), cfg.model().batchNorm(), cfg.pool(), data, train.size(), test.size(),
+                    RunOptions.describe(backend));
+            System.out.printf("%5s %10s %9s %10s %9s %9s %8s %9s%n", "epoch", "train_loss", "train_acc", "test_loss",
+                    "test_acc", "lr", "seconds", "images/s");
+            r = new Trainer(cfg, backend).run(train, test, store, m -> System.out.printf("%5d %10.4f %9.4f %10.4f %9.4f %9.5f %8.2f %9.0f%n",
+                    m.epoch(), m.trainLoss(), m.trainAccuracy(), m.testLoss(), m.testAccuracy(), m.lr(), m.seconds(),
+                    trainSize / m.seconds()));
+        }
+        System.out.println(r.status().name().toLowerCase(java.util.Locale.ROOT)
+                + (r.reason().isEmpty() ? "" : ": " + r.reason())
+                + String.format(" (final test accuracy %.4f, %.1f s)", r.finalTestAccuracy(), r.seconds()));
+        return r.status() == RunResult.Status.COMPLETED ? 0 : 3;
+    }
+}

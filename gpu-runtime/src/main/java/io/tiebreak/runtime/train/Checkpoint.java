@@ -1,0 +1,79 @@
+package io.tiebreak.runtime.train;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tiebreak.runtime.io.Safetensors;
+import io.tiebreak.runtime.io.TensorFiles;
+import io.tiebreak.runtime.optim.LossScaler;
+import io.tiebreak.runtime.random.Rng;
+import java.util.List;
+
+/**
+ * A run's full state after an epoch as one safetensors file: weights and batch-norm buffers under their PyTorch
+ * names, optimizer state as "optimizer.<param>.<state>", and in the metadata the config, optimizer step count,
+ * generator states, loss scaler and the metrics of every finished epoch. Restoring it and training on gives the same
+ * bits as never stopping.
+ */
+final class Checkpoint {
+    private Checkpoint() {}
+
+    static final String FORMAT = "tiebreak-checkpoint/1";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    static byte[] write(TrainConfig cfg, Trainer.State st) {
+        Safetensors.Writer w = new Safetensors.Writer();
+        var backend = st.model.backend();
+        TensorFiles.addParameters(w, backend, st.model.parameters());
+        st.optimizer.state().forEach((name, t) -> TensorFiles.add(w, backend, name, t));
+        w.metadata("format", FORMAT)
+                .metadata("config", cfg.canonical())
+                .metadata("optimizer_steps", Long.toString(st.optimizer.steps()))
+                .metadata("rng.shuffle", st.shuffle.state())
+                .metadata("rng.augment", st.augment.state())
+                .metadata("seconds", Double.toString(st.seconds));
+        if (st.scaler != null) {
+            w.metadata("loss_scale", Double.toString(st.scaler.scale()))
+                    .metadata("loss_scale_clean_steps", Integer.toString(st.scaler.cleanSteps()));
+        }
+        try {
+            w.metadata("epochs", JSON.writeValueAsString(st.epochs));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+        return w.toBytes();
+    }
+
+    /** Restores st from a checkpoint written for the same config; errors name the source and what is wrong. */
+    static void restore(byte[] bytes, String source, TrainConfig cfg, Trainer.State st) {
+        Safetensors.Contents c = Safetensors.read(bytes, source);
+        String format = c.metadata().get("format");
+        if (!FORMAT.equals(format)) {
+            throw new IllegalArgumentException(source + ": not a tiebreak checkpoint (format '" + format + "', expected '"
+                    + FORMAT + "')");
+        }
+        String config = c.requireMetadata("config");
+        if (!config.equals(cfg.canonical())) {
+            throw new IllegalArgumentException(source + ": written for another configuration\n  checkpoint: " + config
+                    + "\n  this run:   " + cfg.canonical());
+        }
+        var backend = st.model.backend();
+        TensorFiles.loadParameters(c, backend, st.model.parameters(), true);
+        TensorFiles.loadAll(c, backend, st.optimizer.state(), true);
+        try {
+            st.optimizer.restoreSteps(Long.parseLong(c.requireMetadata("optimizer_steps")));
+            st.shuffle = Rng.fromState(c.requireMetadata("rng.shuffle"));
+            st.augment = Rng.fromState(c.requireMetadata("rng.augment"));
+            st.seconds = Double.parseDouble(c.requireMetadata("seconds"));
+            if (st.scaler != null) {
+                st.scaler = new LossScaler(Double.parseDouble(c.requireMetadata("loss_scale")),
+                        Integer.parseInt(c.requireMetadata("loss_scale_clean_steps")));
+            }
+            List<EpochMetrics> epochs = JSON.readValue(c.requireMetadata("epochs"), new TypeReference<List<EpochMetrics>>() {});
+            st.epochs.clear();
+            st.epochs.addAll(epochs);
+        } catch (NumberFormatException | JsonProcessingException e) {
+            throw new IllegalArgumentException(source + ": corrupt metadata: " + e.getMessage());
+        }
+    }
+}

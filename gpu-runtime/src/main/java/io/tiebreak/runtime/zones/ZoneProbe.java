@@ -1,0 +1,110 @@
+package io.tiebreak.runtime.zones;
+
+import io.tiebreak.runtime.backend.Backend;
+import io.tiebreak.runtime.backend.PoolPolicy;
+import io.tiebreak.runtime.models.Model;
+import io.tiebreak.runtime.models.ModelSpec;
+import io.tiebreak.runtime.models.Models;
+import io.tiebreak.runtime.nn.Context;
+import io.tiebreak.runtime.nn.MaxPool2d;
+import io.tiebreak.runtime.nn.Parameter;
+import io.tiebreak.runtime.precision.Precision;
+import io.tiebreak.runtime.tensor.Tensor;
+import java.util.List;
+
+/**
+ * Classifies minibatches into zones for a policy pair: the same weights and batch go through a policy-A and a
+ * policy-B copy of the model at the working precision; when their gradients differ bitwise, both are recomputed in
+ * fp64 from the fp64-converted weights and inputs. Four models are kept and reused across minibatches.
+ */
+public final class ZoneProbe {
+    private final Backend backend;
+    private final Precision precision;
+    private final Model a, b, a64, b64;
+
+    /**
+     * Models for spec under policies A and B at precision and at fp64. Weights are set with {@link #setWeights}
+     * (or left as initialized from seed, identical in all four models).
+     */
+    public ZoneProbe(Backend backend, ModelSpec spec, Precision precision, PoolPolicy policyA, PoolPolicy policyB,
+                     double reluAlpha, long seed) {
+        this.backend = backend;
+        this.precision = precision;
+        this.a = Models.build(spec, new Context(backend, precision), policyA, reluAlpha, seed);
+        this.b = Models.build(spec, new Context(backend, precision), policyB, reluAlpha, seed);
+        this.a64 = Models.build(spec, new Context(backend, Precision.FP64), policyA, reluAlpha, seed);
+        this.b64 = Models.build(spec, new Context(backend, Precision.FP64), policyB, reluAlpha, seed);
+        syncFrom(a);
+    }
+
+    /** The working-precision policy-A model, whose parameters can be loaded (then call {@link #syncFromA}). */
+    public Model modelA() { return a; }
+
+    /** Copies model A's parameters and buffers into the other three models (fp64 ones by exact widening). */
+    public void syncFromA() { syncFrom(a); }
+
+    private void syncFrom(Model src) {
+        List<Parameter> ps = src.parameters();
+        for (Model m : List.of(b, a64, b64)) {
+            List<Parameter> qs = m.parameters();
+            for (int i = 0; i < ps.size(); i++) backend.convert(ps.get(i).value(), qs.get(i).value());
+        }
+    }
+
+    /** Classifies one batch x [N,C,H,W] (binary32 values as the batch assembler makes them) with its labels. */
+    public ZoneMeasurement measure(float[] x, int[] labels) {
+        int[] shape = {labels.length, a.spec().inChannels(), a.spec().height(), a.spec().width()};
+        Tensor xp = backend.zeros(precision, shape);
+        backend.write(xp, x);
+        double loss = a.lossAndGradients(xp, labels, 1).loss();
+        long[] ties = ties(a);
+        b.lossAndGradients(xp, labels, 1);
+        Diff d = diff(a, b);
+        Tensor x64 = backend.zeros(Precision.FP64, shape);
+        backend.convert(xp, x64); // the working-precision inputs, widened exactly
+        a64.lossAndGradients(x64, labels, 1);
+        long[] ties64 = ties(a64);
+        if (d.identical) {
+            return new ZoneMeasurement(Zone.AGREE, 0, 0, Double.NaN, Double.NaN, loss, poolNames(), ties, ties64,
+                    parameterNames(), d.share);
+        }
+        b64.lossAndGradients(x64, labels, 1);
+        Diff d64 = diff(a64, b64);
+        Zone zone = d64.identical ? Zone.COMPENSATION : Zone.BIFURCATION;
+        return new ZoneMeasurement(zone, d.l1, d.linf, d64.l1, d64.linf, loss, poolNames(), ties, ties64,
+                parameterNames(), d.share);
+    }
+
+    private record Diff(boolean identical, double l1, double linf, double[] share) {}
+
+    /** Bitwise comparison and difference norms of two models' gradients, parameter by parameter. */
+    private Diff diff(Model x, Model y) {
+        List<Parameter> px = x.trainable(), py = y.trainable();
+        boolean identical = true;
+        double l1 = 0, linf = 0;
+        double[] perParam = new double[px.size()];
+        for (int i = 0; i < px.size(); i++) {
+            double[] gx = backend.download(px.get(i).grad()), gy = backend.download(py.get(i).grad());
+            double s = 0;
+            for (int j = 0; j < gx.length; j++) {
+                if (Double.doubleToRawLongBits(gx[j]) != Double.doubleToRawLongBits(gy[j])) identical = false;
+                double dd = Math.abs(gx[j] - gy[j]);
+                s += dd;
+                if (dd > linf || dd != dd) linf = dd;
+            }
+            perParam[i] = s;
+            l1 += s;
+        }
+        double[] share = new double[perParam.length];
+        for (int i = 0; i < share.length; i++) share[i] = l1 > 0 ? perParam[i] / l1 : 0;
+        return new Diff(identical, l1, linf, share);
+    }
+
+    private static long[] ties(Model m) {
+        return m.pools().stream().mapToLong(MaxPool2d::lastTies).toArray();
+    }
+
+    private List<String> poolNames() { return a.pools().stream().map(MaxPool2d::name).toList(); }
+
+    private List<String> parameterNames() { return a.trainable().stream().map(Parameter::name).toList(); }
+}

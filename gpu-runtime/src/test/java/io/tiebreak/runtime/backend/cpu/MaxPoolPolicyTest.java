@@ -1,0 +1,205 @@
+package io.tiebreak.runtime.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tiebreak.runtime.backend.PoolGeometry;
+import io.tiebreak.runtime.backend.PoolPolicy;
+import io.tiebreak.runtime.backend.PoolPolicy.Form;
+import io.tiebreak.runtime.precision.Half;
+import io.tiebreak.runtime.precision.Precision;
+import io.tiebreak.runtime.random.Rng;
+import io.tiebreak.runtime.tensor.Tensor;
+import java.util.Arrays;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** MaxPool's backward at ties is each policy's definition (DESIGN.md, "MaxPool Jacobian policies"). */
+class MaxPoolPolicyTest {
+    private final CpuBackend cpu = new CpuBackend(2);
+    private static final PoolGeometry TWO_BY_TWO = new PoolGeometry(2, 2, 0);
+
+    @AfterEach
+    void close() { cpu.close(); }
+
+    /** dx for one 2x2 window x (row-major) with upstream gradient g. */
+    private double[] backward(Precision p, double[] x, double g, PoolPolicy policy) {
+        Tensor in = cpu.upload(p, new int[] {1, 1, 2, 2}, x);
+        Tensor y = cpu.zeros(p, 1, 1, 1, 1);
+        cpu.maxPoolForward(in, TWO_BY_TWO, policy, y);
+        Tensor dx = cpu.zeros(p, 1, 1, 2, 2);
+        cpu.maxPoolBackward(in, cpu.upload(p, new int[] {1, 1, 1, 1}, new double[] {g}), TWO_BY_TWO, policy, dx);
+        return cpu.download(dx);
+    }
+
+    private static final double[] THREE_TIED = {3, 3, 1, 3}; // max 3 at positions 0, 1, 3: k = 3
+
+    @ParameterizedTest
+    @EnumSource(value = Precision.class, names = {"FP16", "FP32", "FP64"})
+    void eachPolicyFollowsItsDefinitionAtATie(Precision p) {
+        assertArrayEquals(new double[] {6, 0, 0, 0}, backward(p, THREE_TIED, 6, PoolPolicy.FIRST));
+        assertArrayEquals(new double[] {0, 0, 0, 6}, backward(p, THREE_TIED, 6, PoolPolicy.LAST));
+        assertArrayEquals(new double[] {2, 2, 0, 2}, backward(p, THREE_TIED, 6, PoolPolicy.MIN_NORM));
+        assertArrayEquals(new double[] {6, 6, 0, 6}, backward(p, THREE_TIED, 6, PoolPolicy.ALL));
+        // beta:B = B * min-norm + (1 - B) * first: with B = 10, share 10*6/3 = 20, first gets 20 - 9*6 = -34.
+        assertArrayEquals(new double[] {-34, 20, 0, 20}, backward(p, THREE_TIED, 6, PoolPolicy.beta(10, Form.EXACT)));
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Precision.class, names = {"FP16", "FP32", "FP64"})
+    void betaZeroIsFirstAndBetaOneIsMinNormBitwise(Precision p) {
+        Rng rng = Rng.of(7, "test");
+        for (int trial = 0; trial < 200; trial++) {
+            double[] x = new double[4];
+            for (int i = 0; i < 4; i++) x[i] = rng.nextInt(3); // many ties
+            double g = rng.uniform(-4, 4);
+            for (Form form : Form.values()) {
+                assertBitwise(backward(p, x, g, PoolPolicy.FIRST), backward(p, x, g, PoolPolicy.beta(0, form)));
+                assertBitwise(backward(p, x, g, PoolPolicy.MIN_NORM), backward(p, x, g, PoolPolicy.beta(1, form)));
+            }
+        }
+    }
+
+    private static void assertBitwise(double[] want, double[] got) {
+        for (int i = 0; i < want.length; i++) {
+            assertEquals(Double.doubleToRawLongBits(want[i]), Double.doubleToRawLongBits(got[i]), "index " + i + ": " + want[i] + " vs " + got[i]);
+        }
+    }
+
+    /** The composite form in fp16, rounded step by step; 1000*m - 999*m is no longer m. */
+    @Test
+    void compositeFormRoundsEachStepInHalf() {
+        float m = 1 + 0x1p-10f; // binary16: spacing 2^-10 near 1, 0.5 near 1000
+        double[] x = {m, 0.5, m, 0.25}; // tie at 0 and 2 (k = 2)
+        PoolPolicy composite = PoolPolicy.beta(1000, Form.COMPOSITE);
+        Tensor in = cpu.upload(Precision.FP16, new int[] {1, 1, 2, 2}, x);
+        Tensor y = cpu.zeros(Precision.FP16, 1, 1, 1, 1);
+        assertEquals(1, cpu.maxPoolForward(in, TWO_BY_TWO, composite, y), "one tied window");
+        float expected = Half.round(Half.round(1000f * m) + Half.round(-999f * m));
+        assertEquals(1.0f, expected, "1000.9766 rounds to 1001, -999.9756 to -1000");
+        assertEquals(expected, (float) cpu.download(y)[0]);
+        assertNotEquals(m, (float) cpu.download(y)[0], "the composite forward is not max in fp16");
+
+        float g = Half.round(0.1f);
+        float gMin = Half.round(1000f * g), gFirst = Half.round(-999f * g), share = Half.round(gMin / 2);
+        double[] dx = backward(Precision.FP16, x, g, composite);
+        assertEquals(Half.round(Half.round(share) + Half.round(gFirst)), (float) dx[0], "first: both branches, rounded sum");
+        assertEquals(Half.round(share), (float) dx[2], "other tie: min-norm share only");
+        assertEquals(0, dx[1]);
+        assertEquals(0, dx[3]);
+        // The exact form computes B*g/k + (1-B)*g in binary32 and rounds once: a different answer here.
+        double[] exact = backward(Precision.FP16, x, g, PoolPolicy.beta(1000, Form.EXACT));
+        assertEquals(Half.round(1000f * g / 2 + -999f * g), (float) exact[0]);
+    }
+
+    @Test
+    void compositeForwardOverflowsInHalfWhereExactDoesNot() {
+        double[] x = {100, 100, 1, 2};
+        Tensor in = cpu.upload(Precision.FP16, new int[] {1, 1, 2, 2}, x);
+        Tensor y = cpu.zeros(Precision.FP16, 1, 1, 1, 1);
+        cpu.maxPoolForward(in, TWO_BY_TWO, PoolPolicy.beta(1000, Form.COMPOSITE), y);
+        assertTrue(Double.isNaN(cpu.download(y)[0]), "1000*100 overflows to +inf, -999*100 to -inf: inf - inf = NaN");
+        cpu.maxPoolForward(in, TWO_BY_TWO, PoolPolicy.beta(1000, Form.EXACT), y);
+        assertEquals(100, cpu.download(y)[0]);
+    }
+
+    /** DESIGN.md's definition for one 2x2 window, written out independently of the kernels, in binary32. */
+    private static float[] definition(float[] x, float g, PoolPolicy p, Precision prec) {
+        float m = Float.NEGATIVE_INFINITY;
+        for (float v : x) m = Math.max(m, v);
+        int k = 0, first = -1, last = -1;
+        for (int i = 0; i < 4; i++) if (x[i] == m) { k++; if (first < 0) first = i; last = i; }
+        float b = (float) p.beta(), share;
+        float[] dx = new float[4];
+        for (int i = 0; i < 4; i++) {
+            boolean tied = x[i] == m;
+            switch (p.kind()) {
+                case FIRST: dx[i] = i == first ? g : 0; break;
+                case LAST: dx[i] = i == last ? g : 0; break;
+                case ALL: dx[i] = tied ? g : 0; break;
+                case MIN_NORM: dx[i] = tied ? g / k : 0; break;
+                default:
+                    if (p.form() == Form.EXACT) {
+                        share = b * g / k;
+                        dx[i] = tied ? (i == first ? share + (1 - b) * g : share) : 0;
+                    } else {
+                        float gMin = round(b * g, prec), gFirst = round((1 - b) * g, prec);
+                        share = round(gMin / k, prec);
+                        dx[i] = round(round(tied ? share : 0, prec) + round(i == first ? gFirst : 0, prec), prec);
+                    }
+            }
+            dx[i] = round(0 + dx[i], prec);
+        }
+        return dx;
+    }
+
+    private static float round(float v, Precision p) { return p.valueFormat().round(v); }
+
+    @ParameterizedTest
+    @EnumSource(value = Precision.class, names = {"FP16", "FP32"})
+    void randomWindowsWithTiesFollowTheDefinitionBitwise(Precision prec) {
+        Rng rng = Rng.of(11, "windows");
+        int planes = 3, h = 6, w = 8;
+        for (PoolPolicy p : new PoolPolicy[] {PoolPolicy.FIRST, PoolPolicy.LAST, PoolPolicy.ALL, PoolPolicy.MIN_NORM,
+                PoolPolicy.beta(1000, Form.EXACT), PoolPolicy.beta(100, Form.COMPOSITE), PoolPolicy.beta(-3.5, Form.EXACT)}) {
+            double[] x = new double[planes * h * w], dy = new double[planes * (h / 2) * (w / 2)];
+            for (int i = 0; i < x.length; i++) x[i] = rng.nextInt(3) * 0.75;
+            for (int i = 0; i < dy.length; i++) dy[i] = Half.round(rng.uniform(-2, 2));
+            Tensor in = cpu.upload(prec, new int[] {1, planes, h, w}, x), dx = cpu.zeros(prec, 1, planes, h, w);
+            Tensor y = cpu.zeros(prec, 1, planes, h / 2, w / 2);
+            cpu.maxPoolForward(in, TWO_BY_TWO, p, y);
+            cpu.maxPoolBackward(in, cpu.upload(prec, new int[] {1, planes, h / 2, w / 2}, dy), TWO_BY_TWO, p, dx);
+            double[] got = cpu.download(dx);
+            for (int pl = 0; pl < planes; pl++) {
+                for (int oy = 0; oy < h / 2; oy++) {
+                    for (int ox = 0; ox < w / 2; ox++) {
+                        int[] idx = new int[4];
+                        float[] win = new float[4];
+                        for (int j = 0; j < 4; j++) {
+                            idx[j] = pl * h * w + (2 * oy + j / 2) * w + 2 * ox + j % 2;
+                            win[j] = (float) x[idx[j]];
+                        }
+                        float[] want = definition(win, (float) dy[pl * (h / 2) * (w / 2) + oy * (w / 2) + ox], p, prec);
+                        for (int j = 0; j < 4; j++) {
+                            assertEquals(Float.floatToRawIntBits(want[j]), Float.floatToRawIntBits((float) got[idx[j]]),
+                                    p + " " + prec + " window " + Arrays.toString(win) + " position " + j);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void nanIsTheMaximumAndItsPositionsAreTheTieSet() {
+        double[] x = {1, Double.NaN, 5, Double.NaN};
+        assertArrayEquals(new double[] {0, 6, 0, 0}, backward(Precision.FP32, x, 6, PoolPolicy.FIRST));
+        assertArrayEquals(new double[] {0, 0, 0, 6}, backward(Precision.FP32, x, 6, PoolPolicy.LAST));
+        assertArrayEquals(new double[] {0, 3, 0, 3}, backward(Precision.FP32, x, 6, PoolPolicy.MIN_NORM));
+    }
+
+    @Test
+    void overlappingWindowsAccumulateAndPaddingNeverTakesGradient() {
+        // 3x3 input, kernel 2 stride 1 padding 1 -> 4x4 windows; all inputs equal: every window is a full tie.
+        PoolGeometry g = new PoolGeometry(2, 1, 1);
+        double[] x = new double[9];
+        java.util.Arrays.fill(x, -7);
+        Tensor in = cpu.upload(Precision.FP64, new int[] {1, 1, 3, 3}, x);
+        Tensor y = cpu.zeros(Precision.FP64, 1, 1, 4, 4);
+        long ties = cpu.maxPoolForward(in, g, PoolPolicy.ALL, y);
+        assertEquals(12, ties, "8 edge windows (2 real inputs) and 4 inner ones (4) tie; the 4 corners hold one input");
+        double[] ones = new double[16];
+        java.util.Arrays.fill(ones, 1);
+        Tensor dx = cpu.zeros(Precision.FP64, 1, 1, 3, 3);
+        cpu.maxPoolBackward(in, cpu.upload(Precision.FP64, new int[] {1, 1, 4, 4}, ones), g, PoolPolicy.ALL, dx);
+        assertArrayEquals(new double[] {4, 4, 4, 4, 4, 4, 4, 4, 4}, cpu.download(dx), "each input lies in 4 windows");
+        cpu.maxPoolBackward(in, cpu.upload(Precision.FP64, new int[] {1, 1, 4, 4}, ones), g, PoolPolicy.FIRST, dx);
+        double total = 0;
+        for (double v : cpu.download(dx)) total += v;
+        assertEquals(16, total, "first sends each window's gradient to exactly one real input");
+    }
+}
