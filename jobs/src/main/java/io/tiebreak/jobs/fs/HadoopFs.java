@@ -1,6 +1,6 @@
 package io.tiebreak.jobs.fs;
 
-import io.tiebreak.jobs.cli.CliErrors;
+import io.tiebreak.runtime.cli.CliErrors;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;

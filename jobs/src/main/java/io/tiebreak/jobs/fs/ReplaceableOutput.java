@@ -1,6 +1,6 @@
 package io.tiebreak.jobs.fs;
 
-import io.tiebreak.jobs.cli.CliErrors;
+import io.tiebreak.runtime.cli.CliErrors;
 import java.io.IOException;
 import java.util.UUID;
 import java.util.regex.Pattern;

@@ -1,6 +1,6 @@
 package io.tiebreak.jobs.ingest;
 
-import io.tiebreak.jobs.cli.CliErrors;
+import io.tiebreak.runtime.cli.CliErrors;
 
 /** Errors in a dataset file: they name the file, the byte offset or entry, and what was expected. */
 final class BadInput {

@@ -1,6 +1,6 @@
 package io.tiebreak.jobs.ingest;
 
-import io.tiebreak.jobs.cli.CliErrors;
+import io.tiebreak.runtime.cli.CliErrors;
 import io.tiebreak.jobs.fs.HadoopFs;
 import io.tiebreak.jobs.fs.Redaction;
 import io.tiebreak.jobs.fs.ReplaceableOutput;

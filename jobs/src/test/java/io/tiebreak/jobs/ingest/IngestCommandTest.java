@@ -3,7 +3,7 @@ package io.tiebreak.jobs.ingest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.tiebreak.jobs.cli.CliErrors;
+import io.tiebreak.runtime.cli.CliErrors;
 import io.tiebreak.jobs.cli.Tiebreak;
 import io.tiebreak.jobs.testing.DatasetFiles;
 import io.tiebreak.jobs.testing.LocalSpark;
