@@ -9,7 +9,7 @@ java="${JAVA:-$root/.jre/bin/java}"
 python="${PYTHON:-python3}"
 jar="$root/gpu-runtime/target/gpu-runtime.jar"
 device="${DEVICE:-cuda:0}"
-out="${OUT:-$root/device-check-out}"
+out="${OUT:-$root/gpu-runtime/target/device-check}"
 mkdir -p "$out"
 median() { awk '/median images\/s/ {print $3}' "$1" | tail -1; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.2f", a / b }'; }

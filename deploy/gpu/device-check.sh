@@ -7,13 +7,13 @@
 #   parity    LeNet-5 and VGG11 training, per-epoch metrics vs CPU (TrainingParity)  -> training-parity.txt
 #   torch     fp16 CPU emulation and CUDA backend vs PyTorch CUDA half (TorchParity)  -> torch-parity.txt
 #   bench     images/s vs PyTorch, default and deterministic (bench.sh)             -> bench.md, bench-*.txt
-# Results go to $OUT (default device-check-out/; on the device tool, its $OUT comes back); summary.txt lists every
+# Results go to $OUT (default gpu-runtime/target/device-check; on the device tool, its $OUT comes back); summary.txt lists every
 # part's exit code (0 pass, 1 fail, 3 no usable GPU, 124 time limit). Usage: deploy/gpu/device-check.sh [PART...]
 set -uo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 export JAVA="${JAVA:-$root/.jre/bin/java}" PYTHON="${PYTHON:-python3}" DEVICE="${DEVICE:-cuda:0}"
-export OUT="${OUT:-$root/device-check-out}"
+export OUT="${OUT:-$root/gpu-runtime/target/device-check}"
 jar="$root/gpu-runtime/target/gpu-runtime.jar"
 mkdir -p "$OUT"
 parts=("$@")
@@ -40,7 +40,7 @@ run_part() { # name, seconds, command...
 
 for part in "${parts[@]}"; do
   case "$part" in
-    selftest) run_part selftest 120 "$JAVA" -cp "$jar" io.tiebreak.runtime.backend.cuda.SelfTest --device "$DEVICE" ;;
+    selftest) run_part selftest 120 "$JAVA" -jar "$jar" selftest --device "$DEVICE" ;;
     parity) run_part training-parity 240 "$JAVA" -cp "$jar" io.tiebreak.runtime.backend.cuda.TrainingParity \
               --device "$DEVICE" --data gpu-runtime/target/device-data --train-limit 1024 --vgg-train-limit 256 --epochs 2 ;;
     torch)

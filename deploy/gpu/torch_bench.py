@@ -17,6 +17,7 @@ import time
 import torch
 import torch.nn.functional as F
 
+sys.dont_write_bytecode = True  # no __pycache__ in the folders we import from
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "gpu-runtime", "bench"))
 from torch_train_step import LeNet5, VGG11  # noqa: E402
 

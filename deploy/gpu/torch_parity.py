@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 # The project's safetensors helpers (the pip package is not installed on every machine).
+sys.dont_write_bytecode = True  # no __pycache__ in the folders we import from
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "gpu-runtime", "src", "test", "python"))
 from torch_reference import read_safetensors, write_safetensors  # noqa: E402
 

@@ -36,11 +36,11 @@ TB_VALUE_FORMATS(TB_CONVERT_FROM)
 
 // ---- ReLU ------------------------------------------------------------------------------------------------------
 
-// y = max(x, 0); NaN stays NaN and -0 becomes +0, as FloatKernels.relu.
+// y = x < 0 ? 0 : x, as FloatKernels.relu and PyTorch's CPU relu: NaN and -0 pass through.
 template <class P>
 TB_DEV void relu_forward(long long i, const typename P::T* x, typename P::T* y) {
     typename P::A v = P::load(x[i]);
-    y[i] = v <= 0 ? P::store(0) : x[i];
+    y[i] = v < 0 ? P::store(0) : x[i];
 }
 
 // dx = dy where x > 0 (or NaN), 0 where x < 0, round(alpha * dy) where x == 0 (exactly 0 when alpha is 0).

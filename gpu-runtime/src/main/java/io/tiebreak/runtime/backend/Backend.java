@@ -67,7 +67,7 @@ public interface Backend extends AutoCloseable {
 
     // ---- activations and pooling ------------------------------------------------------------------------------
 
-    /** y = max(x, 0). */
+    /** y = x < 0 ? 0 : x (PyTorch's relu: NaN and -0 pass through). */
     void reluForward(Tensor x, Tensor y);
 
     /** dx = dy where x > 0, 0 where x < 0, alpha*dy where x == 0 (exactly 0 when alpha is 0); NaN x passes dy, as PyTorch. */

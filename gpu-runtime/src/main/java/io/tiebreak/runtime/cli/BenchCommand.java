@@ -1,7 +1,6 @@
 package io.tiebreak.runtime.cli;
 
 import io.tiebreak.runtime.backend.Backend;
-import io.tiebreak.runtime.backend.cpu.CpuBackend;
 import io.tiebreak.runtime.models.Model;
 import io.tiebreak.runtime.models.Models;
 import io.tiebreak.runtime.nn.Context;
@@ -38,15 +37,15 @@ final class BenchCommand implements Callable<Integer> {
         if (batch < 2 || windows < 1 || steps < 1 || warmup < 0) {
             throw new IllegalArgumentException("need --batch >= 2, --windows >= 1, --steps >= 1, --warmup >= 0");
         }
-        try (CpuBackend cpu = new CpuBackend(run.threads())) {
-            Model model = Models.build(run.spec(c, hw, hw, 10), new Context(cpu, run.precision()), run.policy(), run.reluAlpha, run.seed);
-            Optimizer opt = new Optimizer(OptimizerSpec.studySgd(), cpu, model.trainable());
+        try (Backend backend = run.openBackend()) {
+            Model model = Models.build(run.spec(c, hw, hw, 10), new Context(backend, run.precision()), run.policy(), run.reluAlpha, run.seed);
+            Optimizer opt = new Optimizer(OptimizerSpec.studySgd(), backend, model.trainable());
             Rng rng = Rng.of(run.seed, "bench");
             double[] x = new double[batch * c * hw * hw];
             for (int i = 0; i < x.length; i++) x[i] = rng.uniform(-1, 1);
             int[] labels = new int[batch];
             for (int i = 0; i < batch; i++) labels[i] = rng.nextInt(10);
-            Tensor input = cpu.upload(run.precision(), new int[] {batch, c, hw, hw}, x);
+            Tensor input = backend.upload(run.precision(), new int[] {batch, c, hw, hw}, x);
             for (int i = 0; i < warmup; i++) step(model, opt, input, labels);
             double[] rates = new double[windows];
             for (int wdw = 0; wdw < windows; wdw++) {
@@ -58,7 +57,7 @@ final class BenchCommand implements Callable<Integer> {
             Arrays.sort(sorted);
             double median = sorted[windows / 2];
             System.out.printf("model=%s bn=%s precision=%s policy=%s batch=%d threads=%d blas=%s%n", run.network().id(),
-                    run.batchNorm, run.precision().id(), run.policy(), batch, cpu.threads(), CpuBackend.blasDescription());
+                    run.batchNorm, run.precision().id(), run.policy(), batch, backend.threads(), RunOptions.describe(backend));
             System.out.printf("windows images/s: %s%n", Arrays.toString(Arrays.stream(rates).map(r -> Math.round(r * 10) / 10.0).toArray()));
             System.out.printf("median images/s: %.1f%n", median);
         }

@@ -12,6 +12,8 @@ public final class CliErrors {
 
     public static final int USER_ERROR = 2;
     public static final int FAILURE = 1;
+    /** A GPU was asked for and none can be used here (same code as the self-test's). */
+    public static final int NO_GPU = 3;
 
     /** Runs the command line and maps exceptions to exit codes. */
     public static int execute(CommandLine cl, String[] args) {
@@ -24,12 +26,25 @@ public final class CliErrors {
                         ? "no such file: " + ex.getMessage() : ex.getMessage()));
                 return USER_ERROR;
             }
-            StringBuilder msg = new StringBuilder("failed: " + ex);
-            for (Throwable c = ex.getCause(); c != null && c != c.getCause(); c = c.getCause()) msg.append("\n  caused by: ").append(c);
+            if (ex instanceof io.tiebreak.runtime.backend.cuda.CudaUnavailableException) {
+                commandLine.getErr().println("error: " + ex.getMessage());
+                return NO_GPU;
+            }
+            StringBuilder msg = new StringBuilder("failed: " + firstLine(ex));
+            for (Throwable c = ex.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+                msg.append("\n  caused by: ").append(firstLine(c));
+            }
             commandLine.getErr().println(msg);
             return FAILURE;
         });
         return cl.execute(args);
+    }
+
+    /** Native libraries put whole stack traces in their messages: the first line says what happened. */
+    private static String firstLine(Throwable t) {
+        String s = t.toString();
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
     }
 
     /** An error in what the user supplied (file, flag, grid): printed as its message alone. */

@@ -1,7 +1,6 @@
 package io.tiebreak.runtime.cli;
 
 import io.tiebreak.runtime.backend.Backend;
-import io.tiebreak.runtime.backend.cpu.CpuBackend;
 import io.tiebreak.runtime.io.Safetensors;
 import io.tiebreak.runtime.io.TensorFiles;
 import io.tiebreak.runtime.models.Model;
@@ -58,17 +57,17 @@ final class GradCommand implements Callable<Integer> {
         int[] labels = labelsEntry.toLongs().length == 0 ? new int[0]
                 : java.util.Arrays.stream(labelsEntry.toLongs()).mapToInt(v -> (int) v).toArray();
         Precision p = run.precision();
-        try (CpuBackend cpu = new CpuBackend(run.threads())) {
-            Model model = Models.build(run.spec(s[1], s[2], s[3], classes), new Context(cpu, p), run.policy(), run.reluAlpha, run.seed);
+        try (Backend backend = run.openBackend()) {
+            Model model = Models.build(run.spec(s[1], s[2], s[3], classes), new Context(backend, p), run.policy(), run.reluAlpha, run.seed);
             for (Parameter param : model.parameters()) {
                 if (param.isTrainable() || w.tensors().containsKey(param.name())) {
-                    TensorFiles.load(w, cpu, param.name(), param.value(), false);
+                    TensorFiles.load(w, backend, param.name(), param.value(), false);
                 }
             }
-            Tensor xt = cpu.upload(p, s, x);
+            Tensor xt = backend.upload(p, s, x);
             Backend.LossResult r = model.lossAndGradients(xt, labels, 1);
             Safetensors.Writer out = new Safetensors.Writer();
-            for (Parameter param : model.trainable()) TensorFiles.add(out, cpu, param.name() + ".grad", param.grad());
+            for (Parameter param : model.trainable()) TensorFiles.add(out, backend, param.name() + ".grad", param.grad());
             out.add("loss", Safetensors.Dtype.F64, new int[] {1}, new double[] {r.loss()});
             List<MaxPool2d> pools = model.pools();
             out.add("ties", Safetensors.Dtype.I64, new int[] {pools.size()},

@@ -1,6 +1,10 @@
 package io.tiebreak.runtime.cli;
 
+import io.tiebreak.runtime.backend.Backend;
+import io.tiebreak.runtime.backend.Backends;
 import io.tiebreak.runtime.backend.PoolPolicy;
+import io.tiebreak.runtime.backend.cpu.CpuBackend;
+import io.tiebreak.runtime.backend.cuda.CudaBackend;
 import io.tiebreak.runtime.models.ModelSpec;
 import io.tiebreak.runtime.precision.Precision;
 import picocli.CommandLine.Option;
@@ -30,7 +34,11 @@ public final class RunOptions {
     @Option(names = "--seed", defaultValue = "0", description = "initialization seed (default: ${DEFAULT-VALUE})")
     long seed;
 
-    @Option(names = "--threads", description = "CPU threads (default: all cores)")
+    @Option(names = "--device", defaultValue = "cpu",
+            description = "cpu, cpu:<threads> or cuda:<index> (default: ${DEFAULT-VALUE})")
+    String device;
+
+    @Option(names = "--threads", description = "CPU threads, same as --device cpu:<threads> (default: all cores)")
     Integer threads;
 
     public Precision precision() { return Precision.parse(precision); }
@@ -43,9 +51,19 @@ public final class RunOptions {
         return new ModelSpec(network(), batchNorm, channels, height, width, classes);
     }
 
-    public int threads() {
-        int t = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
-        if (t < 1) throw new IllegalArgumentException("--threads must be at least 1, got " + t);
-        return t;
+    /** The backend the options name: --device, with --threads as a shorthand for cpu:<threads>. */
+    public Backend openBackend() {
+        if (threads != null) {
+            if (!device.equals("cpu")) throw new IllegalArgumentException("--threads applies to --device cpu only");
+            if (threads < 1) throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
+            return Backends.open("cpu:" + threads);
+        }
+        return Backends.open(device);
+    }
+
+    /** How a run's numbers are computed, for the header lines: device, and BLAS or kernel build. */
+    static String describe(Backend b) {
+        return b.name() + (b instanceof CpuBackend ? ", " + CpuBackend.blasDescription()
+                : b instanceof CudaBackend ? ", kernels " + CudaBackend.kernelDescription() : "");
     }
 }

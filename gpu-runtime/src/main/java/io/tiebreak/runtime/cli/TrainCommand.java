@@ -1,6 +1,6 @@
 package io.tiebreak.runtime.cli;
 
-import io.tiebreak.runtime.backend.cpu.CpuBackend;
+import io.tiebreak.runtime.backend.Backend;
 import io.tiebreak.runtime.data.Augmentation;
 import io.tiebreak.runtime.data.InMemoryImages;
 import io.tiebreak.runtime.data.MnistFamily;
@@ -52,15 +52,15 @@ final class TrainCommand implements Callable<Integer> {
                 run.precision(), run.policy(), run.reluAlpha, opt, sched, lr, batch, testBatch, epochs, run.seed,
                 Normalization.half(train.channels()), Augmentation.NONE);
         CheckpointStore store = checkpoints == null ? CheckpointStore.NONE : new DirectoryCheckpoints(checkpoints);
-        System.out.printf("%s %s bn=%s policy=%s on %s (%d train, %d test), %s%n", cfg.model().network().id(),
-                cfg.precision().id(), cfg.model().batchNorm(), cfg.pool(), data, train.size(), test.size(),
-                CpuBackend.blasDescription());
-        System.out.printf("%5s %10s %9s %10s %9s %9s %8s %9s%n", "epoch", "train_loss", "train_acc", "test_loss",
-                "test_acc", "lr", "seconds", "images/s");
         final int trainSize = train.size();
         RunResult r;
-        try (CpuBackend cpu = new CpuBackend(run.threads())) {
-            r = new Trainer(cfg, cpu).run(train, test, store, m -> System.out.printf("%5d %10.4f %9.4f %10.4f %9.4f %9.5f %8.2f %9.0f%n",
+        try (Backend backend = run.openBackend()) {
+            System.out.printf("%s %s bn=%s policy=%s on %s (%d train, %d test), %s%n", cfg.model().network().id(),
+                    cfg.precision().id(), cfg.model().batchNorm(), cfg.pool(), data, train.size(), test.size(),
+                    RunOptions.describe(backend));
+            System.out.printf("%5s %10s %9s %10s %9s %9s %8s %9s%n", "epoch", "train_loss", "train_acc", "test_loss",
+                    "test_acc", "lr", "seconds", "images/s");
+            r = new Trainer(cfg, backend).run(train, test, store, m -> System.out.printf("%5d %10.4f %9.4f %10.4f %9.4f %9.5f %8.2f %9.0f%n",
                     m.epoch(), m.trainLoss(), m.trainAccuracy(), m.testLoss(), m.testAccuracy(), m.lr(), m.seconds(),
                     trainSize / m.seconds()));
         }

@@ -120,6 +120,15 @@ class RuntimeCliTest {
     }
 
     @Test
+    void aGpuRunWithoutAGpuSaysWhyAndExitsThree() {
+        org.junit.jupiter.api.Assumptions.assumeFalse(Files.exists(Path.of("/dev/nvidia0")), "a GPU is present");
+        Run r = run("bench", "--device", "cuda:0", "--model", "lenet5");
+        assertEquals(CliErrors.NO_GPU, r.code);
+        assertTrue(r.err.startsWith("error: ") && r.err.contains("libcuda.so.1"), r.err);
+        assertFalse(r.err.contains("\tat "), "no stack trace: " + r.err);
+    }
+
+    @Test
     void missingDataDirectorySaysWhatIsExpected() {
         Run r = run("train", "--data", dir.resolve("nowhere").toString(), "--epochs", "1");
         assertEquals(CliErrors.USER_ERROR, r.code);

@@ -1,7 +1,6 @@
 package io.tiebreak.jobs.fs;
 
 import io.tiebreak.runtime.cli.CliErrors;
-import java.io.ByteArrayOutputStream;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -32,13 +31,21 @@ public final class HadoopFs {
     /** Object stores: no atomic rename, and a file becomes visible whole when its writer closes. */
     private static final Set<String> OBJECT_STORES = Set.of("s3a", "s3", "s3n", "gs", "oss", "cosn", "obs");
 
-    /** Parses a user-supplied path or URI; a bare path is a local or default-FS path as Hadoop resolves it. */
+    /**
+     * Parses a user-supplied path or URI; a bare path is a local or default-FS path as Hadoop resolves it. A URI
+     * carrying credentials (s3a://KEY:SECRET@bucket) is refused before Hadoop sees it: Hadoop would log it whole.
+     */
     public static Path path(String s) {
         if (s == null || s.isBlank()) throw new CliErrors.UserError("empty path");
+        URI uri;
         try {
-            new URI(s.replace(" ", "%20"));
+            uri = new URI(s.replace(" ", "%20"));
         } catch (URISyntaxException e) {
             throw new CliErrors.UserError("'" + Redaction.uri(s) + "' is not a valid path or URI: " + e.getReason());
+        }
+        if (uri.getRawUserInfo() != null || (uri.getRawAuthority() != null && uri.getRawAuthority().contains("@"))) {
+            throw new CliErrors.UserError("'" + Redaction.redactPatterns(s) + "' carries credentials in the URI; give them"
+                    + " through Hadoop configuration (fs.s3a.access.key / fs.s3a.secret.key) or a credential provider");
         }
         return new Path(s);
     }
@@ -83,17 +90,14 @@ public final class HadoopFs {
         return fs(p, conf).create(p, overwrite);
     }
 
-    /** Reads a whole file, refusing files larger than maxBytes. */
+    /** Reads a whole file, refusing files larger than maxBytes (one open, no separate status call). */
     public static byte[] readAll(Path p, Configuration conf, long maxBytes) throws IOException {
-        FileStatus st = status(p, conf);
-        if (st.getLen() > maxBytes) {
-            throw new IOException(Redaction.uri(p.toString()) + " is " + st.getLen() + " bytes, more than the " + maxBytes
-                    + " this reader takes");
-        }
         try (InputStream in = open(p, conf)) {
-            ByteArrayOutputStream out = new ByteArrayOutputStream((int) Math.max(st.getLen(), 16));
-            in.transferTo(out);
-            return out.toByteArray();
+            byte[] b = in.readNBytes((int) Math.min(maxBytes + 1, Integer.MAX_VALUE - 8));
+            if (b.length > maxBytes) {
+                throw new IOException(Redaction.uri(p.toString()) + " is larger than the " + maxBytes + " bytes this reader takes");
+            }
+            return b;
         }
     }
 
@@ -120,10 +124,29 @@ public final class HadoopFs {
     public static List<FileStatus> listVisibleFiles(Path dir, Configuration conf) throws IOException {
         Path top = qualify(dir, conf);
         List<FileStatus> files = new ArrayList<>();
-        RemoteIterator<LocatedFileStatus> it = fs(top, conf).listFiles(top, true);
-        while (it.hasNext()) {
-            LocatedFileStatus f = it.next();
-            if (!isHiddenBelow(f.getPath(), top)) files.add(f);
+        for (FileStatus f : listFilesRecursively(top, conf)) if (!isHiddenBelow(f.getPath(), top)) files.add(f);
+        return files;
+    }
+
+    /**
+     * Every file under dir. Object stores list a whole prefix in pages (one flat listing); other file systems are
+     * walked folder by folder with listStatus, because the local file system's listFiles builds a LocatedFileStatus
+     * per file, which (without Hadoop's native library) forks a process per file to read its permissions.
+     */
+    public static List<FileStatus> listFilesRecursively(Path dir, Configuration conf) throws IOException {
+        FileSystem fs = fs(dir, conf);
+        List<FileStatus> files = new ArrayList<>();
+        if (isObjectStore(dir, conf)) {
+            RemoteIterator<LocatedFileStatus> it = fs.listFiles(dir, true);
+            while (it.hasNext()) files.add(it.next());
+            return files;
+        }
+        java.util.ArrayDeque<Path> todo = new java.util.ArrayDeque<>(List.of(dir));
+        while (!todo.isEmpty()) {
+            for (FileStatus f : fs.listStatus(todo.pop())) {
+                if (f.isDirectory()) todo.push(f.getPath());
+                else files.add(f);
+            }
         }
         return files;
     }

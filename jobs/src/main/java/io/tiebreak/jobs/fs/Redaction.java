@@ -20,7 +20,9 @@ public final class Redaction {
     private Redaction() {}
 
     public static final String MASK = "<redacted>";
-    private static final Pattern ACCESS_KEY = Pattern.compile("fs\\.s3a\\.(bucket\\.[^.]+\\.)?access\\.key");
+    /** S3A credentials, also when the configuration lacks Hadoop's list (per-bucket forms included). */
+    private static final Pattern S3A_CREDENTIAL = Pattern.compile("fs\\.s3a\\.(bucket\\.[^.]+\\.)?"
+            + "(access\\.key|secret\\.key|session\\.token|session\\.key|encryption\\.key|server-side-encryption\\.key)");
     /** user:password@ (or user@) in the authority of a URI. */
     private static final Pattern URI_USERINFO = Pattern.compile("(?<=[a-zA-Z][a-zA-Z0-9+.-]{0,20}://)[^/@\\s]+@");
     /** key=value or key: value where the key names a secret. */
@@ -30,7 +32,7 @@ public final class Redaction {
 
     /** Whether a configuration key holds a credential. */
     public static boolean isSensitive(String key, Configuration conf) {
-        if (ACCESS_KEY.matcher(key).matches()) return true;
+        if (S3A_CREDENTIAL.matcher(key).matches()) return true;
         String probe = "x";
         return !probe.equals(new ConfigRedactor(conf).redact(key, probe));
     }
@@ -42,7 +44,7 @@ public final class Redaction {
         for (Map.Entry<String, String> e : conf) {
             String v = e.getValue();
             if (v == null || v.length() < 4) continue;
-            if (ACCESS_KEY.matcher(e.getKey()).matches() || !v.equals(redactor.redact(e.getKey(), v))) values.add(v);
+            if (S3A_CREDENTIAL.matcher(e.getKey()).matches() || !v.equals(redactor.redact(e.getKey(), v))) values.add(v);
         }
         values.sort(Comparator.comparingInt(String::length).reversed());
         return values;
@@ -72,11 +74,5 @@ public final class Redaction {
         } catch (Exception e) {
             return redactPatterns(uri);
         }
-    }
-
-    /** A throwable's message and its causes' messages, redacted, for one-line errors. */
-    public static String message(Throwable t, Configuration conf) {
-        String m = t.getMessage() != null ? t.getMessage() : t.toString();
-        return redact(m, conf);
     }
 }

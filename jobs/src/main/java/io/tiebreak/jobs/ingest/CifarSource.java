@@ -51,7 +51,7 @@ final class CifarSource implements DatasetSource {
     private record Batch(String split, int order, String name, long records) {}
 
     @Override
-    public SourcePlan plan(Configuration conf) throws IOException {
+    public SourcePlan plan(Configuration conf, int parallelism) throws IOException {
         Path in = HadoopFs.qualify(HadoopFs.path(input), conf);
         String shown = Redaction.uri(in.toString());
         FileStatus st = HadoopFs.status(in, conf);
@@ -97,7 +97,7 @@ final class CifarSource implements DatasetSource {
             }
             if (!parts.isEmpty()) splits.add(new SourcePlan.SplitPlan(split, base, true, parts));
         }
-        return new SourcePlan(cifar100 ? "cifar100" : "cifar10", shown, 3, 32, 32, classes, splits, false, Map.of());
+        return new SourcePlan(cifar100 ? "cifar100" : "cifar10", shown, 3, 32, 32, classes, splits, Map.of());
     }
 
     /** The folder holding the batch files: the input itself, or the one folder the archive extracts to. */
@@ -152,8 +152,10 @@ final class CifarSource implements DatasetSource {
     static TarArchiveEntry nextEntry(TarArchiveInputStream tar, String shown) throws IOException {
         try {
             return tar.getNextEntry();
+        } catch (EOFException e) {
+            throw BadInput.at(shown + " (as tar)", tar.getBytesRead(), "truncated archive (" + e.getMessage() + ")");
         } catch (IOException e) {
-            throw BadInput.at(shown, tar.getBytesRead(), "not a readable tar archive (" + e.getMessage() + ")");
+            throw BadInput.at(shown + " (as tar)", tar.getBytesRead(), "not a readable tar archive (" + e.getMessage() + ")");
         }
     }
 
@@ -249,7 +251,7 @@ final class CifarSource implements DatasetSource {
                                     recordBytes, classes, coarse);
                         }
                     } catch (EOFException e) {
-                        throw BadInput.at(shown, tar.getBytesRead(), "truncated archive (" + e.getMessage() + ")");
+                        throw BadInput.at(shown + " (as tar)", tar.getBytesRead(), "truncated archive (" + e.getMessage() + ")");
                     }
                 }
 

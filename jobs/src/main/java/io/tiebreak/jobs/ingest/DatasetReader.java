@@ -6,7 +6,6 @@ import io.tiebreak.runtime.data.ImageData;
 import io.tiebreak.runtime.data.InMemoryImages;
 import java.io.IOException;
 import java.util.Arrays;
-import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
@@ -81,30 +80,32 @@ public final class DatasetReader {
         CACHE.clear();
     }
 
+    /**
+     * Reads the shards one after another into one array, each sample at its place in index order. Indexes run from 0
+     * with gaps only where the manifest lists a skipped sample, so a sample's place is its index minus the skipped
+     * ones before it; memory holds the split plus one shard.
+     */
     private static InMemoryImages load(Path dir, Manifest m, String split, Configuration conf) throws IOException {
         Manifest.Split s = m.split(split);
         int per = m.channels() * m.height() * m.width(), n = (int) s.count();
         byte[] pixels = new byte[Math.multiplyExact(n, per)];
         int[] labels = new int[n];
-        ShardFile.Contents[] shards = new ShardFile.Contents[s.shards().size()];
-        long[] all = new long[n];
-        int k = 0;
-        for (int i = 0; i < shards.length; i++) {
-            shards[i] = readShard(dir, m, s.shards().get(i), conf);
-            System.arraycopy(shards[i].index(), 0, all, k, shards[i].rows());
-            k += shards[i].rows();
-        }
-        // Samples sit in index order; indexes may have gaps (skipped images), so place each by its rank.
-        long[] sorted = all.clone();
-        Arrays.sort(sorted);
-        for (int i = 1; i < n; i++) {
-            if (sorted[i] == sorted[i - 1]) throw BadInput.in(Redaction.uri(dir.toString()), "index " + sorted[i] + " appears twice in " + split);
-        }
-        for (ShardFile.Contents c : shards) {
+        long[] skipped = s.skipped().stream().mapToLong(SkippedSample::index).sorted().toArray();
+        java.util.BitSet filled = new java.util.BitSet(n);
+        for (Manifest.Shard shard : s.shards()) {
+            ShardFile.Contents c = readShard(dir, m, shard, conf);
             for (int r = 0; r < c.rows(); r++) {
-                int pos = Arrays.binarySearch(sorted, c.index()[r]);
-                System.arraycopy(c.pixels(), r * per, pixels, pos * per, per);
-                labels[pos] = c.label()[r];
+                long index = c.index()[r];
+                int before = Arrays.binarySearch(skipped, index);
+                if (before >= 0) throw BadInput.in(Redaction.uri(dir.toString()), "sample " + index + " of " + split + " is listed as skipped but present in " + shard.path());
+                long pos = index - (-before - 1);
+                if (pos < 0 || pos >= n || filled.get((int) pos)) {
+                    throw BadInput.in(Redaction.uri(dir.toString()), "sample " + index + " of " + split + " in " + shard.path()
+                            + " is out of place or appears twice (" + n + " samples, " + skipped.length + " skipped)");
+                }
+                filled.set((int) pos);
+                System.arraycopy(c.pixels(), r * per, pixels, (int) pos * per, per);
+                labels[(int) pos] = c.label()[r];
             }
         }
         return new InMemoryImages(m.channels(), m.height(), m.width(), m.classes(), pixels, labels);
@@ -114,19 +115,21 @@ public final class DatasetReader {
     static ShardFile.Contents readShard(Path dir, Manifest m, Manifest.Shard shard, Configuration conf) throws IOException {
         Path p = new Path(dir, shard.path());
         String shown = Redaction.uri(p.toString());
-        byte[] bytes = HadoopFs.readAll(p, conf, MAX_ARRAY);
+        byte[] bytes;
+        try {
+            bytes = HadoopFs.readAll(p, conf, MAX_ARRAY);
+        } catch (org.apache.hadoop.fs.ChecksumException e) { // the file system's own checksums (local, HDFS)
+            throw BadInput.in(shown, "is damaged (" + e.getMessage() + "): the dataset was modified after ingest");
+        }
         if (bytes.length != shard.bytes() || !ShardSummary.sha256(bytes).equals(shard.sha256())) {
             throw BadInput.in(shown, "does not match the manifest (" + bytes.length + " bytes, expected " + shard.bytes()
                     + " with SHA-256 " + shard.sha256() + "): the dataset was modified after ingest");
         }
-        ShardFile.Contents c = ShardFile.read(bytes, shown, (long) shard.rows() * m.channels() * m.height() * m.width());
+        ShardFile.Contents c = ShardFile.read(bytes, shown, shard.rows() * m.channels() * m.height() * m.width());
         if (c.rows() != shard.rows() || c.channels() != m.channels() || c.height() != m.height() || c.width() != m.width()) {
             throw BadInput.in(shown, "holds " + c.rows() + " rows of " + c.channels() + "x" + c.height() + "x" + c.width()
                     + ", the manifest says " + shard.rows() + " of " + m.channels() + "x" + m.height() + "x" + m.width());
         }
         return c;
     }
-
-    /** Split names of a dataset, in manifest order. */
-    public static List<String> splits(Manifest m) { return List.copyOf(m.splits().keySet()); }
 }

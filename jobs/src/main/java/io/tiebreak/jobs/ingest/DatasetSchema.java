@@ -2,7 +2,6 @@ package io.tiebreak.jobs.ingest;
 
 import java.util.List;
 import org.apache.parquet.schema.MessageType;
-import org.apache.parquet.schema.PrimitiveType;
 import org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName;
 import org.apache.parquet.schema.Type;
 import org.apache.spark.sql.Row;
@@ -59,14 +58,5 @@ public final class DatasetSchema {
                 throw BadInput.in(file, "column '" + names[i] + "' is " + t + ", expected " + PHYSICAL.get(i));
             }
         }
-    }
-
-    /** Field index of a column in a file's Parquet schema. */
-    static int field(MessageType schema, String name) {
-        return schema.getFieldIndex(name);
-    }
-
-    static PrimitiveType type(MessageType schema, String name) {
-        return schema.getType(name).asPrimitiveType();
     }
 }

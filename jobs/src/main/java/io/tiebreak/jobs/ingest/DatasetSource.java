@@ -5,5 +5,6 @@ import org.apache.hadoop.conf.Configuration;
 
 /** A published dataset format: planned on the driver from headers, sizes and listings, read by tasks. */
 interface DatasetSource {
-    SourcePlan plan(Configuration conf) throws IOException;
+    /** parallelism: the cluster's task slots, for sources whose parts can be cut to keep them all busy. */
+    SourcePlan plan(Configuration conf, int parallelism) throws IOException;
 }

@@ -44,7 +44,7 @@ final class IdxSource implements DatasetSource {
     }
 
     @Override
-    public SourcePlan plan(Configuration conf) throws IOException {
+    public SourcePlan plan(Configuration conf, int parallelism) throws IOException {
         Path dir = HadoopFs.qualify(HadoopFs.path(input), conf);
         String shownDir = Redaction.uri(dir.toString());
         if (!HadoopFs.status(dir, conf).isDirectory()) {
@@ -98,7 +98,7 @@ final class IdxSource implements DatasetSource {
             throw BadInput.in(shownDir, "no IDX files found; expected e.g. " + prefix + "train-images-idx3-ubyte.gz and "
                     + prefix + "train-labels-idx1-ubyte.gz");
         }
-        return new SourcePlan(dataset.id(), shownDir, 1, height, width, classes, splits, false, Map.of());
+        return new SourcePlan(dataset.id(), shownDir, 1, height, width, classes, splits, Map.of());
     }
 
     private static int[] header(Path file, Configuration conf) throws IOException {

@@ -42,44 +42,66 @@ final class ImageDecoder {
     }
 
     /** An image as decoded: channels x height x width bytes, channel-major. */
-    record Planar(int channels, int height, int width, byte[] pixels) {}
+    record Planar(int channels, int height, int width, byte[] pixels) {
+        Pixels view() {
+            int plane = height * width;
+            int[] offsets = new int[channels];
+            for (int c = 0; c < channels; c++) offsets[c] = c * plane;
+            return new Pixels(pixels, height, width, 1, width, offsets);
+        }
+    }
+
+    /**
+     * RGB pixels in place, whatever the layout: channel c of pixel (y, x) is data[offset[c] + y * rowStride + x *
+     * pixelStride]. Decoded JPEGs are read this way directly from the decoder's raster (interleaved BGR, or gray with
+     * all three offsets equal), without a full-size copy.
+     */
+    record Pixels(byte[] data, int height, int width, int pixelStride, int rowStride, int[] offset) {}
 
     /** Decodes, resizes the shorter side to resizeTo and center-crops crop x crop; returns 3 x crop x crop bytes. */
     static byte[] decodeResizeCrop(byte[] file, int resizeTo, int crop) throws UndecodableImage {
-        return resizeCrop(decodeRgb(file), resizeTo, crop);
+        return resizeCrop(decodePixels(file), resizeTo, crop);
     }
 
-    /** The image as 3-channel RGB planes. */
+    /** The image as 3-channel RGB planes (a copy; for callers that want the full image). */
     static Planar decodeRgb(byte[] file) throws UndecodableImage {
-        BufferedImage img = decode(file);
-        int w = img.getWidth(), h = img.getHeight(), plane = w * h;
+        Pixels p = decodePixels(file);
+        int w = p.width(), h = p.height(), plane = w * h;
         byte[] out = new byte[3 * plane];
-        Raster r = img.getRaster();
-        if (r.getDataBuffer() instanceof DataBufferByte db && r.getSampleModel() instanceof ComponentSampleModel sm
-                && db.getNumBanks() == 1 && isPlainByteLayout(img)) {
-            // Fast path: the decoder's own byte layout (JPEG: BGR or gray), read directly.
-            byte[] data = db.getData();
-            int ps = sm.getPixelStride(), ss = sm.getScanlineStride();
-            int origin = db.getOffset() - r.getSampleModelTranslateY() * ss - r.getSampleModelTranslateX() * ps;
-            int[] off = sm.getBandOffsets();
-            boolean gray = r.getNumBands() == 1;
-            for (int c = 0; c < 3; c++) {
-                int band = gray ? 0 : c;
-                for (int y = 0; y < h; y++) {
-                    int src = origin + y * ss + off[band], dst = c * plane + y * w;
-                    for (int x = 0; x < w; x++, src += ps) out[dst + x] = data[src];
-                }
-            }
-        } else {
-            // Anything else (palette or 16-bit PNG, ...): Java2D's conversion to sRGB.
-            int[] argb = img.getRGB(0, 0, w, h, null, 0, w);
-            for (int i = 0; i < plane; i++) {
-                out[i] = (byte) (argb[i] >> 16);
-                out[plane + i] = (byte) (argb[i] >> 8);
-                out[2 * plane + i] = (byte) argb[i];
+        for (int c = 0; c < 3; c++) {
+            for (int y = 0; y < h; y++) {
+                int src = p.offset()[c] + y * p.rowStride(), dst = c * plane + y * w;
+                for (int x = 0; x < w; x++, src += p.pixelStride()) out[dst + x] = p.data()[src];
             }
         }
         return new Planar(3, h, w, out);
+    }
+
+    private static Pixels decodePixels(byte[] file) throws UndecodableImage {
+        BufferedImage img = decode(file);
+        int w = img.getWidth(), h = img.getHeight();
+        Raster r = img.getRaster();
+        if (r.getDataBuffer() instanceof DataBufferByte db && r.getSampleModel() instanceof ComponentSampleModel sm
+                && db.getNumBanks() == 1 && isPlainByteLayout(img)) {
+            // The decoder's own byte layout (JPEG: BGR or gray), read where it lies.
+            int ps = sm.getPixelStride(), ss = sm.getScanlineStride();
+            int origin = db.getOffset() - r.getSampleModelTranslateY() * ss - r.getSampleModelTranslateX() * ps;
+            int[] band = sm.getBandOffsets();
+            boolean gray = r.getNumBands() == 1;
+            int[] offset = new int[3];
+            for (int c = 0; c < 3; c++) offset[c] = origin + band[gray ? 0 : c];
+            return new Pixels(db.getData(), h, w, ps, ss, offset);
+        }
+        // Anything else (palette or 16-bit PNG, ...): Java2D's conversion to sRGB.
+        int[] argb = img.getRGB(0, 0, w, h, null, 0, w);
+        int plane = w * h;
+        byte[] out = new byte[3 * plane];
+        for (int i = 0; i < plane; i++) {
+            out[i] = (byte) (argb[i] >> 16);
+            out[plane + i] = (byte) (argb[i] >> 8);
+            out[2 * plane + i] = (byte) argb[i];
+        }
+        return new Planar(3, h, w, out).view();
     }
 
     /** Gray, BGR or ABGR bytes: the raw samples are the colors (bands in R, G, B[, A] order). */
@@ -112,8 +134,16 @@ final class ImageDecoder {
         } catch (UndecodableImage e) {
             throw e;
         } catch (IOException | RuntimeException e) {
-            throw new UndecodableImage("cannot decode (" + e.getMessage() + ")", e);
+            throw new UndecodableImage((isCutJpeg(file) ? "truncated JPEG, cannot decode (" : "cannot decode (")
+                    + e.getMessage() + ")", e);
         }
+    }
+
+    /** A JPEG (SOI marker) that does not end with its EOI marker: the file was cut short. */
+    private static boolean isCutJpeg(byte[] b) {
+        int n = b.length;
+        return n >= 2 && (b[0] & 0xff) == 0xff && (b[1] & 0xff) == 0xd8
+                && (n < 4 || (b[n - 2] & 0xff) != 0xff || (b[n - 1] & 0xff) != 0xd9);
     }
 
     private static String magic(byte[] b) {
@@ -124,6 +154,10 @@ final class ImageDecoder {
 
     /** torchvision Resize(resizeTo) then CenterCrop(crop), with Pillow's antialiased bilinear resampling. */
     static byte[] resizeCrop(Planar img, int resizeTo, int crop) {
+        return resizeCrop(img.view(), resizeTo, crop);
+    }
+
+    static byte[] resizeCrop(Pixels img, int resizeTo, int crop) {
         int h = img.height(), w = img.width();
         int newH, newW;
         if (w <= h) {
@@ -135,30 +169,33 @@ final class ImageDecoder {
         }
         int top = (int) Math.rint((newH - crop) / 2.0), left = (int) Math.rint((newW - crop) / 2.0);
         Taps ty = Taps.of(h, newH, top, crop), tx = Taps.of(w, newW, left, crop);
-        int firstRow = ty.first[0], lastRow = ty.first[crop - 1] + ty.count[crop - 1];
-        int rows = lastRow - firstRow;
-        byte[] out = new byte[img.channels() * crop * crop];
-        float[] tmp = new float[rows * crop];
-        for (int c = 0; c < img.channels(); c++) {
-            int plane = c * h * w;
+        int firstRow = ty.first[0], rows = ty.first[crop - 1] + ty.count[crop - 1] - firstRow;
+        byte[] data = img.data(), out = new byte[3 * crop * crop];
+        int ps = img.pixelStride();
+        float[] tmp = new float[rows * crop], acc = new float[crop];
+        for (int c = 0; c < 3; c++) {
             // Horizontal pass over the rows the vertical pass will need, only for the kept columns.
             for (int y = 0; y < rows; y++) {
-                int row = plane + (firstRow + y) * w;
+                int row = img.offset()[c] + (firstRow + y) * img.rowStride();
                 for (int x = 0; x < crop; x++) {
-                    float acc = 0;
-                    int k0 = x * tx.stride, s = row + tx.first[x];
-                    for (int k = 0; k < tx.count[x]; k++) acc += tx.weight[k0 + k] * (img.pixels()[s + k] & 0xff);
-                    tmp[y * crop + x] = acc;
+                    float sum = 0;
+                    int k0 = x * tx.stride, n = tx.count[x], s = row + tx.first[x] * ps;
+                    for (int k = 0; k < n; k++, s += ps) sum += tx.weight[k0 + k] * (data[s] & 0xff);
+                    tmp[y * crop + x] = sum;
                 }
             }
-            // Vertical pass.
+            // Vertical pass, a row at a time (contiguous, so the JIT can vectorise it).
             int dst = c * crop * crop;
             for (int y = 0; y < crop; y++) {
-                int k0 = y * ty.stride, r0 = ty.first[y] - firstRow;
+                int k0 = y * ty.stride, n = ty.count[y], r0 = ty.first[y] - firstRow;
+                java.util.Arrays.fill(acc, 0f);
+                for (int k = 0; k < n; k++) {
+                    float wk = ty.weight[k0 + k];
+                    int src = (r0 + k) * crop;
+                    for (int x = 0; x < crop; x++) acc[x] += wk * tmp[src + x];
+                }
                 for (int x = 0; x < crop; x++) {
-                    float acc = 0;
-                    for (int k = 0; k < ty.count[y]; k++) acc += ty.weight[k0 + k] * tmp[(r0 + k) * crop + x];
-                    int v = Math.round(acc);
+                    int v = Math.round(acc[x]);
                     out[dst + y * crop + x] = (byte) (v < 0 ? 0 : Math.min(v, 255));
                 }
             }

@@ -16,9 +16,7 @@ import java.util.TreeSet;
 import java.util.function.Consumer;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
-import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
-import org.apache.hadoop.fs.RemoteIterator;
 import us.hebi.matlab.mat.format.Mat5;
 import us.hebi.matlab.mat.types.Char;
 import us.hebi.matlab.mat.types.MatFile;
@@ -29,8 +27,9 @@ import us.hebi.matlab.mat.types.Sources;
  * ImageNet (ILSVRC2012): {@code train/<wnid>/*.JPEG}, and {@code val/} either in class folders or flat with a
  * ground-truth file (the devkit's {@code ILSVRC2012_validation_ground_truth.txt} with its {@code meta.mat}, Kaggle's
  * {@code LOC_val_solution.csv}, or lines "file wnid"). Classes are the wnids in sorted order; the sample index is the
- * image's position in its split's sorted relative paths. Each shard is one part: image i goes to shard i mod S, so
- * shards are class-balanced and no decoded pixels are shuffled between executors.
+ * image's position in its split's sorted relative paths. Image i goes to shard i mod S, so shards are class-balanced;
+ * when there are enough shards to keep every task slot busy, each shard is one task and no decoded pixels are
+ * shuffled between executors.
  */
 final class ImageNetSource implements DatasetSource {
     /** The stored image: shorter side resized to resizeTo, then the central imageSize x imageSize. */
@@ -58,13 +57,14 @@ final class ImageNetSource implements DatasetSource {
     private record Image(String path, String wnid) {}
 
     @Override
-    public SourcePlan plan(Configuration conf) throws IOException {
+    public SourcePlan plan(Configuration conf, int parallelism) throws IOException {
         Path root = HadoopFs.qualify(HadoopFs.path(input), conf);
         String shownRoot = Redaction.uri(root.toString());
         if (!HadoopFs.status(root, conf).isDirectory()) throw BadInput.in(shownRoot, "expected the folder holding train/ and/or val/");
         Map<String, List<Image>> splits = new TreeMap<>(); // "train", "val"
         Path train = new Path(root, "train"), val = new Path(root, "val");
         if (HadoopFs.exists(train, conf)) splits.put("train", classFolders(root, train, conf));
+        if (valLabels != null && !HadoopFs.exists(val, conf)) throw BadInput.in(shownRoot, "--val-labels given, but there is no val/");
         Map<String, String> truth = valLabels == null ? null : groundTruth(conf);
         if (HadoopFs.exists(val, conf)) splits.put("val", truth == null ? classFolders(root, val, conf) : flat(root, val, truth, conf));
         if (splits.isEmpty()) throw BadInput.in(shownRoot, "holds neither train/ nor val/");
@@ -85,11 +85,14 @@ final class ImageNetSource implements DatasetSource {
             List<Image> images = e.getValue();
             images.sort((a, b) -> a.path().compareTo(b.path()));
             if (images.isEmpty()) throw BadInput.in(shownRoot + "/" + e.getKey(), "holds no images");
-            int shards = (int) Math.max(1, Math.min(images.size(), (images.size() * perSample + shardBytes - 1) / shardBytes));
+            int shards = IngestJob.shardCount(images.size(), perSample, shardBytes);
+            // Enough shards to fill the cluster: one task each, no shuffle. Fewer (a small split): cut the work finer
+            // and let the job shuffle the (small) decoded result into the same shards.
+            int groups = shards >= parallelism ? shards : Math.min(images.size(), 2 * parallelism);
             List<List<String>> paths = new ArrayList<>();
             List<List<Long>> indexes = new ArrayList<>();
             List<List<Integer>> labels = new ArrayList<>();
-            for (int s = 0; s < shards; s++) {
+            for (int s = 0; s < groups; s++) {
                 paths.add(new ArrayList<>());
                 indexes.add(new ArrayList<>());
                 labels.add(new ArrayList<>());
@@ -101,19 +104,19 @@ final class ImageNetSource implements DatasetSource {
                     throw BadInput.in(shownRoot + "/" + img.path(), "class " + img.wnid() + " is not one of the "
                             + classes.size() + " classes of train/");
                 }
-                paths.get(i % shards).add(img.path());
-                indexes.get(i % shards).add((long) i);
-                labels.get(i % shards).add(l);
+                paths.get(i % groups).add(img.path());
+                indexes.get(i % groups).add((long) i);
+                labels.get(i % groups).add(l);
             }
             List<SourcePart> parts = new ArrayList<>();
-            for (int s = 0; s < shards; s++) {
+            for (int s = 0; s < groups; s++) {
                 parts.add(new ImagePart(e.getKey(), root.toString(), paths.get(s).toArray(String[]::new),
                         indexes.get(s).stream().mapToLong(Long::longValue).toArray(),
                         labels.get(s).stream().mapToInt(Integer::intValue).toArray(), layout, failOnCorrupt));
             }
-            plans.add(new SourcePlan.SplitPlan(e.getKey(), images.size(), true, parts));
+            plans.add(new SourcePlan.SplitPlan(e.getKey(), images.size(), true, parts, groups == shards));
         }
-        return new SourcePlan("imagenet", shownRoot, 3, layout.imageSize(), layout.imageSize(), classes, plans, true, Map.of());
+        return new SourcePlan("imagenet", shownRoot, 3, layout.imageSize(), layout.imageSize(), classes, plans, Map.of());
     }
 
     private static boolean hidden(String name) { return name.startsWith(".") || name.startsWith("_"); }
@@ -121,14 +124,13 @@ final class ImageNetSource implements DatasetSource {
     /** split/<wnid>/<file>: every file one level below a class folder. */
     private static List<Image> classFolders(Path root, Path split, Configuration conf) throws IOException {
         List<Image> out = new ArrayList<>();
-        String rootPath = root.toUri().getPath();
-        RemoteIterator<LocatedFileStatus> it = HadoopFs.fs(split, conf).listFiles(split, true);
-        while (it.hasNext()) {
-            Path p = it.next().getPath();
+        String rootPath = root.toUri().getPath(), splitPath = HadoopFs.qualify(split, conf).toUri().getPath();
+        for (FileStatus f : HadoopFs.listFilesRecursively(split, conf)) {
+            Path p = f.getPath();
             if (hidden(p.getName())) continue;
             Path classDir = p.getParent();
-            if (!classDir.getParent().getName().equals(split.getName()) || classDir.getParent().getParent() == null
-                    || !classDir.getParent().toUri().getPath().equals(split.toUri().getPath())) {
+            if (hidden(classDir.getName())) continue;
+            if (!classDir.getParent().toUri().getPath().equals(splitPath)) {
                 throw BadInput.in(Redaction.uri(p.toString()), "expected images directly in " + split.getName()
                         + "/<wnid>/, found this file elsewhere");
             }

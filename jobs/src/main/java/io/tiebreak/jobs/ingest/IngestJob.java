@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.Serializable;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -47,10 +48,11 @@ public final class IngestJob {
         Configuration conf = spark.sparkContext().hadoopConfiguration();
         try {
             // Refuse before any work, then plan (reads headers: bad files fail here, before any output exists).
+            long t0 = System.nanoTime();
             ReplaceableOutput out = ReplaceableOutput.prepare(HadoopFs.path(options.output()), MANIFEST,
                     options.ifExists(), conf);
-            SourcePlan plan = options.dataset().source(options).plan(conf);
-            LOG.info("ingesting {} from {}: {}", plan.dataset(), plan.source(), describe(plan));
+            SourcePlan plan = options.dataset().source(options).plan(conf, spark.sparkContext().defaultParallelism());
+            LOG.info("ingesting {} from {}: {} (planned in {})", plan.dataset(), plan.source(), describe(plan), since(t0));
             try {
                 Manifest m = write(spark, plan, options, out);
                 LOG.info("wrote {} to {}", describe(m), Redaction.uri(out.dir().toString()));
@@ -72,21 +74,26 @@ public final class IngestJob {
         CollectionAccumulator<SkippedSample> skipped = spark.sparkContext().collectionAccumulator("skipped samples");
         S3ACommitters.configureFor(spark, out.versionDir());
 
+        // One RDD per split, their partitions being the shards; all splits are written by one job (one commit).
+        List<JavaRDD<Row>> splits = new ArrayList<>();
         for (SourcePlan.SplitPlan split : plan.splits()) {
             RowShape shape = new RowShape(split.name(), plan.classes(), plan.channels(), plan.height(), plan.width());
             JavaRDD<SourcePart> parts = jsc.parallelize(split.parts(), split.parts().size());
-            JavaRDD<Row> rows;
-            if (plan.partsAreShards()) {
-                rows = parts.mapPartitions(it -> shape.rows(samples(it, sconf, skipped)));
+            if (split.partsAreShards()) {
+                splits.add(parts.mapPartitions(it -> shape.rows(samples(it, sconf, skipped))));
             } else {
-                int shards = (int) Math.max(1, Math.min(100_000,
-                        ceilDiv(split.count() * plan.pixelsPerSample(), options.shardBytes())));
-                rows = parts.flatMapToPair(part -> keyed(samples(List.of(part).iterator(), sconf, skipped)))
+                int shards = shardCount(split.count(), plan.pixelsPerSample(), options.shardBytes());
+                splits.add(parts.flatMapToPair(part -> keyed(samples(List.of(part).iterator(), sconf, skipped)))
                         .repartitionAndSortWithinPartitions(new IndexModulo(shards))
-                        .mapPartitions(it -> shape.rows(values(it)));
+                        .mapPartitions(it -> shape.rows(values(it))));
             }
-            spark.createDataFrame(rows, DatasetSchema.SPARK).write().parquet(new Path(out.versionDir(), split.name()).toString());
         }
+        JavaRDD<Row> rows = splits.get(0);
+        for (JavaRDD<Row> more : splits.subList(1, splits.size())) rows = rows.union(more); // keeps each partition
+        long t0 = System.nanoTime();
+        spark.createDataFrame(rows, DatasetSchema.SPARK).write().parquet(out.versionDir().toString());
+        LOG.info("decoded and wrote the shards in {}", since(t0));
+        t0 = System.nanoTime();
 
         List<ShardSummary> shards = summarize(jsc, out, sconf, plan.classes().size());
         Map<String, List<SkippedSample>> skippedBySplit = new TreeMap<>();
@@ -96,6 +103,7 @@ public final class IngestJob {
 
         Manifest m = manifest(plan, options, out, shards, skippedBySplit);
         out.commit(m.toJson());
+        LOG.info("checked the shards and committed the manifest in {}", since(t0));
         return m;
     }
 
@@ -133,7 +141,8 @@ public final class IngestJob {
                 mean[k] = sum[k] / n / 255.0;
                 std[k] = Math.sqrt(Math.max(0, sumSq[k] / n - (sum[k] / n) * (sum[k] / n))) / 255.0;
             }
-            splits.put(sp.name(), new Manifest.Split(rows, mean, std, counts, files, left));
+            splits.put(sp.name(), new Manifest.Split(rows, Arrays.stream(mean).boxed().toList(),
+                    Arrays.stream(std).boxed().toList(), Arrays.stream(counts).boxed().toList(), files, left));
         }
         return new Manifest(Manifest.FORMAT, Manifest.VERSION, plan.dataset(), out.versionName(), Instant.now().toString(),
                 plan.source(), merged(plan.options(), options.recorded()), plan.channels(), plan.height(), plan.width(),
@@ -216,7 +225,11 @@ public final class IngestJob {
         };
     }
 
-    private static long ceilDiv(long a, long b) { return (a + b - 1) / b; }
+    /** Shards for a split: its pixel bytes over the target, at least 1, at most one per sample (and 100000). */
+    static int shardCount(long samples, long bytesPerSample, long shardBytes) {
+        long bySize = (samples * bytesPerSample + shardBytes - 1) / shardBytes;
+        return (int) Math.max(1, Math.min(Math.min(bySize, samples), 100_000));
+    }
 
     /** Sample index i goes to shard i mod n: shards are equal to within one sample and each spans the split. */
     static final class IndexModulo extends Partitioner {
@@ -249,6 +262,10 @@ public final class IngestJob {
                 }
             };
         }
+    }
+
+    private static String since(long t0) {
+        return String.format("%.1f s", (System.nanoTime() - t0) / 1e9);
     }
 
     private static String describe(SourcePlan plan) {

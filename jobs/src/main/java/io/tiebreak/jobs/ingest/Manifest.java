@@ -25,11 +25,25 @@ public record Manifest(String format, int formatVersion, String dataset, String 
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
     /** One split: its samples, statistics, shards and the samples left out. */
-    public record Split(long count, double[] mean, double[] std, long[] classCounts, List<Shard> shards,
-                        List<SkippedSample> skipped) {}
+    public record Split(long count, List<Double> mean, List<Double> std, List<Long> classCounts, List<Shard> shards,
+                        List<SkippedSample> skipped) {
+        public Split {
+            mean = List.copyOf(mean);
+            std = List.copyOf(std);
+            classCounts = List.copyOf(classCounts);
+            shards = List.copyOf(shards);
+            skipped = List.copyOf(skipped);
+        }
+    }
 
     /** One Parquet file; path is relative to the dataset folder. */
     public record Shard(String path, long rows, long bytes, String sha256, long firstIndex, long lastIndex) {}
+
+    public Manifest {
+        options = options == null ? Map.of() : Map.copyOf(options);
+        classes = classes == null ? null : List.copyOf(classes);
+        splits = splits == null ? null : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(splits));
+    }
 
     public Split split(String name) {
         Split s = splits.get(name);
@@ -40,7 +54,8 @@ public record Manifest(String format, int formatVersion, String dataset, String 
     /** The split's own per-channel statistics, for training's input normalization. */
     public Normalization normalization(String split) {
         Split s = split(split);
-        return new Normalization(s.mean(), s.std());
+        return new Normalization(s.mean().stream().mapToDouble(Double::doubleValue).toArray(),
+                s.std().stream().mapToDouble(Double::doubleValue).toArray());
     }
 
     public byte[] toJson() {
@@ -71,7 +86,7 @@ public record Manifest(String format, int formatVersion, String dataset, String 
         }
         for (var e : m.splits().entrySet()) {
             Split s = e.getValue();
-            if (s.shards() == null || s.count() < 0) throw BadInput.in(file, "split '" + e.getKey() + "' has no shard list");
+            if (s == null || s.count() < 0) throw BadInput.in(file, "split '" + e.getKey() + "' has no shard list");
             long rows = s.shards().stream().mapToLong(Shard::rows).sum();
             if (rows != s.count()) {
                 throw BadInput.in(file, "split '" + e.getKey() + "' counts " + s.count() + " samples, its shards " + rows);

@@ -36,7 +36,7 @@ final class SvhnSource implements DatasetSource {
     SvhnSource(String input) { this.input = input; }
 
     @Override
-    public SourcePlan plan(Configuration conf) throws IOException {
+    public SourcePlan plan(Configuration conf, int parallelism) throws IOException {
         Path dir = HadoopFs.qualify(HadoopFs.path(input), conf);
         String shownDir = Redaction.uri(dir.toString());
         if (!HadoopFs.status(dir, conf).isDirectory()) {
@@ -50,7 +50,7 @@ final class SvhnSource implements DatasetSource {
             splits.add(new SourcePlan.SplitPlan(split, n, true, List.of(new SvhnPart(split, file.toString()))));
         }
         if (splits.isEmpty()) throw BadInput.in(shownDir, "no train_32x32.mat, test_32x32.mat or extra_32x32.mat found");
-        return new SourcePlan("svhn", shownDir, 3, SIDE, SIDE, IdxReader.numberedClasses(10), splits, false, Map.of());
+        return new SourcePlan("svhn", shownDir, 3, SIDE, SIDE, IdxReader.numberedClasses(10), splits, Map.of());
     }
 
     /** The sample count from the array headers only (MFL skips the data without inflating it). */

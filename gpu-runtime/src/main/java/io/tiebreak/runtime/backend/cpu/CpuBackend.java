@@ -238,44 +238,42 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void avgPoolForward(Tensor x, PoolGeometry g, Tensor y) {
-        int planes = x.dim(0) * x.dim(1), h = x.dim(2), w = x.dim(3);
-        Shapes.require(y, "avg pool output", x.dim(0), x.dim(1), g.out(h), g.out(w));
-        Format fmt = x.precision().valueFormat();
-        if (x.precision().isDouble()) DoubleKernels.avgPoolForward(pool, d(x), planes, h, w, g, d(y), fmt);
-        else FloatKernels.avgPoolForward(pool, f(x), planes, h, w, g, f(y), fmt);
+        Shapes.require(y, "avg pool output", x.dim(0), x.dim(1), g.out(x.dim(2)), g.out(x.dim(3)));
+        averagePool(x, g.windows(x.dim(2)), g.windows(x.dim(3)), g.kernel() * g.kernel(), y);
     }
 
     @Override
     public void avgPoolBackward(Tensor dy, PoolGeometry g, Tensor dx) {
-        int planes = dx.dim(0) * dx.dim(1), h = dx.dim(2), w = dx.dim(3);
-        Shapes.require(dy, "avg pool output gradient", dx.dim(0), dx.dim(1), g.out(h), g.out(w));
-        Format fmt = dx.precision().valueFormat();
-        if (dx.precision().isDouble()) DoubleKernels.avgPoolBackward(pool, d(dy), planes, h, w, g, d(dx), fmt);
-        else FloatKernels.avgPoolBackward(pool, f(dy), planes, h, w, g, f(dx), fmt);
+        Shapes.require(dy, "avg pool output gradient", dx.dim(0), dx.dim(1), g.out(dx.dim(2)), g.out(dx.dim(3)));
+        averagePoolBackward(dy, g.windows(dx.dim(2)), g.windows(dx.dim(3)), g.kernel() * g.kernel(), dx);
     }
 
     @Override
     public void adaptiveAvgPoolForward(Tensor x, Tensor y) {
-        int planes = x.dim(0) * x.dim(1);
         Shapes.require(y, "adaptive avg pool output", x.dim(0), x.dim(1), -1, -1);
-        Format fmt = x.precision().valueFormat();
-        if (x.precision().isDouble()) {
-            DoubleKernels.adaptiveAvgPoolForward(pool, d(x), planes, x.dim(2), x.dim(3), y.dim(2), y.dim(3), d(y), fmt);
-        } else {
-            FloatKernels.adaptiveAvgPoolForward(pool, f(x), planes, x.dim(2), x.dim(3), y.dim(2), y.dim(3), f(y), fmt);
-        }
+        averagePool(x, PoolGeometry.adaptiveWindows(x.dim(2), y.dim(2)), PoolGeometry.adaptiveWindows(x.dim(3), y.dim(3)), 0, y);
     }
 
     @Override
     public void adaptiveAvgPoolBackward(Tensor dy, Tensor dx) {
-        int planes = dx.dim(0) * dx.dim(1);
         Shapes.require(dy, "adaptive avg pool output gradient", dx.dim(0), dx.dim(1), -1, -1);
+        averagePoolBackward(dy, PoolGeometry.adaptiveWindows(dx.dim(2), dy.dim(2)),
+                PoolGeometry.adaptiveWindows(dx.dim(3), dy.dim(3)), 0, dx);
+    }
+
+    /** Both average pools: windows given by their row and column bounds; divisor 0 means each window's area. */
+    private void averagePool(Tensor x, int[] rows, int[] cols, int divisor, Tensor y) {
+        int planes = x.dim(0) * x.dim(1), h = x.dim(2), w = x.dim(3);
+        Format fmt = x.precision().valueFormat();
+        if (x.precision().isDouble()) DoubleKernels.avgPoolForward(pool, d(x), planes, h, w, rows, cols, divisor, d(y), fmt);
+        else FloatKernels.avgPoolForward(pool, f(x), planes, h, w, rows, cols, divisor, f(y), fmt);
+    }
+
+    private void averagePoolBackward(Tensor dy, int[] rows, int[] cols, int divisor, Tensor dx) {
+        int planes = dx.dim(0) * dx.dim(1), h = dx.dim(2), w = dx.dim(3);
         Format fmt = dx.precision().valueFormat();
-        if (dx.precision().isDouble()) {
-            DoubleKernels.adaptiveAvgPoolBackward(pool, d(dy), planes, dx.dim(2), dx.dim(3), dy.dim(2), dy.dim(3), d(dx), fmt);
-        } else {
-            FloatKernels.adaptiveAvgPoolBackward(pool, f(dy), planes, dx.dim(2), dx.dim(3), dy.dim(2), dy.dim(3), f(dx), fmt);
-        }
+        if (dx.precision().isDouble()) DoubleKernels.avgPoolBackward(pool, d(dy), planes, h, w, rows, cols, divisor, d(dx), fmt);
+        else FloatKernels.avgPoolBackward(pool, f(dy), planes, h, w, rows, cols, divisor, f(dx), fmt);
     }
 
     // ---- normalization and elementwise -----------------------------------------------------------------------

@@ -338,24 +338,27 @@ final class FloatKernels {
 
     // ---- elementwise -----------------------------------------------------------------------------------------
 
+    /** Sign bit cleared / +infinity, as bit patterns: NaN is any pattern above INF_BITS once the sign is cleared. */
+    private static final /*bits*/int ABS_BITS = ~Float.floatToRawIntBits(-(float) 0), INF_BITS = Float.floatToRawIntBits(Float.POSITIVE_INFINITY);
+
+    /** y = x < 0 ? 0 : x, as PyTorch's CPU relu: NaN and -0 pass through unchanged. */
     static void relu(WorkerPool pool, float[] x, float[] y, int n) {
         int tasks = WorkerPool.tasks(n, ELEMENTWISE_GRAIN, MAX_TASKS);
         pool.run(tasks, t -> {
+            // Bit masks instead of branches: signs are random, and mispredicted branches cost ten times the work.
             for (int i = WorkerPool.start(n, tasks, t), end = WorkerPool.start(n, tasks, t + 1); i < end; i++) {
-                y[i] = Math.max(x[i], 0); // branch-free; NaN stays NaN and -0 becomes +0, as in PyTorch
+                /*bits*/int b = Float.floatToRawIntBits(x[i]), a = b & ABS_BITS;
+                /*bits*/int keep = (b >= 0 | a == 0 | a > INF_BITS) ? -1 : 0; // all but negative numbers
+                y[i] = Float.intBitsToFloat(b & keep);
             }
         });
     }
-
-    /** Sign bit cleared / +infinity, as bit patterns: NaN is any pattern above INF_BITS once the sign is cleared. */
-    private static final /*bits*/int ABS_BITS = ~Float.floatToRawIntBits(-(float) 0), INF_BITS = Float.floatToRawIntBits(Float.POSITIVE_INFINITY);
 
     /** dx = dy (x > 0 or NaN, as PyTorch's threshold_backward), 0 (x < 0), alpha*dy rounded (x == 0). */
     static void reluBackward(WorkerPool pool, float[] x, float[] dy, float alpha, float[] dx, int n, Format f) {
         int tasks = WorkerPool.tasks(n, ELEMENTWISE_GRAIN, MAX_TASKS);
         pool.run(tasks, t -> {
             int start = WorkerPool.start(n, tasks, t), end = WorkerPool.start(n, tasks, t + 1);
-            // Bit masks instead of branches: signs are random, and mispredicted branches cost ten times the work.
             for (int i = start; i < end; i++) {
                 /*bits*/int b = Float.floatToRawIntBits(x[i]);
                 /*bits*/int keep = (b > 0 | (b & ABS_BITS) > INF_BITS) ? -1 : 0;
@@ -425,7 +428,7 @@ final class FloatKernels {
             for (int pl = WorkerPool.start(planes, tasks, t), end = WorkerPool.start(planes, tasks, t + 1); pl < end; pl++) {
                 int in = pl * h * w, out = pl * ho * wo;
                 for (int oy = 0; oy < ho; oy++) {
-                    int y0 = Math.max(0, oy * g.stride() - g.padding()), y1 = Math.min(h, oy * g.stride() - g.padding() + g.kernel());
+                    int y0 = g.windowStart(oy), y1 = g.windowEnd(oy, h);
                     for (int ox = 0; ox < wo; ox++) {
                         float m;
                         int k;
@@ -440,7 +443,7 @@ final class FloatKernels {
                                 m = x[tie[0]];
                             }
                         } else {
-                            int x0 = Math.max(0, ox * g.stride() - g.padding()), x1 = Math.min(w, ox * g.stride() - g.padding() + g.kernel());
+                            int x0 = g.windowStart(ox), x1 = g.windowEnd(ox, w);
                             k = tieSet(x, in, w, y0, y1, x0, x1, tie);
                             m = x[tie[0]];
                         }
@@ -478,9 +481,9 @@ final class FloatKernels {
                 java.util.Arrays.fill(dx, in, in + plane, 0);
                 if (composite) java.util.Arrays.fill(firstBranch, in, in + plane, 0);
                 for (int oy = 0; oy < ho; oy++) {
-                    int y0 = Math.max(0, oy * g.stride() - g.padding()), y1 = Math.min(h, oy * g.stride() - g.padding() + g.kernel());
+                    int y0 = g.windowStart(oy), y1 = g.windowEnd(oy, h);
                     for (int ox = 0; ox < wo; ox++) {
-                        int x0 = Math.max(0, ox * g.stride() - g.padding()), x1 = Math.min(w, ox * g.stride() - g.padding() + g.kernel());
+                        int x0 = g.windowStart(ox), x1 = g.windowEnd(ox, w);
                         int k = fast2x2 ? tieSet2x2(x, in + y0 * w + x0, w, tie) : tieSet(x, in, w, y0, y1, x0, x1, tie);
                         float gr = dy[out + oy * wo + ox];
                         switch (kind) {
@@ -554,82 +557,44 @@ final class FloatKernels {
         return k;
     }
 
-    /** Average pooling with zero padding counted in the divisor (count_include_pad). */
-    static void avgPoolForward(WorkerPool pool, float[] x, int planes, int h, int w, PoolGeometry g, float[] y,
-                               Format f) {
-        int ho = g.out(h), wo = g.out(w);
-        float divisor = g.kernel() * g.kernel();
+    /**
+     * Average pooling over windows given by their bounds: output (oy, ox) averages rows [rows[2oy], rows[2oy+1]) and
+     * columns [cols[2ox], cols[2ox+1]), divided by divisor, or by the window's own area when divisor is 0. Covers
+     * AvgPool2d (fixed kernel area, zero padding counted) and AdaptiveAvgPool2d (its own area).
+     */
+    static void avgPoolForward(WorkerPool pool, float[] x, int planes, int h, int w, int[] rows, int[] cols,
+                               int divisor, float[] y, Format f) {
+        int ho = rows.length / 2, wo = cols.length / 2;
         int tasks = WorkerPool.tasks((long) planes * h * w, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, planes));
         pool.run(tasks, t -> {
             for (int pl = WorkerPool.start(planes, tasks, t), end = WorkerPool.start(planes, tasks, t + 1); pl < end; pl++) {
                 int in = pl * h * w, out = pl * ho * wo;
                 for (int oy = 0; oy < ho; oy++) {
-                    int y0 = Math.max(0, oy * g.stride() - g.padding()), y1 = Math.min(h, oy * g.stride() - g.padding() + g.kernel());
                     for (int ox = 0; ox < wo; ox++) {
-                        int x0 = Math.max(0, ox * g.stride() - g.padding()), x1 = Math.min(w, ox * g.stride() - g.padding() + g.kernel());
+                        int y0 = rows[2 * oy], y1 = rows[2 * oy + 1], x0 = cols[2 * ox], x1 = cols[2 * ox + 1];
                         float acc = 0;
                         for (int iy = y0; iy < y1; iy++) for (int ix = x0; ix < x1; ix++) acc += x[in + iy * w + ix];
-                        y[out + oy * wo + ox] = f.round(acc / divisor);
+                        float area = divisor != 0 ? divisor : (y1 - y0) * (x1 - x0);
+                        y[out + oy * wo + ox] = f.round(acc / area);
                     }
                 }
             }
         });
     }
 
-    static void avgPoolBackward(WorkerPool pool, float[] dy, int planes, int h, int w, PoolGeometry g, float[] dx,
-                                Format f) {
-        int ho = g.out(h), wo = g.out(w);
-        float divisor = g.kernel() * g.kernel();
+    static void avgPoolBackward(WorkerPool pool, float[] dy, int planes, int h, int w, int[] rows, int[] cols,
+                                int divisor, float[] dx, Format f) {
+        int ho = rows.length / 2, wo = cols.length / 2;
         int tasks = WorkerPool.tasks((long) planes * h * w, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, planes));
         pool.run(tasks, t -> {
             for (int pl = WorkerPool.start(planes, tasks, t), end = WorkerPool.start(planes, tasks, t + 1); pl < end; pl++) {
                 int in = pl * h * w, out = pl * ho * wo;
                 java.util.Arrays.fill(dx, in, in + h * w, 0);
                 for (int oy = 0; oy < ho; oy++) {
-                    int y0 = Math.max(0, oy * g.stride() - g.padding()), y1 = Math.min(h, oy * g.stride() - g.padding() + g.kernel());
                     for (int ox = 0; ox < wo; ox++) {
-                        int x0 = Math.max(0, ox * g.stride() - g.padding()), x1 = Math.min(w, ox * g.stride() - g.padding() + g.kernel());
-                        float share = dy[out + oy * wo + ox] / divisor;
-                        for (int iy = y0; iy < y1; iy++) for (int ix = x0; ix < x1; ix++) dx[in + iy * w + ix] += share;
-                    }
-                }
-                f.roundInPlace(dx, in, h * w);
-            }
-        });
-    }
-
-    /** Adaptive average pooling h x w -> ho x wo with PyTorch's bounds floor(i*h/ho) .. ceil((i+1)*h/ho). */
-    static void adaptiveAvgPoolForward(WorkerPool pool, float[] x, int planes, int h, int w, int ho, int wo,
-                                       float[] y, Format f) {
-        int tasks = WorkerPool.tasks((long) planes * h * w, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, planes));
-        pool.run(tasks, t -> {
-            for (int pl = WorkerPool.start(planes, tasks, t), end = WorkerPool.start(planes, tasks, t + 1); pl < end; pl++) {
-                int in = pl * h * w, out = pl * ho * wo;
-                for (int oy = 0; oy < ho; oy++) {
-                    int y0 = oy * h / ho, y1 = ((oy + 1) * h + ho - 1) / ho;
-                    for (int ox = 0; ox < wo; ox++) {
-                        int x0 = ox * w / wo, x1 = ((ox + 1) * w + wo - 1) / wo;
-                        float acc = 0;
-                        for (int iy = y0; iy < y1; iy++) for (int ix = x0; ix < x1; ix++) acc += x[in + iy * w + ix];
-                        y[out + oy * wo + ox] = f.round(acc / ((y1 - y0) * (x1 - x0)));
-                    }
-                }
-            }
-        });
-    }
-
-    static void adaptiveAvgPoolBackward(WorkerPool pool, float[] dy, int planes, int h, int w, int ho, int wo,
-                                        float[] dx, Format f) {
-        int tasks = WorkerPool.tasks((long) planes * h * w, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, planes));
-        pool.run(tasks, t -> {
-            for (int pl = WorkerPool.start(planes, tasks, t), end = WorkerPool.start(planes, tasks, t + 1); pl < end; pl++) {
-                int in = pl * h * w, out = pl * ho * wo;
-                java.util.Arrays.fill(dx, in, in + h * w, 0);
-                for (int oy = 0; oy < ho; oy++) {
-                    int y0 = oy * h / ho, y1 = ((oy + 1) * h + ho - 1) / ho;
-                    for (int ox = 0; ox < wo; ox++) {
-                        int x0 = ox * w / wo, x1 = ((ox + 1) * w + wo - 1) / wo;
-                        float share = dy[out + oy * wo + ox] / ((y1 - y0) * (x1 - x0));
+                        int y0 = rows[2 * oy], y1 = rows[2 * oy + 1], x0 = cols[2 * ox], x1 = cols[2 * ox + 1];
+                        float area = divisor != 0 ? divisor : (y1 - y0) * (x1 - x0);
+                        float share = dy[out + oy * wo + ox] / area;
                         for (int iy = y0; iy < y1; iy++) for (int ix = x0; ix < x1; ix++) dx[in + iy * w + ix] += share;
                     }
                 }

@@ -23,8 +23,8 @@ import java.util.Locale;
  * summation order differs. Inputs include constructed ties, zeros (ReLU'(0)), NaN and infinities and, in fp16,
  * distinct binary32 values that collide once rounded to binary16. Prints one table row per check.
  *
- * <p>Entry point for {@code java -jar gpu-runtime.jar selftest [--device cuda:N] [--seed S]}: {@link #run}.
- * Exit codes: 0 every check passed, 1 a check failed, 2 bad arguments, 3 no usable GPU here (the reason is printed).
+ * <p>Behind {@code java -jar gpu-runtime.jar selftest [--device cuda:N] [--seed S]}: {@link #run}. Exit codes: 0
+ * every check passed, 1 a check failed, 2 bad arguments, 3 no usable GPU here (the reason is printed).
  */
 public final class SelfTest {
     public static final int PASSED = 0, FAILED = 1, USAGE = 2, NO_GPU = 3;
@@ -61,33 +61,8 @@ public final class SelfTest {
         this.rng = Rng.of(seed, "cuda-selftest");
     }
 
-    public static void main(String[] args) {
-        System.exit(run(args, System.out, System.err));
-    }
-
-    /** Runs the self-test as the command line asks; returns the exit code. */
-    public static int run(String[] args, PrintStream out, PrintStream err) {
-        String device = "cuda:0";
-        long seed = 1;
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            try {
-                if ((a.equals("--device") || a.equals("--seed")) && i + 1 < args.length) {
-                    String v = args[++i];
-                    if (a.equals("--device")) device = v;
-                    else seed = Long.parseLong(v);
-                } else if (a.equals("--help") || a.equals("-h")) {
-                    out.println("usage: selftest [--device cuda:N] [--seed S]");
-                    return PASSED;
-                } else {
-                    err.println("selftest: unknown argument '" + a + "'; usage: selftest [--device cuda:N] [--seed S]");
-                    return USAGE;
-                }
-            } catch (NumberFormatException e) {
-                err.println("selftest: --seed expects an integer, got '" + args[i] + "'");
-                return USAGE;
-            }
-        }
+    /** Runs every check on device against the CPU backend; returns the exit code (see the class comment). */
+    public static int run(String device, long seed, PrintStream out, PrintStream err) {
         Backend gpu;
         try {
             gpu = Backends.open(device);

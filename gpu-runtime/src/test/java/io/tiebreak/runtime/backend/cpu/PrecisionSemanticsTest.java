@@ -72,6 +72,22 @@ class PrecisionSemanticsTest {
     }
 
     @Test
+    void reluIsPyTorchsNegativeZeroAndNaNPassThrough() {
+        double[] x = {-0.0, 0.0, -1e-3, 3, Double.NaN, -Double.NaN, Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY};
+        for (Precision p : new Precision[] {Precision.FP16, Precision.FP32, Precision.FP64}) {
+            Tensor y = cpu.zeros(p, x.length);
+            cpu.reluForward(cpu.upload(p, new int[] {x.length}, x), y);
+            double[] got = cpu.download(y);
+            assertEquals(Double.doubleToRawLongBits(-0.0), Double.doubleToRawLongBits(got[0]), p + ": relu(-0) = -0");
+            assertEquals(Double.doubleToRawLongBits(0.0), Double.doubleToRawLongBits(got[2]), p + ": negatives give +0");
+            assertEquals(3, got[3]);
+            assertTrue(Double.isNaN(got[4]) && Double.isNaN(got[5]), p + ": NaN passes");
+            assertEquals(0, got[6]);
+            assertEquals(Double.POSITIVE_INFINITY, got[7]);
+        }
+    }
+
+    @Test
     void overflowToInfinityIsKept() {
         Tensor out = cpu.zeros(Precision.FP16, 1);
         cpu.add(cpu.upload(Precision.FP16, new int[] {1}, new double[] {60000}), cpu.upload(Precision.FP16, new int[] {1},

@@ -13,6 +13,7 @@ import java.util.function.BiConsumer;
 import org.junit.jupiter.api.Test;
 
 /** The self-test catches a kernel that is wrong by one bit, and says which check failed. */
+@org.junit.jupiter.api.Tag("slow")
 class SelfTestFaultTest {
     /** Runs an emulated backend whose kernel `victim` gets its output corrupted by `corrupt` after each launch. */
     private static List<SelfTest.Row> selfTestWith(String victim, BiConsumer<EmulatedDevice, KernelArgs> corrupt) {
