@@ -10,7 +10,6 @@ import io.tiebreak.jobs.ingest.Manifest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,7 +54,7 @@ public final class DataCatalog implements DatasetCatalog {
         m.splits().forEach((split, s) -> sizes.put(split, s.count()));
         Manifest.Split stats = m.splits().containsKey("train") ? m.split("train") : m.splits().values().iterator().next();
         return new DatasetInfo(name, m.channels(), m.height(), m.width(), m.classes(), sizes,
-                Arrays.stream(stats.mean()).boxed().toList(), Arrays.stream(stats.std()).boxed().toList());
+                stats.mean(), stats.std());
     }
 
     @Override
