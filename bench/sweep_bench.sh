@@ -8,9 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 work="${1:-target/bench}"
 mkdir -p "$work"
-mvn -B -q -o -pl jobs -am compile >/dev/null
-mvn -B -q -o -pl jobs dependency:build-classpath -Dmdep.includeScope=runtime -Dmdep.outputFile="$work/cp.txt" >/dev/null
-cp="jobs/target/classes:gpu-runtime/target/classes:$(cat "$work/cp.txt")"
+work="$(cd "$work" && pwd)"
+# compile and classpath in one reactor build, so gpu-runtime resolves to its target/classes
+mvn -B -q -pl jobs -am compile dependency:build-classpath -Dmdep.includeScope=runtime -Dmdep.outputFile="$work/cp.txt" >/dev/null
+cp="jobs/target/classes:$(cat "$work/cp.txt")"
 tb() { java -Xmx6g -Dspark.master=local[2] -cp "$cp" io.tiebreak.jobs.cli.Tiebreak "$@"; }
 
 if [ ! -f "$work/data/fashion-mnist/_dataset.json" ]; then

@@ -165,6 +165,12 @@ public final class LrSearchJob {
         copyRestoredBests(store, searches, n);
         o.out().println();
         o.out().print(summary(store, searches, plan.runs()));
+        long unfinished = searches.values().stream().filter(s -> s.trials.size() >= n && s.best() == null).count();
+        if (unfinished > 0) {
+            System.err.println("error: " + unfinished + " configurations have no completed trial, so no best lr (a"
+                    + " sweep with lr: best refuses them); widen lr_search.low/high or add trials, and re-run");
+            return io.tiebreak.runtime.cli.CliErrors.FAILURE;
+        }
         return 0;
     }
 

@@ -115,8 +115,21 @@ public final class ResultStore {
 
     /** The runs table with one row per run_id: its latest attempt. */
     public Dataset<Row> latestRuns() {
-        return read(Tables.Table.RUNS)
-                .withColumn("_latest", functions.row_number().over(
+        return latest(read(Tables.Table.RUNS));
+    }
+
+    /**
+     * The latest attempt of each run, of only the given columns (narrower reads are much cheaper: the table is
+     * wide). run_id and attempt are always included.
+     */
+    public Dataset<Row> latestRuns(java.util.Collection<String> columns) {
+        java.util.LinkedHashSet<String> cols = new java.util.LinkedHashSet<>(List.of("run_id", "attempt"));
+        cols.addAll(columns);
+        return latest(read(Tables.Table.RUNS).selectExpr(cols.stream().map(c -> "`" + c + "`").toArray(String[]::new)));
+    }
+
+    private static Dataset<Row> latest(Dataset<Row> runs) {
+        return runs.withColumn("_latest", functions.row_number().over(
                         Window.partitionBy("run_id").orderBy(functions.col("attempt").desc())))
                 .filter("_latest = 1").drop("_latest");
     }
@@ -149,11 +162,23 @@ public final class ResultStore {
         }
     }
 
+    /** No committed wave yet (spares a Spark job on a fresh results folder). */
+    private boolean isEmpty(Tables.Table table) {
+        try {
+            return committedWaves(table).isEmpty();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot list " + tableDir(table), e);
+        }
+    }
+
     /** Latest status and attempt number of every run that has a runs row. */
     public Map<String, RunState> runStates() {
         Map<String, RunState> out = new HashMap<>();
-        for (Row r : latestRuns().select("run_id", "status", "attempt").collectAsList()) {
-            out.put(r.getString(0), new RunState(Status.parse(r.getString(1)), r.getInt(2)));
+        if (isEmpty(Tables.Table.RUNS)) return out;
+        // One small row per attempt, folded here: cheaper than a window (a shuffle) on the driver's first query.
+        for (Row r : read(Tables.Table.RUNS).select("run_id", "status", "attempt").collectAsList()) {
+            RunState st = new RunState(Status.parse(r.getString(1)), r.getInt(2));
+            out.merge(r.getString(0), st, (a, b) -> a.attempts() >= b.attempts() ? a : b);
         }
         return out;
     }
@@ -164,6 +189,7 @@ public final class ResultStore {
     /** The learning rate lr-search chose per configuration id (its rows of kind "best"). */
     public Map<String, Double> bestLrs() {
         Map<String, Double> out = new HashMap<>();
+        if (isEmpty(Tables.Table.LR_TRIALS)) return out;
         for (Row r : read(Tables.Table.LR_TRIALS).filter(functions.col("kind").equalTo(TrialOutcome.BEST))
                 .select("config_id", "lr", "finished_at").orderBy("finished_at").collectAsList()) {
             out.put(r.getString(0), r.getDouble(1));
@@ -174,6 +200,7 @@ public final class ResultStore {
     /** Runs whose epoch rows are committed (normally exactly the completed and diverged ones). */
     public Set<String> runIdsWithEpochs() {
         Set<String> out = new HashSet<>();
+        if (isEmpty(Tables.Table.EPOCHS)) return out;
         for (Row r : read(Tables.Table.EPOCHS).select("run_id").distinct().collectAsList()) out.add(r.getString(0));
         return out;
     }

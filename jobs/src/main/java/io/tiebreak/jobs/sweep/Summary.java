@@ -48,8 +48,10 @@ public final class Summary {
     public static String table(ResultStore store, String grid, List<RunSpec> runs) {
         Set<String> ids = new HashSet<>();
         for (RunSpec r : runs) ids.add(r.runId());
-        Dataset<Row> latest = store.latestRuns().filter(col("run_id").isin(ids.toArray()));
         List<String> keys = varyingColumns(runs);
+        List<String> needed = new ArrayList<>(keys);
+        needed.addAll(List.of("status", "final_test_accuracy", "epochs_done"));
+        Dataset<Row> latest = store.latestRuns(needed).filter(col("run_id").isin(ids.toArray()));
         List<Column> groups = new ArrayList<>();
         for (String k : keys) groups.add(col(k));
         if (groups.isEmpty()) groups.add(lit(grid).as("grid"));

@@ -82,6 +82,8 @@ public final class SweepJob {
         o.out().printf("%s: %d runs%s; %d done before, %d to run%s%n", grid.name(), plan.runs().size(),
                 plan.duplicatesRemoved() > 0 ? " (" + plan.duplicatesRemoved() + " duplicate points merged)" : "",
                 skipped, tasks.size(), retries > 0 ? " (" + retries + " failed before, tried again)" : "");
+        LOG.info("planned {} runs in {} ({} to run)", plan.runs().size(),
+                SweepProgress.duration((System.nanoTime() - t0) / 1e9), tasks.size());
         requireGpuScheduling(spark, tasks);
         tasks.sort(Comparator.comparingDouble((RunTask t) -> -RunCost.of(t.spec(), trainSamples(catalog, t.spec()))));
 
@@ -90,8 +92,10 @@ public final class SweepJob {
         if (!tasks.isEmpty()) {
             waves = execute(spark, store, tasks, skipped, o, ran, grid.name());
         }
+        LOG.info("training and commits done after {}", SweepProgress.duration((System.nanoTime() - t0) / 1e9));
         o.out().println();
         o.out().print(Summary.table(store, grid.name(), plan.runs()));
+        LOG.info("summary printed after {}", SweepProgress.duration((System.nanoTime() - t0) / 1e9));
         return new Result(plan.runs().size(), skipped, ran, waves, (System.nanoTime() - t0) / 1e9);
     }
 
