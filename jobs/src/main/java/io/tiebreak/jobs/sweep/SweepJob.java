@@ -116,7 +116,9 @@ public final class SweepJob {
         WaveCommitter committer = new WaveCommitter(store, store.runIdsWithEpochs(), o.waveMillis(), o.waveRuns(),
                 progress::committed);
         // On Ctrl-C: stop training, commit the runs that finished, before Spark's own hook stops the context.
+        java.util.concurrent.atomic.AtomicBoolean interrupted = new java.util.concurrent.atomic.AtomicBoolean();
         Runnable onExit = () -> {
+            interrupted.set(true);
             launcher.cancel("interrupted");
             committer.close();
             progress.close();
@@ -133,6 +135,10 @@ public final class SweepJob {
             try {
                 job.get();
             } catch (Exception e) {
+                if (interrupted.get()) {
+                    throw new Interrupted("sweep interrupted: the runs that finished are committed; re-run it to"
+                            + " resume the others from their checkpoints");
+                }
                 throw new IllegalStateException("the sweep's Spark job failed: " + rootMessage(e)
                         + " (runs that finished are committed; re-run the sweep to resume the others)", e);
             } finally {
@@ -148,6 +154,13 @@ public final class SweepJob {
             }
         }
         return committer.waves();
+    }
+
+    /** The sweep was stopped (Ctrl-C, SIGTERM); said as one line. */
+    static final class Interrupted extends RuntimeException {
+        Interrupted(String message) { super(message, null, false, false); }
+
+        @Override public String toString() { return getMessage(); }
     }
 
     /** A grid with device: gpu needs Spark to hand GPUs to tasks; say how before anything starts. */
