@@ -59,7 +59,10 @@ public final class ProgressListener extends SparkListener {
     @Override
     public void onTaskEnd(SparkListenerTaskEnd end) {
         Integer index = taskIndex.remove(end.taskInfo().taskId());
-        if (index != null && !end.taskInfo().successful()) progress.lost(index);
+        if (index != null && !end.taskInfo().successful()) {
+            String why = end.reason().getClass().getSimpleName().replace("$", "");
+            progress.lost(index, why);
+        }
     }
 
     @Override

@@ -99,8 +99,14 @@ public final class SweepProgress implements AutoCloseable {
     }
 
     /** A task of run index ended without a result (executor lost, killed): the run waits for its retry. */
-    public synchronized void lost(int index) {
-        if (state[index] == State.RUNNING) state[index] = State.PENDING;
+    public void lost(int index, String why) {
+        synchronized (this) {
+            if (state[index] != State.RUNNING) return;
+            state[index] = State.PENDING;
+        }
+        if (mode != Mode.NONE) {
+            print("task lost (" + why + "): " + labels[index] + "; Spark runs it again, from the run's last checkpoint");
+        }
     }
 
     /** The running task of run index has trained this many epochs (from executor heartbeats). */

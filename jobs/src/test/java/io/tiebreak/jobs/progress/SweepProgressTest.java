@@ -36,7 +36,7 @@ class SweepProgressTest {
         // 4 epochs in 20 s, 36 left: 180 s.
         assertEquals("0/4 runs · running 2 (epochs 2/10, 2/10) · left 2 · committed 0 · skipped 3 done before"
                 + " · elapsed 20.0s · ETA 3m00s", p.statusLine());
-        p.lost(1);
+        p.lost(1, "ExecutorLostFailure");
         p.started(1);
         List<RunSpec> specs = Specs.lenet(1);
         p.finished(0, ResultStoreTest.outcome(specs.get(0), 1, Status.COMPLETED, 10));

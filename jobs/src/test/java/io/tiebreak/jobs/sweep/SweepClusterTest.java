@@ -44,8 +44,8 @@ class SweepClusterTest {
             out.join();
             err.join();
             assertEquals(0, driver.exitValue(), String.join("\n", err.lines()));
-            assertTrue(err.lines().stream().anyMatch(l -> l.contains("Lost") || l.contains("lost")),
-                    "the killed worker took no task with it");
+            assertTrue(out.lines().stream().anyMatch(l -> l.startsWith("task lost (ExecutorLostFailure)")),
+                    "the killed worker took no running task with it");
         }
         ResultStore store = new ResultStore(LocalSpark.session(), results.toString());
         Dataset<Row> runs = store.read(Tables.Table.RUNS), epochs = store.read(Tables.Table.EPOCHS);

@@ -120,7 +120,7 @@ class SweepJobTest {
         // Three one-epoch runs and one long run: the short ones must be readable before the long one ends. (A wave
         // waits for a free task slot, which the next queued run takes first: visibility lags by about one run.)
         String yaml = Sweeps.grid("lr: [0.01, 0.02, 0.03, 0.04]", "epochs: 1", "overrides:",
-                "  - when: {lr: 0.04}", "    set: {epochs: 8, train_subset: 2048}");
+                "  - when: {lr: 0.04}", "    set: {epochs: 10, train_subset: 3000}");
         ResultStore store = new ResultStore(spark, results.toString());
         CompletableFuture<Sweeps.Ran> sweep = CompletableFuture.supplyAsync(() -> Sweeps.sweep(yaml, results, 200));
         java.util.Set<Long> seen = new java.util.TreeSet<>();
