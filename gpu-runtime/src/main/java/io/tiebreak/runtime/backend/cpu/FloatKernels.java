@@ -541,9 +541,12 @@ final class FloatKernels {
                             int i0 = in + 2 * oy * w + 2 * ox;
                             float a = x[i0], b = x[i0 + 1], c = x[i0 + w], d = x[i0 + w + 1];
                             m = Math.max(Math.max(a, b), Math.max(c, d));
-                            k = (a == m ? 1 : 0) + (b == m ? 1 : 0) + (c == m ? 1 : 0) + (d == m ? 1 : 0);
-                            // Zero (whose sign is the first maximum's, not max()'s) and NaN take the general path.
-                            if (m == 0 || m != m) {
+                            if (m == m) {
+                                int ea = a == m ? 1 : 0, eb = b == m ? 1 : 0, ec = c == m ? 1 : 0;
+                                k = ea + eb + ec + (d == m ? 1 : 0);
+                                int first = (1 - ea) * (1 + (1 - eb) * (1 + (1 - ec)));
+                                m = x[i0 + (first & 1) + (first >> 1) * w]; // the first maximum: -0 and +0 differ
+                            } else { // NaN is the maximum: the general path finds the first one
                                 k = tieSet(x, in, w, y0, y1, 2 * ox, 2 * ox + 2, tie);
                                 m = x[tie[0]];
                             }
