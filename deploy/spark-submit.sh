@@ -3,7 +3,8 @@
 #   deploy/spark-submit.sh --master spark://host:7077 --executor-memory 12g -- sweep conf/study-vgg11-cifar10.yaml \
 #       --data s3a://bucket/data --results s3a://bucket/results
 # Ships jobs/target/tiebreak-app.jar (built when missing) and spark-hadoop-cloud through --packages, which brings
-# hadoop-aws, its AWS SDK bundle and the S3A committers at the cluster's Spark version. SPARK_HOME must point at a
+# hadoop-aws, its AWS SDK bundle and the S3A committers at the cluster's Spark version (the jobs switch to the magic
+# committer themselves for s3a:// outputs). SPARK_HOME must point at a
 # Spark 4.1.x (Scala 2.13) distribution. Set TIEBREAK_PACKAGES to "" if the cluster already has hadoop-aws.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -17,6 +18,4 @@ shift
 packages="${TIEBREAK_PACKAGES-org.apache.spark:spark-hadoop-cloud_2.13:4.1.1}"
 exec "$SPARK_HOME/bin/spark-submit" --class io.tiebreak.jobs.cli.Tiebreak \
   ${packages:+--packages "$packages"} \
-  --conf spark.sql.sources.commitProtocolClass=org.apache.spark.internal.io.cloud.PathOutputCommitProtocol \
-  --conf spark.sql.parquet.output.committer.class=org.apache.spark.internal.io.cloud.BindingParquetOutputCommitter \
   "${submit[@]}" "$jar" "$@"
