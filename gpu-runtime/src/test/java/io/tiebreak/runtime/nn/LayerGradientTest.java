@@ -32,6 +32,13 @@ class LayerGradientTest {
     }
 
     @Test
+    void conv2dWithFewInputChannelsAndWholeTilesOfPixels() {
+        // 8x8 outputs (a multiple of the GEMM column alignment) and 2*9 patch rows: the per-image-chunk path.
+        GradientCheck.checkLayer(ctx, new Conv2d(ctx, "c", ConvGeometry.square(2, 5, 3, 1, 1), true,
+                Init.Scheme.PYTORCH_DEFAULT, rng), new int[] {3, 2, 8, 8}, 14);
+    }
+
+    @Test
     void linear() {
         GradientCheck.checkLayer(ctx, new Linear(ctx, "fc", 7, 5, rng), new int[] {4, 7}, 3);
     }

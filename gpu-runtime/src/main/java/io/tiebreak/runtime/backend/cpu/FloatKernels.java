@@ -163,38 +163,45 @@ final class FloatKernels {
      */
     static void im2col(WorkerPool pool, float[] x, int batch, int h, int w, ConvGeometry g, float[] col,
                        Format operand) {
-        int ho = g.outH(h), wo = g.outW(w), p = ho * wo, np = batch * p, ld = aligned(np);
-        int kk = g.kernelH() * g.kernelW(), rows = g.inChannels() * kk;
+        int p = g.outH(h) * g.outW(w), np = batch * p, ld = aligned(np), rows = g.patchSize();
         int tasks = WorkerPool.tasks((long) rows * np, ELEMENTWISE_GRAIN, MAX_TASKS);
         pool.run(tasks, t -> {
-            for (int r = WorkerPool.start(rows, tasks, t), end = WorkerPool.start(rows, tasks, t + 1); r < end; r++) {
-                int c = r / kk, ky = (r % kk) / g.kernelW(), kx = r % g.kernelW();
-                int ox0 = firstInside(kx, g.padW(), g.strideW()), ox1 = endInside(kx, g.padW(), g.strideW(), w, wo);
-                for (int n = 0; n < batch; n++) {
-                    int plane = (n * g.inChannels() + c) * h * w;
-                    for (int oy = 0; oy < ho; oy++) {
-                        int dst = r * ld + n * p + oy * wo;
-                        int iy = oy * g.strideH() - g.padH() + ky;
-                        if (iy < 0 || iy >= h || ox0 >= ox1) {
-                            java.util.Arrays.fill(col, dst, dst + wo, 0);
-                            continue;
-                        }
-                        int src = plane + iy * w - g.padW() + kx;
-                        for (int ox = 0; ox < ox0; ox++) col[dst + ox] = 0;
-                        if (g.strideW() == 1 && ox1 - ox0 >= 64) {
-                            System.arraycopy(x, src + ox0, col, dst + ox0, ox1 - ox0);
-                        } else if (g.strideW() == 1) {
-                            for (int ox = ox0; ox < ox1; ox++) col[dst + ox] = x[src + ox]; // short rows: no call
-                        } else {
-                            for (int ox = ox0; ox < ox1; ox++) col[dst + ox] = x[src + ox * g.strideW()];
-                        }
-                        for (int ox = ox1; ox < wo; ox++) col[dst + ox] = 0;
-                    }
-                }
-                java.util.Arrays.fill(col, r * ld + np, (r + 1) * ld, 0);
-                if (operand != null) operand.roundInPlace(col, r * ld, np);
-            }
+            int r0 = WorkerPool.start(rows, tasks, t), r1 = WorkerPool.start(rows, tasks, t + 1);
+            im2col(x, 0, batch, r0, r1, h, w, g, col, ld, operand);
+            for (int r = r0; r < r1; r++) java.util.Arrays.fill(col, r * ld + np, (r + 1) * ld, 0);
         });
+    }
+
+    /** Rows [r0, r1) of im2col for images [n0, n1), written at col[r * ld + (n - n0) * P + ...]. */
+    private static void im2col(float[] x, int n0, int n1, int r0, int r1, int h, int w, ConvGeometry g, float[] col,
+                               int ld, Format operand) {
+        int ho = g.outH(h), wo = g.outW(w), p = ho * wo, kk = g.kernelH() * g.kernelW();
+        for (int r = r0; r < r1; r++) {
+            int c = r / kk, ky = (r % kk) / g.kernelW(), kx = r % g.kernelW();
+            int ox0 = firstInside(kx, g.padW(), g.strideW()), ox1 = endInside(kx, g.padW(), g.strideW(), w, wo);
+            for (int n = n0; n < n1; n++) {
+                int plane = (n * g.inChannels() + c) * h * w;
+                for (int oy = 0; oy < ho; oy++) {
+                    int dst = r * ld + (n - n0) * p + oy * wo;
+                    int iy = oy * g.strideH() - g.padH() + ky;
+                    if (iy < 0 || iy >= h || ox0 >= ox1) {
+                        java.util.Arrays.fill(col, dst, dst + wo, 0);
+                        continue;
+                    }
+                    int src = plane + iy * w - g.padW() + kx;
+                    for (int ox = 0; ox < ox0; ox++) col[dst + ox] = 0;
+                    if (g.strideW() == 1 && ox1 - ox0 >= 64) {
+                        System.arraycopy(x, src + ox0, col, dst + ox0, ox1 - ox0);
+                    } else if (g.strideW() == 1) {
+                        for (int ox = ox0; ox < ox1; ox++) col[dst + ox] = x[src + ox]; // short rows: no call
+                    } else {
+                        for (int ox = ox0; ox < ox1; ox++) col[dst + ox] = x[src + ox * g.strideW()];
+                    }
+                    for (int ox = ox1; ox < wo; ox++) col[dst + ox] = 0;
+                }
+            }
+            if (operand != null) operand.roundInPlace(col, r * ld, (n1 - n0) * p);
+        }
     }
 
     /** First output index whose input column ox*s - pad + kx is >= 0. */
@@ -212,38 +219,46 @@ final class FloatKernels {
 
     /**
      * dx[n,c,iy,ix] = sum of the col entries that im2col copied from there (dx overwritten), rounded to out; col has
-     * im2col's layout. Tasks
-     * own ranges of images; within one, rows of col are the outer loop so col is read sequentially (reading it
-     * image by image jumps a whole row per 256 bytes and is several times slower).
+     * im2col's layout. Tasks own ranges of images.
      */
     static void col2im(WorkerPool pool, float[] col, int batch, int h, int w, ConvGeometry g, float[] dx,
                        Format out) {
-        int ho = g.outH(h), wo = g.outW(w), p = ho * wo, ld = aligned(batch * p);
-        int kk = g.kernelH() * g.kernelW(), cin = g.inChannels(), plane = h * w, sw = g.strideW();
-        int tasks = WorkerPool.tasks((long) batch * cin * kk * p, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, batch));
+        int p = g.outH(h) * g.outW(w), ld = aligned(batch * p);
+        int tasks = WorkerPool.tasks((long) batch * g.patchSize() * p, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, batch));
         pool.run(tasks, t -> {
             int n0 = WorkerPool.start(batch, tasks, t), n1 = WorkerPool.start(batch, tasks, t + 1);
-            java.util.Arrays.fill(dx, n0 * cin * plane, n1 * cin * plane, 0);
-            for (int r = 0; r < cin * kk; r++) {
-                int c = r / kk, ky = (r % kk) / g.kernelW(), kx = r % g.kernelW();
-                int ox0 = firstInside(kx, g.padW(), sw), ox1 = endInside(kx, g.padW(), sw, w, wo);
-                for (int n = n0; n < n1; n++) {
-                    int img = n * cin * plane;
-                    for (int oy = 0; oy < ho; oy++) {
-                        int iy = oy * g.strideH() - g.padH() + ky;
-                        if (iy < 0 || iy >= h) continue;
-                        int src = r * ld + n * p + oy * wo;
-                        int dst = img + c * plane + iy * w - g.padW() + kx;
-                        if (sw == 1) {
-                            for (int ox = ox0; ox < ox1; ox++) dx[dst + ox] += col[src + ox];
-                        } else {
-                            for (int ox = ox0; ox < ox1; ox++) dx[dst + ox * sw] += col[src + ox];
-                        }
+            col2im(col, n0 * p, ld, n0, n1, h, w, g, dx, out);
+        });
+    }
+
+    /**
+     * col2im for images [n0, n1) whose columns start at col[r * ld + first]. Rows of col are the outer loop so col is
+     * read sequentially (reading it image by image jumps a whole row per 256 bytes and is several times slower).
+     */
+    private static void col2im(float[] col, int first, int ld, int n0, int n1, int h, int w, ConvGeometry g, float[] dx,
+                               Format out) {
+        int ho = g.outH(h), wo = g.outW(w), p = ho * wo;
+        int kk = g.kernelH() * g.kernelW(), cin = g.inChannels(), plane = h * w, sw = g.strideW();
+        java.util.Arrays.fill(dx, n0 * cin * plane, n1 * cin * plane, 0);
+        for (int r = 0; r < cin * kk; r++) {
+            int c = r / kk, ky = (r % kk) / g.kernelW(), kx = r % g.kernelW();
+            int ox0 = firstInside(kx, g.padW(), sw), ox1 = endInside(kx, g.padW(), sw, w, wo);
+            for (int n = n0; n < n1; n++) {
+                int img = n * cin * plane;
+                for (int oy = 0; oy < ho; oy++) {
+                    int iy = oy * g.strideH() - g.padH() + ky;
+                    if (iy < 0 || iy >= h) continue;
+                    int src = r * ld + first + (n - n0) * p + oy * wo;
+                    int dst = img + c * plane + iy * w - g.padW() + kx;
+                    if (sw == 1) {
+                        for (int ox = ox0; ox < ox1; ox++) dx[dst + ox] += col[src + ox];
+                    } else {
+                        for (int ox = ox0; ox < ox1; ox++) dx[dst + ox * sw] += col[src + ox];
                     }
                 }
             }
-            out.roundInPlace(dx, n0 * cin * plane, (n1 - n0) * cin * plane);
-        });
+        }
+        out.roundInPlace(dx, n0 * cin * plane, (n1 - n0) * cin * plane);
     }
 
     /**
@@ -254,6 +269,10 @@ final class FloatKernels {
     static void conv2dForward(WorkerPool pool, Scratch s, float[] x, int batch, int h, int w, float[] wt, float[] b,
                               ConvGeometry g, float[] y, Format mm, Format operand) {
         int p = g.outH(h) * g.outW(w), np = batch * p, ld = aligned(np), ck = g.patchSize(), cout = g.outChannels();
+        if (byImageChunks(g, p)) {
+            conv2dForwardByChunks(pool, s, x, batch, h, w, wt, b, g, y, mm, operand);
+            return;
+        }
         float[] col = s.floats(0, ck * ld);
         im2col(pool, x, batch, h, w, g, col, operand);
         float[] wm = operand != null ? roundedCopy(wt, s.floats(3, wt.length), operand) : wt;
@@ -276,6 +295,10 @@ final class FloatKernels {
                                float[] dy, ConvGeometry g, float[] dx, float[] dw, float[] db, Format mm,
                                Format operand) {
         int p = g.outH(h) * g.outW(w), np = batch * p, ld = aligned(np), ck = g.patchSize(), cout = g.outChannels();
+        if (byImageChunks(g, p)) {
+            conv2dBackwardByChunks(pool, s, x, batch, h, w, wt, dy, g, dx, dw, db, mm, operand);
+            return;
+        }
         float[] dyt = s.floats(2, cout * ld); // dy as [cout][n*P], padded with zeros: the GEMMs' layout
         int tasks = WorkerPool.tasks((long) cout * np, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, cout));
         pool.run(tasks, t -> {
@@ -295,6 +318,88 @@ final class FloatKernels {
             float[] dcol = s.floats(1, ck * ld);
             gemm(pool, true, false, ck, ld, cout, 1, wm, ck, dyt, ld, 0, dcol, ld);
             col2im(pool, dcol, batch, h, w, g, dx, mm);
+        }
+    }
+
+    /**
+     * Layers with few input channels (LeNet-5's, VGG's first) have a short im2col matrix and many output pixels:
+     * there each task takes a chunk of images, builds their im2col block in cache and multiplies image by image
+     * straight into NCHW, instead of one batch-wide matrix and a transposition. Output pixels per image must be a
+     * multiple of COLUMN_ALIGN so every pixel goes through the same GEMM kernel.
+     */
+    private static boolean byImageChunks(ConvGeometry g, int p) {
+        return p % COLUMN_ALIGN == 0 && g.patchSize() <= 256;
+    }
+
+    /** Image chunks: at most MAX_TASKS, fixed by the batch size alone. */
+    private static int imageChunks(int batch) { return Math.min(MAX_TASKS, batch); }
+
+    private static void conv2dForwardByChunks(WorkerPool pool, Scratch s, float[] x, int batch, int h, int w,
+                                              float[] wt, float[] b, ConvGeometry g, float[] y, Format mm,
+                                              Format operand) {
+        int p = g.outH(h) * g.outW(w), ck = g.patchSize(), cout = g.outChannels(), tasks = imageChunks(batch);
+        float[] wm = operand != null ? roundedCopy(wt, s.floats(3, wt.length), operand) : wt;
+        pool.run(tasks, t -> {
+            int n0 = WorkerPool.start(batch, tasks, t), n1 = WorkerPool.start(batch, tasks, t + 1), ld = (n1 - n0) * p;
+            float[] col = s.local().floats(0, ck * ld);
+            im2col(x, n0, n1, 0, ck, h, w, g, col, ld, operand);
+            for (int n = n0; n < n1; n++) {
+                int out = n * cout * p;
+                blas(false, false, cout, p, ck, 1, wm, 0, ck, col, (n - n0) * p, ld, 0, y, out, p);
+                for (int o = 0; o < cout; o++) {
+                    float bias = b == null ? 0 : operand != null ? operand.round(b[o]) : b[o];
+                    for (int i = out + o * p, e = i + p; i < e; i++) y[i] = mm.round(y[i] + bias);
+                }
+            }
+        });
+    }
+
+    private static void conv2dBackwardByChunks(WorkerPool pool, Scratch s, float[] x, int batch, int h, int w,
+                                               float[] wt, float[] dy, ConvGeometry g, float[] dx, float[] dw,
+                                               float[] db, Format mm, Format operand) {
+        int p = g.outH(h) * g.outW(w), ck = g.patchSize(), cout = g.outChannels(), tasks = imageChunks(batch);
+        float[] wm = operand != null ? roundedCopy(wt, s.floats(3, wt.length), operand) : wt;
+        float[][] dwPart = new float[tasks][], dbPart = new float[tasks][];
+        pool.run(tasks, t -> {
+            int n0 = WorkerPool.start(batch, tasks, t), n1 = WorkerPool.start(batch, tasks, t + 1), ld = (n1 - n0) * p;
+            Scratch mine = s.local();
+            float[] col = mine.floats(0, ck * ld);
+            im2col(x, n0, n1, 0, ck, h, w, g, col, ld, operand);
+            float[] g2 = dy;
+            int g2Off = n0 * cout * p;
+            if (operand != null) { // mixed: this chunk of dy as binary16 operands
+                g2 = mine.floats(2, (n1 - n0) * cout * p);
+                System.arraycopy(dy, n0 * cout * p, g2, 0, (n1 - n0) * cout * p);
+                operand.roundInPlace(g2, 0, (n1 - n0) * cout * p);
+                g2Off = 0;
+            }
+            float[] dwt = new float[cout * ck], dbt = new float[cout];
+            for (int n = n0; n < n1; n++) {
+                int gOff = g2Off + (n - n0) * cout * p;
+                blas(false, true, cout, ck, p, 1, g2, gOff, p, col, (n - n0) * p, ld, n == n0 ? 0 : 1, dwt, 0, ck);
+                for (int o = 0; o < cout; o++) dbt[o] += sum(g2, gOff + o * p, p);
+            }
+            dwPart[t] = dwt;
+            dbPart[t] = dbt;
+            if (dx != null) {
+                float[] dcol = mine.floats(1, ck * ld);
+                for (int n = n0; n < n1; n++) {
+                    blas(true, false, ck, p, cout, 1, wm, 0, ck, g2, g2Off + (n - n0) * cout * p, p, 0, dcol, (n - n0) * p, ld);
+                }
+                col2im(dcol, 0, ld, n0, n1, h, w, g, dx, mm);
+            }
+        });
+        for (int i = 0; i < cout * ck; i++) {
+            float acc = dwPart[0][i];
+            for (int t = 1; t < tasks; t++) acc += dwPart[t][i];
+            dw[i] = mm.round(acc);
+        }
+        if (db != null) {
+            for (int o = 0; o < cout; o++) {
+                float acc = dbPart[0][o];
+                for (int t = 1; t < tasks; t++) acc += dbPart[t][o];
+                db[o] = mm.round(acc);
+            }
         }
     }
 
