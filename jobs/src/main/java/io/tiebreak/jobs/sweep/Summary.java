@@ -42,6 +42,9 @@ public final class Summary {
         return out;
     }
 
+    /** Configurations printed at most; a grid of hundreds is better read with SQL. */
+    static final int MAX_ROWS = 60;
+
     public static String table(ResultStore store, String grid, List<RunSpec> runs) {
         Set<String> ids = new HashSet<>();
         for (RunSpec r : runs) ids.add(r.runId());
@@ -62,7 +65,9 @@ public final class Summary {
                 max("epochs_done").as("epochs"));
         Column[] order = keys.stream().map(k -> col(k)).toArray(Column[]::new);
         if (order.length > 0) summary = summary.orderBy(order);
-        List<Row> rows = summary.collectAsList();
-        return TextTable.of(summary.schema(), rows);
+        List<Row> rows = summary.limit(MAX_ROWS + 1).collectAsList();
+        if (rows.size() <= MAX_ROWS) return TextTable.of(summary.schema(), rows);
+        return TextTable.of(summary.schema(), rows.subList(0, MAX_ROWS)) + "... and more configurations: tiebreak sql"
+                + " \"SELECT ... FROM runs\" shows them all\n";
     }
 }
