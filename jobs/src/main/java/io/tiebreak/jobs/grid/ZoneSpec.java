@@ -13,7 +13,7 @@ import java.util.function.Function;
 /**
  * One zones configuration (DESIGN.md, "Zones"), every setting resolved: which minibatches (dataset, split, subset,
  * batch size, seed), which network and weights, at which precision, which two MaxPool Jacobians are compared.
- * Its rows are minibatch 0, 1, ... of {@link io.tiebreak.jobs.zones.Minibatches}' order, so the number of
+ * Its rows are minibatch 0, 1, ... of the zones job's fixed order (jobs/zones/Minibatches), so the number of
  * minibatches is not part of the configuration: asking for more later extends the same rows.
  *
  * <p>Weights are the initialization drawn from seed ({@code weightsEpoch} and {@code sourceRunId} null), or the
