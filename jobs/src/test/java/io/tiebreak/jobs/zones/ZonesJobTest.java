@@ -27,6 +27,7 @@ import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -123,6 +124,7 @@ class ZonesJobTest {
     }
 
     @Test
+    @Tag("slow") // trains a sweep first
     void weightsFromASweepCheckpointAreCheckedAndUsed(@TempDir Path dir) throws Exception {
         Path results = dir.resolve("results");
         String sweep = GRID + "test_subset: 256\nprecision: fp32\nlr: 0.05\nepochs: 2\ncheckpoints: all\n";
