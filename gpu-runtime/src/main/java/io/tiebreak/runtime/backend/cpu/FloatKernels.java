@@ -541,9 +541,12 @@ final class FloatKernels {
                             int i0 = in + 2 * oy * w + 2 * ox;
                             float a = x[i0], b = x[i0 + 1], c = x[i0 + w], d = x[i0 + w + 1];
                             m = Math.max(Math.max(a, b), Math.max(c, d));
-                            k = (a == m ? 1 : 0) + (b == m ? 1 : 0) + (c == m ? 1 : 0) + (d == m ? 1 : 0);
-                            // Zero (whose sign is the first maximum's, not max()'s) and NaN take the general path.
-                            if (m == 0 || m != m) {
+                            if (m == m) {
+                                int ea = a == m ? 1 : 0, eb = b == m ? 1 : 0, ec = c == m ? 1 : 0;
+                                k = ea + eb + ec + (d == m ? 1 : 0);
+                                int first = (1 - ea) * (1 + (1 - eb) * (1 + (1 - ec)));
+                                m = x[i0 + (first & 1) + (first >> 1) * w]; // the first maximum: -0 and +0 differ
+                            } else { // NaN is the maximum: the general path finds the first one
                                 k = tieSet(x, in, w, y0, y1, 2 * ox, 2 * ox + 2, tie);
                                 m = x[tie[0]];
                             }
@@ -576,7 +579,10 @@ final class FloatKernels {
         float[] firstBranch = composite ? s.floats(4, planes * plane) : null;
         float beta = (float) policy.beta(), oneMinusBeta = 1 - beta;
         PoolPolicy.Kind kind = policy.kind();
-        boolean fast2x2 = g.kernel() == 2 && g.stride() == 2 && g.padding() == 0;
+        if (g.kernel() == 2 && g.stride() == 2 && g.padding() == 0) {
+            maxPoolBackward2x2(pool, x, dy, planes, h, w, policy, dx, f);
+            return;
+        }
         int tasks = WorkerPool.tasks((long) planes * ho * wo * g.kernel() * g.kernel(), ELEMENTWISE_GRAIN,
                 Math.min(MAX_TASKS, planes));
         pool.run(tasks, t -> {
@@ -589,7 +595,7 @@ final class FloatKernels {
                     int y0 = g.windowStart(oy), y1 = g.windowEnd(oy, h);
                     for (int ox = 0; ox < wo; ox++) {
                         int x0 = g.windowStart(ox), x1 = g.windowEnd(ox, w);
-                        int k = fast2x2 ? tieSet2x2(x, in + y0 * w + x0, w, tie) : tieSet(x, in, w, y0, y1, x0, x1, tie);
+                        int k = tieSet(x, in, w, y0, y1, x0, x1, tie);
                         float gr = dy[out + oy * wo + ox];
                         switch (kind) {
                             case FIRST: dx[tie[0]] += gr; break;
@@ -623,23 +629,77 @@ final class FloatKernels {
     }
 
     /**
-     * {@link #tieSet} for a full 2x2 window at index i0 (the study's pools): the maximum by branch-free max, then the
-     * tied positions by comparison. NaN windows take the general path.
+     * The general backward specialised to the study's 2x2/2 pools, with the same arithmetic: windows do not overlap,
+     * so each input gets one value: the target's (first, last) or a tied input's, each computed once per window as
+     * the general path would (contributions added to zero, then rounded; composite: each branch rounded, then their
+     * sum), and picked per input with bit masks, because which inputs tie is data and branches on it mispredict.
      */
-    private static int tieSet2x2(float[] x, int i0, int w, int[] tie) {
-        float a = x[i0], b = x[i0 + 1], c = x[i0 + w], d = x[i0 + w + 1];
-        float m = Math.max(Math.max(a, b), Math.max(c, d));
-        if (m != m) return tieSet(x, i0, w, 0, 2, 0, 2, tie);
-        int k = 0;
-        tie[k] = i0;
-        k += a == m ? 1 : 0;
-        tie[k] = i0 + 1;
-        k += b == m ? 1 : 0;
-        tie[k] = i0 + w;
-        k += c == m ? 1 : 0;
-        tie[k] = i0 + w + 1;
-        k += d == m ? 1 : 0;
-        return k;
+    private static void maxPoolBackward2x2(WorkerPool pool, float[] x, float[] dy, int planes, int h, int w,
+                                           PoolPolicy policy, float[] dx, Format f) {
+        int ho = h / 2, wo = w / 2, plane = h * w;
+        boolean composite = policy.form() == PoolPolicy.Form.COMPOSITE;
+        float beta = (float) policy.beta(), oneMinusBeta = 1 - beta;
+        PoolPolicy.Kind kind = policy.kind();
+        int tasks = WorkerPool.tasks((long) planes * plane, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, planes));
+        pool.run(tasks, t -> {
+            int[] tie = new int[4];
+            for (int pl = WorkerPool.start(planes, tasks, t), end = WorkerPool.start(planes, tasks, t + 1); pl < end; pl++) {
+                int in = pl * plane, out = pl * ho * wo;
+                if (h % 2 == 1) java.util.Arrays.fill(dx, in + (h - 1) * w, in + plane, 0); // rows no window covers
+                if (w % 2 == 1) for (int y = 0; y < h; y++) dx[in + y * w + w - 1] = 0;
+                for (int oy = 0; oy < ho; oy++) {
+                    for (int ox = 0; ox < wo; ox++) {
+                        int i0 = in + 2 * oy * w + 2 * ox;
+                        float a = x[i0], b = x[i0 + 1], c = x[i0 + w], d = x[i0 + w + 1];
+                        float m = Math.max(Math.max(a, b), Math.max(c, d));
+                        int ea, eb, ec, ed;
+                        if (m == m) {
+                            ea = a == m ? 1 : 0;
+                            eb = b == m ? 1 : 0;
+                            ec = c == m ? 1 : 0;
+                            ed = d == m ? 1 : 0;
+                        } else { // NaN is the maximum and the NaN positions are the tie set
+                            int k = tieSet(x, i0, w, 0, 2, 0, 2, tie);
+                            ea = eb = ec = ed = 0;
+                            for (int i = 0; i < k; i++) {
+                                int r = tie[i] - i0;
+                                if (r == 0) ea = 1; else if (r == 1) eb = 1; else if (r == w) ec = 1; else ed = 1;
+                            }
+                        }
+                        int k = ea + eb + ec + ed;
+                        int first = (1 - ea) * (1 + (1 - eb) * (1 + (1 - ec)));
+                        int target = kind == PoolPolicy.Kind.LAST ? 3 - (1 - ed) * (1 + (1 - ec) * (1 + (1 - eb))) : first;
+                        float gr = dy[out + oy * wo + ox], atTarget, atTie;
+                        switch (kind) {
+                            case FIRST:
+                            case LAST: atTarget = f.round(0 + gr); atTie = 0; break;
+                            case ALL: atTarget = atTie = f.round(0 + gr); break;
+                            case MIN_NORM: atTarget = atTie = f.round(0 + gr / k); break;
+                            default:
+                                if (composite) {
+                                    float share = f.round(0 + f.round(f.round(beta * gr) / k));
+                                    atTie = f.round(share + 0);
+                                    atTarget = f.round(share + f.round(0 + f.round(oneMinusBeta * gr)));
+                                } else {
+                                    float share = beta * gr / k;
+                                    atTie = f.round(0 + share);
+                                    atTarget = f.round(0 + (share + oneMinusBeta * gr));
+                                }
+                        }
+                        /*bits*/int bt = Float.floatToRawIntBits(atTarget), bs = Float.floatToRawIntBits(atTie);
+                        dx[i0] = pick(bt, bs, target == 0 ? 1 : 0, ea);
+                        dx[i0 + 1] = pick(bt, bs, target == 1 ? 1 : 0, eb);
+                        dx[i0 + w] = pick(bt, bs, target == 2 ? 1 : 0, ec);
+                        dx[i0 + w + 1] = pick(bt, bs, target == 3 ? 1 : 0, ed);
+                    }
+                }
+            }
+        });
+    }
+
+    /** The target's value, else a tied input's, else +0 (target and tied are 0 or 1), without branching. */
+    private static float pick(/*bits*/int atTarget, /*bits*/int atTie, int target, int tied) {
+        return Float.intBitsToFloat((atTarget & -target) | (atTie & -(tied & (1 - target))));
     }
 
     /** Fills tie with the absolute indices of the window's maxima in row-major order; returns how many. */
