@@ -15,7 +15,8 @@ import java.util.List;
 /**
  * Classifies minibatches into zones for a policy pair: the same weights and batch go through a policy-A and a
  * policy-B copy of the model at the working precision; when their gradients differ bitwise, both are recomputed in
- * fp64 from the fp64-converted weights and inputs. Four models are kept and reused across minibatches.
+ * fp64 from the fp64-converted weights and inputs. Four models are kept and reused across minibatches; when the
+ * working precision is fp64 its models and results are the fp64 ones (recomputing them would give the same bits).
  */
 public final class ZoneProbe {
     private final Backend backend;
@@ -32,8 +33,9 @@ public final class ZoneProbe {
         this.precision = precision;
         this.a = Models.build(spec, new Context(backend, precision), policyA, reluAlpha, seed);
         this.b = Models.build(spec, new Context(backend, precision), policyB, reluAlpha, seed);
-        this.a64 = Models.build(spec, new Context(backend, Precision.FP64), policyA, reluAlpha, seed);
-        this.b64 = Models.build(spec, new Context(backend, Precision.FP64), policyB, reluAlpha, seed);
+        boolean fp64 = precision == Precision.FP64;
+        this.a64 = fp64 ? a : Models.build(spec, new Context(backend, Precision.FP64), policyA, reluAlpha, seed);
+        this.b64 = fp64 ? b : Models.build(spec, new Context(backend, Precision.FP64), policyB, reluAlpha, seed);
         syncFrom(a);
     }
 
@@ -45,7 +47,7 @@ public final class ZoneProbe {
 
     private void syncFrom(Model src) {
         List<Parameter> ps = src.parameters();
-        for (Model m : List.of(b, a64, b64)) {
+        for (Model m : a64 == a ? List.of(b) : List.of(b, a64, b64)) {
             List<Parameter> qs = m.parameters();
             for (int i = 0; i < ps.size(); i++) backend.convert(ps.get(i).value(), qs.get(i).value());
         }
@@ -60,16 +62,22 @@ public final class ZoneProbe {
         long[] ties = ties(a);
         b.lossAndGradients(xp, labels, 1);
         Diff d = diff(a, b);
-        Tensor x64 = backend.zeros(Precision.FP64, shape);
-        backend.convert(xp, x64); // the working-precision inputs, widened exactly
-        a64.lossAndGradients(x64, labels, 1);
+        Tensor x64 = xp;
+        if (a64 != a) {
+            x64 = backend.zeros(Precision.FP64, shape);
+            backend.convert(xp, x64); // the working-precision inputs, widened exactly
+            a64.lossAndGradients(x64, labels, 1);
+        }
         long[] ties64 = ties(a64);
         if (d.identical) {
             return new ZoneMeasurement(Zone.AGREE, 0, 0, Double.NaN, Double.NaN, loss, poolNames(), ties, ties64,
                     parameterNames(), d.share);
         }
-        b64.lossAndGradients(x64, labels, 1);
-        Diff d64 = diff(a64, b64);
+        Diff d64 = d;
+        if (b64 != b) {
+            b64.lossAndGradients(x64, labels, 1);
+            d64 = diff(a64, b64);
+        }
         Zone zone = d64.identical ? Zone.COMPENSATION : Zone.BIFURCATION;
         return new ZoneMeasurement(zone, d.l1, d.linf, d64.l1, d64.linf, loss, poolNames(), ties, ties64,
                 parameterNames(), d.share);

@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
             io.tiebreak.jobs.ingest.IngestCommand.class,
             io.tiebreak.jobs.sweep.SweepCommand.class,
             io.tiebreak.jobs.lrsearch.LrSearchCommand.class,
+            io.tiebreak.jobs.zones.ZonesCommand.class,
             io.tiebreak.jobs.sql.SqlCommand.class,
             io.tiebreak.jobs.report.ReportCommand.class,
         })

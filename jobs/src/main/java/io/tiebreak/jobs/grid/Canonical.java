@@ -6,9 +6,10 @@ import java.math.RoundingMode;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
 
 /**
@@ -20,9 +21,15 @@ public final class Canonical {
     private Canonical() {}
 
     static String json(RunSpec spec, List<RunSpec.Field> fields) {
-        return "{\"v\":" + RunSpec.CANONICAL_VERSION + "," + fields.stream()
-                .sorted(Comparator.comparing(RunSpec.Field::name))
-                .map(f -> "\"" + f.name() + "\":" + value(f.value().apply(spec)))
+        SortedMap<String, Object> values = new TreeMap<>();
+        for (RunSpec.Field f : fields) values.put(f.name(), f.value().apply(spec));
+        return json(RunSpec.CANONICAL_VERSION, values);
+    }
+
+    /** {"v":version, then the values by key in sorted order}. */
+    static String json(int version, SortedMap<String, Object> values) {
+        return "{\"v\":" + version + "," + values.entrySet().stream()
+                .map(e -> "\"" + e.getKey() + "\":" + value(e.getValue()))
                 .collect(Collectors.joining(",")) + "}";
     }
 

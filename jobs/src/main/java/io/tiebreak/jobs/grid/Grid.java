@@ -29,9 +29,10 @@ public final class Grid {
     private final int maxRuns;
     private final Checkpoints checkpoints;
     private final LrSearchSettings lrSearch;
+    private final ZoneAxes zones;
 
     Grid(String name, String file, Map<Axis, List<Choice>> axes, List<Override> overrides, int maxRuns,
-         Checkpoints checkpoints, LrSearchSettings lrSearch) {
+         Checkpoints checkpoints, LrSearchSettings lrSearch, ZoneAxes zones) {
         this.name = name;
         this.file = file;
         this.axes = new EnumMap<>(axes);
@@ -39,6 +40,7 @@ public final class Grid {
         this.maxRuns = maxRuns;
         this.checkpoints = checkpoints;
         this.lrSearch = lrSearch;
+        this.zones = zones;
     }
 
     public String name() { return name; }
@@ -49,6 +51,8 @@ public final class Grid {
     public int maxRuns() { return maxRuns; }
     public Checkpoints checkpoints() { return checkpoints; }
     public LrSearchSettings lrSearch() { return lrSearch; }
+    /** The zone keys of a grid read for the zones job, else null. */
+    public ZoneAxes zones() { return zones; }
 
     /** Whether any run may want a GPU (device gpu or auto, in the axis or an override). */
     public boolean mentions(Device device) {

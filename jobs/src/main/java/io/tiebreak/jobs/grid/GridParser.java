@@ -1,5 +1,6 @@
 package io.tiebreak.jobs.grid;
 
+import io.tiebreak.runtime.backend.PoolPolicy;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
@@ -17,18 +18,22 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
 public final class GridParser {
     private GridParser() {}
 
-    /** What the grid is for: a sweep needs lr (a value or 'best'); lr-search draws lr itself. */
-    public enum Purpose { SWEEP, LR_SEARCH }
+    /**
+     * What the grid is for: a sweep needs lr (a value or 'best'); lr-search draws lr itself; zones adds the keys of
+     * {@link ZoneAxes} and needs lr and epochs only for weights from a sweep's checkpoints.
+     */
+    public enum Purpose { SWEEP, LR_SEARCH, ZONES }
 
     static final int DEFAULT_MAX_RUNS = 10_000;
 
     private static final List<String> OTHER_KEYS =
             List.of("name", "description", "repeats", "overrides", "max_runs", "checkpoints", "lr_search");
 
-    /** Every top-level key a grid may have. */
-    static List<String> topLevelKeys() {
+    /** Every top-level key a grid for this purpose may have. */
+    static List<String> topLevelKeys(Purpose purpose) {
         List<String> keys = new ArrayList<>(Axis.keys());
         keys.addAll(OTHER_KEYS);
+        if (purpose == Purpose.ZONES) keys.addAll(ZoneAxes.KEYS);
         return keys;
     }
 
@@ -40,7 +45,7 @@ public final class GridParser {
         if (root != null) {
             r.mapping(root, "a grid").forEach((k, e) -> entries.put(k, new Source(r, e)));
         }
-        for (String set : sets) applySet(set, entries, problems);
+        for (String set : sets) applySet(set, entries, problems, purpose);
         problems.throwIfAny();
         Grid grid = build(file, entries, purpose, problems, r);
         problems.throwIfAny();
@@ -52,7 +57,7 @@ public final class GridParser {
         Node value() { return entry.value(); }
     }
 
-    private static void applySet(String set, Map<String, Source> entries, Problems problems) {
+    private static void applySet(String set, Map<String, Source> entries, Problems problems, Purpose purpose) {
         String label = "--set " + set;
         int eq = set.indexOf('=');
         Position at = new Position(label, 1, 1);
@@ -61,8 +66,8 @@ public final class GridParser {
             return;
         }
         String key = set.substring(0, eq).trim();
-        if (!topLevelKeys().contains(key)) {
-            problems.add(at, "unknown key '" + key + "'" + DidYouMean.hint(key, topLevelKeys()));
+        if (!topLevelKeys(purpose).contains(key)) {
+            problems.add(at, "unknown key '" + key + "'" + DidYouMean.hint(key, topLevelKeys(purpose)));
             return;
         }
         YamlReader sr = new YamlReader(label, problems);
@@ -72,7 +77,7 @@ public final class GridParser {
 
     private static Grid build(String file, Map<String, Source> entries, Purpose purpose, Problems problems,
                               YamlReader fileReader) {
-        List<String> known = topLevelKeys();
+        List<String> known = topLevelKeys(purpose);
         for (Source s : entries.values()) {
             String key = s.entry().key();
             if (!known.contains(key)) {
@@ -93,15 +98,22 @@ public final class GridParser {
 
         Map<Axis, List<Grid.Choice>> axes = new EnumMap<>(Axis.class);
         Position top = new Position(file, 1, 1);
+        ZoneAxes zones = purpose == Purpose.ZONES ? zoneAxes(entries, top) : null;
         for (Axis axis : Axis.values()) {
             if (axis == Axis.SEED) continue;
             Source s = entries.get(axis.key());
+            boolean trainingOnly = axis == Axis.LR || axis == Axis.EPOCHS;
             if (s != null) {
                 axes.put(axis, readValues(axis, s.reader(), s.value()));
             } else if (axis == Axis.LR && purpose == Purpose.LR_SEARCH) {
                 axes.put(axis, List.of(new Grid.Choice(Axis.Values.BEST, top)));
+            } else if (zones != null && trainingOnly && !zones.fromCheckpoints()) {
+                Object unused = axis == Axis.LR ? (Object) ZoneAxes.UNUSED_LR : (Object) ZoneAxes.UNUSED_EPOCHS;
+                axes.put(axis, List.of(new Grid.Choice(unused, top)));
             } else if (axis.required()) {
-                problems.add(top, "the grid must say '" + axis.key() + "'" + requiredHint(axis));
+                problems.add(top, "the grid must say '" + axis.key() + "'" + requiredHint(axis)
+                        + (zones != null && trainingOnly ? ": weights from checkpoints name the sweep run that wrote"
+                        + " them, so give that sweep grid's lr and epochs" : ""));
             } else {
                 axes.put(axis, List.of(new Grid.Choice(axis.fallback(), top)));
             }
@@ -137,7 +149,103 @@ public final class GridParser {
             LrSearchSettings parsed = lrSearch(s.reader(), s.value());
             if (parsed != null) lrSearch = parsed;
         }
-        return new Grid(name, file, axes, overrides, maxRuns, checkpoints, lrSearch);
+        return new Grid(name, file, axes, overrides, maxRuns, checkpoints, lrSearch, zones);
+    }
+
+    /** The zone keys of a zones grid ({@link ZoneAxes}), with their defaults. */
+    private static ZoneAxes zoneAxes(Map<String, Source> entries, Position top) {
+        List<Grid.Choice> pairs = new ArrayList<>();
+        Source p = entries.get("policies");
+        if (p == null) {
+            pairs.add(new Grid.Choice(new ZoneAxes.Pair(PoolPolicy.FIRST,
+                    PoolPolicy.MIN_NORM), top));
+        } else {
+            YamlReader r = p.reader();
+            List<Node> items = p.value() instanceof SequenceNode sq ? sq.getValue() : List.of(p.value());
+            boolean listOfPairs = !items.isEmpty() && items.stream().allMatch(n -> n instanceof SequenceNode);
+            for (Node pair : listOfPairs ? items : List.of(p.value())) {
+                ZoneAxes.Pair v = policyPair(r, pair);
+                if (v != null) pairs.add(new Grid.Choice(v, r.at(pair)));
+            }
+        }
+        List<Grid.Choice> weights = new ArrayList<>();
+        Source w = entries.get("weights");
+        if (w == null) {
+            weights.add(new Grid.Choice(ZoneAxes.INIT, top));
+        } else {
+            YamlReader r = w.reader();
+            for (Node item : r.items(w.value())) {
+                String t = r.text(item, "init or a checkpoint epoch");
+                if (t == null) continue;
+                if (t.equalsIgnoreCase(ZoneAxes.INIT)) {
+                    weights.add(new Grid.Choice(ZoneAxes.INIT, r.at(item)));
+                } else if (t.matches("\\d+")) {
+                    Integer epoch = r.intAtLeast(item, "a checkpoint epoch", 0);
+                    if (epoch != null) weights.add(new Grid.Choice(epoch, r.at(item)));
+                } else {
+                    r.problem(item, "weights are 'init' or the epoch of a sweep checkpoint (0 for the one written"
+                            + " after the first epoch), got '" + t + "'");
+                }
+            }
+        }
+        Grid.Choice minibatches = new Grid.Choice(ZoneAxes.ALL, top);
+        Source m = entries.get("minibatches");
+        if (m != null) {
+            YamlReader r = m.reader();
+            String t = r.text(m.value(), "a number of minibatches or 'all'");
+            if (t != null && t.equalsIgnoreCase("all")) {
+                minibatches = new Grid.Choice(ZoneAxes.ALL, r.at(m.value()));
+            } else if (t != null) {
+                Integer n = r.intAtLeast(m.value(), "minibatches (or 'all')", 1);
+                if (n != null) minibatches = new Grid.Choice(n, r.at(m.value()));
+            }
+        }
+        return new ZoneAxes(pairs, weights, minibatches);
+    }
+
+    /** [A, B]: two different policies, each written as in a pool axis or as beta:B/composite. */
+    private static ZoneAxes.Pair policyPair(YamlReader r, Node node) {
+        if (!(node instanceof SequenceNode sq) || sq.getValue().size() != 2) {
+            r.problem(node, "policies takes a pair [A, B] (e.g. [first, min-norm]) or a list of pairs, got "
+                    + YamlReader.describe(node));
+            return null;
+        }
+        PoolPolicy a = zonePolicy(r, sq.getValue().get(0));
+        PoolPolicy b = zonePolicy(r, sq.getValue().get(1));
+        if (a == null || b == null) return null;
+        if (a.equals(b)) {
+            r.problem(node, "the pair compares " + a + " with itself: name two different policies");
+            return null;
+        }
+        return new ZoneAxes.Pair(a, b);
+    }
+
+    private static PoolPolicy zonePolicy(YamlReader r, Node n) {
+        String t = r.text(n, "a pool policy");
+        if (t == null) return null;
+        int slash = t.indexOf('/');
+        String base = slash < 0 ? t : t.substring(0, slash).trim();
+        String form = slash < 0 ? "exact" : t.substring(slash + 1).trim();
+        try {
+            Double.parseDouble(base);
+            base = "beta:" + base;
+        } catch (NumberFormatException notANumber) {
+            // a policy name
+        }
+        try {
+            PoolPolicy p = PoolPolicy.parse(base, PoolPolicy.Form.parse(form));
+            if (slash >= 0 && p.kind() != PoolPolicy.Kind.BETA) {
+                r.problem(n, "'" + t + "': the composite form exists only for beta:B (the composite form of first is"
+                        + " beta:0/composite, of min-norm beta:1/composite)");
+                return null;
+            }
+            return p;
+        } catch (IllegalArgumentException e) {
+            r.problem(n, "unknown pool policy '" + t + "'" + DidYouMean.hint(base, List.of("first", "last", "min-norm", "all"))
+                    + ": expected first, last, min-norm, all, beta:<B> or a number B, with /composite for the"
+                    + " study's composite form of beta:B (" + e.getMessage() + ")");
+            return null;
+        }
     }
 
     private static String requiredHint(Axis axis) {

@@ -151,7 +151,7 @@ public final class Planner {
                     + DidYouMean.hint(dataset, catalog.names()) + " (ingest it first: tiebreak ingest)");
             return null;
         }
-        DatasetDefaults defaults = DatasetDefaults.of(dataset);
+        DatasetDefaults defaults = DatasetDefaults.of(info.family());
         String trainSplit = (String) value(p, Axis.TRAIN_SPLIT);
         if (trainSplit.equals(Axis.Values.AUTO)) trainSplit = defaults.trainSplit();
         String testSplit = (String) value(p, Axis.TEST_SPLIT);

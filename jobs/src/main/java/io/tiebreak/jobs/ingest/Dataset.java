@@ -21,10 +21,16 @@ public enum Dataset {
                 + Arrays.stream(values()).map(Dataset::id).collect(Collectors.joining(", ")));
     }
 
+    /** MNIST, Fashion-MNIST, KMNIST, EMNIST: 28x28 gray images in IDX files. */
+    public boolean isMnistFamily() {
+        return this == MNIST || this == FASHION_MNIST || this == KMNIST || this == EMNIST;
+    }
+
     /** The reader of this dataset's published format. */
     DatasetSource source(IngestOptions o) {
         return switch (this) {
-            case MNIST, FASHION_MNIST, KMNIST, EMNIST -> new IdxSource(this, o.input(), o.emnistSplit());
+            case MNIST, FASHION_MNIST, KMNIST, EMNIST -> new IdxSource(this, o.input(), o.emnistSplit(),
+                    new IdxSource.Layout(o.imageSize(), o.channels()));
             case CIFAR10, CIFAR100 -> new CifarSource(this == CIFAR100, o.input(), "coarse".equals(o.cifar100Labels()));
             case SVHN -> new SvhnSource(o.input());
             case IMAGENET -> new ImageNetSource(o.input(), new ImageNetSource.Layout(o.imageSize(), o.resizeTo()),

@@ -24,19 +24,49 @@ import org.apache.hadoop.fs.Path;
  * ({@code train-images-idx3-ubyte.gz}, {@code t10k-labels-idx1-ubyte}, {@code emnist-balanced-test-images-idx3-ubyte.gz},
  * ...). The sample index is the item's position in its file. EMNIST images are stored transposed and are turned
  * upright here, as torchvision does; its classes come from the published mapping file.
+ *
+ * <p>For networks built for larger color inputs (VGG needs 32x32) the images can be stored resized and with the
+ * gray channel repeated ({@link Layout}): exactly the bytes torchvision's {@code Resize(s)} (Pillow's bilinear
+ * filter) and {@code Grayscale(3)} give, so a run on the stored dataset sees what the study's loaders would.
  */
 final class IdxSource implements DatasetSource {
     private static final List<String> FASHION = List.of("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
             "Shirt", "Sneaker", "Bag", "Ankle boot");
     private static final List<String> EMNIST_SPLITS = List.of("balanced", "byclass", "bymerge", "digits", "letters", "mnist");
 
+    /**
+     * How samples are stored: size 0 as published, else resized to size x size (shorter side to size, then the
+     * center, as torchvision's Resize + CenterCrop); channels 3 repeats the gray plane, 0 or 1 keeps one.
+     */
+    record Layout(int size, int channels) implements java.io.Serializable {
+        static final Layout PUBLISHED = new Layout(0, 0);
+
+        int side(int published) { return size == 0 ? published : size; }
+
+        int storedChannels() { return channels == 3 ? 3 : 1; }
+
+        /** A published h x w gray image as stored. */
+        byte[] apply(byte[] gray, int h, int w) {
+            if (size == 0 && storedChannels() == 1) return gray;
+            if (size == 0 || (size == h && size == w)) {
+                byte[] out = new byte[3 * gray.length];
+                for (int c = 0; c < 3; c++) System.arraycopy(gray, 0, out, c * gray.length, gray.length);
+                return out;
+            }
+            byte[] rgb = ImageDecoder.resizeCrop(new ImageDecoder.Pixels(gray, h, w, 1, w, new int[] {0, 0, 0}), size, size);
+            return storedChannels() == 3 ? rgb : java.util.Arrays.copyOf(rgb, size * size);
+        }
+    }
+
     private final Dataset dataset;
     private final String input;
     private final String prefix;
+    private final Layout layout;
 
-    IdxSource(Dataset dataset, String input, String emnistSplit) {
+    IdxSource(Dataset dataset, String input, String emnistSplit, Layout layout) {
         this.dataset = dataset;
         this.input = input;
+        this.layout = layout;
         if (dataset == Dataset.EMNIST && !EMNIST_SPLITS.contains(emnistSplit)) {
             throw new IllegalArgumentException("--emnist-split must be one of " + EMNIST_SPLITS + ", got '" + emnistSplit + "'");
         }
@@ -92,13 +122,14 @@ final class IdxSource implements DatasetSource {
             height = h;
             width = w;
             splits.add(new SourcePlan.SplitPlan(split, imageDims[0], true, List.of(new IdxPart(split, images.toString(),
-                    labels.toString(), classes.size(), dataset == Dataset.EMNIST))));
+                    labels.toString(), classes.size(), dataset == Dataset.EMNIST, layout))));
         }
         if (splits.isEmpty()) {
             throw BadInput.in(shownDir, "no IDX files found; expected e.g. " + prefix + "train-images-idx3-ubyte.gz and "
                     + prefix + "train-labels-idx1-ubyte.gz");
         }
-        return new SourcePlan(dataset.id(), shownDir, 1, height, width, classes, splits, Map.of());
+        return new SourcePlan(dataset.id(), shownDir, layout.storedChannels(), layout.side(height), layout.side(width),
+                classes, splits, Map.of());
     }
 
     private static int[] header(Path file, Configuration conf) throws IOException {
@@ -169,7 +200,8 @@ final class IdxSource implements DatasetSource {
     }
 
     /** One split: an images file and its labels file, read item by item. */
-    record IdxPart(String split, String images, String labels, int classes, boolean transpose) implements SourcePart {
+    record IdxPart(String split, String images, String labels, int classes, boolean transpose, Layout layout)
+            implements SourcePart {
         @Override
         public String describe() { return Redaction.uri(images) + " + " + Redaction.uri(labels); }
 
@@ -194,7 +226,9 @@ final class IdxSource implements DatasetSource {
                     byte[] px = new byte[img.itemBytes()];
                     img.readItems(px, 0, 1);
                     lab.readLabels(label, 0, 1, classes);
-                    return new Sample(index++, label[0], transpose ? transposed(px, d[1], d[2]) : px);
+                    // Turned upright, EMNIST's items are d[2] high and d[1] wide.
+                    return new Sample(index++, label[0], transpose ? layout.apply(transposed(px, d[1], d[2]), d[2], d[1])
+                            : layout.apply(px, d[1], d[2]));
                 }
 
                 @Override

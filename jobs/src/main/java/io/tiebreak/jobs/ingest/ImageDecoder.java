@@ -157,6 +157,11 @@ final class ImageDecoder {
         return resizeCrop(img.view(), resizeTo, crop);
     }
 
+    /**
+     * As Pillow computes it for 8-bit images, so the bytes are the same as torchvision's: fixed-point weights
+     * (22 fraction bits), a horizontal pass rounded to 8 bits, then a vertical pass over those bytes. A side that
+     * keeps its size is not resampled (Pillow skips that pass).
+     */
     static byte[] resizeCrop(Pixels img, int resizeTo, int crop) {
         int h = img.height(), w = img.width();
         int newH, newW;
@@ -172,32 +177,30 @@ final class ImageDecoder {
         int firstRow = ty.first[0], rows = ty.first[crop - 1] + ty.count[crop - 1] - firstRow;
         byte[] data = img.data(), out = new byte[3 * crop * crop];
         int ps = img.pixelStride();
-        float[] tmp = new float[rows * crop], acc = new float[crop];
+        int[] tmp = new int[rows * crop];
+        long[] acc = new long[crop];
         for (int c = 0; c < 3; c++) {
             // Horizontal pass over the rows the vertical pass will need, only for the kept columns.
             for (int y = 0; y < rows; y++) {
                 int row = img.offset()[c] + (firstRow + y) * img.rowStride();
                 for (int x = 0; x < crop; x++) {
-                    float sum = 0;
+                    long sum = Taps.HALF;
                     int k0 = x * tx.stride, n = tx.count[x], s = row + tx.first[x] * ps;
-                    for (int k = 0; k < n; k++, s += ps) sum += tx.weight[k0 + k] * (data[s] & 0xff);
-                    tmp[y * crop + x] = sum;
+                    for (int k = 0; k < n; k++, s += ps) sum += (long) tx.weight[k0 + k] * (data[s] & 0xff);
+                    tmp[y * crop + x] = Taps.clip8(sum);
                 }
             }
             // Vertical pass, a row at a time (contiguous, so the JIT can vectorise it).
             int dst = c * crop * crop;
             for (int y = 0; y < crop; y++) {
                 int k0 = y * ty.stride, n = ty.count[y], r0 = ty.first[y] - firstRow;
-                java.util.Arrays.fill(acc, 0f);
+                java.util.Arrays.fill(acc, Taps.HALF);
                 for (int k = 0; k < n; k++) {
-                    float wk = ty.weight[k0 + k];
+                    long wk = ty.weight[k0 + k];
                     int src = (r0 + k) * crop;
                     for (int x = 0; x < crop; x++) acc[x] += wk * tmp[src + x];
                 }
-                for (int x = 0; x < crop; x++) {
-                    int v = Math.round(acc[x]);
-                    out[dst + y * crop + x] = (byte) (v < 0 ? 0 : Math.min(v, 255));
-                }
+                for (int x = 0; x < crop; x++) out[dst + y * crop + x] = (byte) Taps.clip8(acc[x]);
             }
         }
         return out;
@@ -205,14 +208,33 @@ final class ImageDecoder {
 
     /**
      * Pillow's resampling coefficients for output positions [start, start + n) of an axis scaled from in to out:
-     * each output reads count[i] inputs from first[i] with normalised triangle-filter weights.
+     * each output reads count[i] inputs from first[i] with normalised triangle-filter weights in fixed point
+     * ({@link #BITS} fraction bits, rounded half away from zero as Pillow does). An axis that keeps its size gets
+     * one weight of 1 per output: the pass Pillow skips changes nothing.
      */
-    private record Taps(int[] first, int[] count, float[] weight, int stride) {
+    private record Taps(int[] first, int[] count, int[] weight, int stride) {
+        static final int BITS = 22;
+        static final long HALF = 1L << (BITS - 1);
+
+        static int clip8(long sum) {
+            long v = sum >> BITS;
+            return v < 0 ? 0 : (int) Math.min(v, 255);
+        }
+
         static Taps of(int in, int out, int start, int n) {
+            if (in == out) {
+                int[] first = new int[n], count = new int[n], weight = new int[n];
+                for (int i = 0; i < n; i++) {
+                    first[i] = start + i;
+                    count[i] = 1;
+                    weight[i] = 1 << BITS;
+                }
+                return new Taps(first, count, weight, 1);
+            }
             double scale = (double) in / out, filterScale = Math.max(scale, 1.0), support = filterScale; // bilinear: 1
             int stride = (int) Math.ceil(support) * 2 + 1;
             int[] first = new int[n], count = new int[n];
-            float[] weight = new float[n * stride];
+            int[] weight = new int[n * stride];
             for (int i = 0; i < n; i++) {
                 double center = (start + i + 0.5) * scale;
                 int lo = Math.max((int) (center - support + 0.5), 0);
@@ -226,7 +248,10 @@ final class ImageDecoder {
                 }
                 first[i] = lo;
                 count[i] = hi - lo;
-                for (int k = 0; k < ws.length; k++) weight[i * stride + k] = (float) (total == 0 ? 0 : ws[k] / total);
+                for (int k = 0; k < ws.length; k++) {
+                    double v = total == 0 ? 0 : ws[k] / total * (1 << BITS);
+                    weight[i * stride + k] = (int) (v < 0 ? v - 0.5 : v + 0.5);
+                }
             }
             return new Taps(first, count, weight, stride);
         }

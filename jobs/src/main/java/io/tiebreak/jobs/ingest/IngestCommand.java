@@ -32,8 +32,12 @@ public final class IngestCommand implements Callable<Integer> {
     @Option(names = "--shard-size", defaultValue = "128MiB", description = "Target pixel bytes per shard (default ${DEFAULT-VALUE})")
     String shardSize;
 
-    @Option(names = "--image-size", description = "ImageNet: side of the stored square (center crop)")
+    @Option(names = "--image-size", description = {"ImageNet: side of the stored square (center crop).",
+            "MNIST family: resize to this square as torchvision's Resize does (e.g. 32, for VGG)"})
     int imageSize;
+
+    @Option(names = "--channels", description = "MNIST family: 3 repeats the gray channel (torchvision Grayscale(3))")
+    int channels;
 
     @Option(names = "--resize", description = "ImageNet: shorter side before the crop (default: --image-size)")
     int resize;
@@ -57,7 +61,7 @@ public final class IngestCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         IngestOptions options = new IngestOptions(Dataset.parse(dataset), input, output,
                 replace ? IfExists.REPLACE : IfExists.REFUSE, parseBytes(shardSize), imageSize, resize, failOnCorrupt,
-                emnistSplit, cifar100Labels, valLabels, devkitMeta);
+                emnistSplit, cifar100Labels, valLabels, devkitMeta, channels);
         Manifest m = IngestJob.run(SparkSessions.getOrCreate("tiebreak ingest " + options.dataset().id()), options);
         m.splits().forEach((name, s) -> System.out.printf("%s: %d samples in %d shards%s%n", name, s.count(),
                 s.shards().size(), s.skipped().isEmpty() ? "" : ", " + s.skipped().size() + " undecodable images skipped"));

@@ -9,17 +9,20 @@ import java.util.Map;
  *
  * @param shardBytes     target size of one shard's pixel data (shards come out roughly equal, a bit smaller once
  *                       compressed)
- * @param imageSize      ImageNet only: side of the square center crop (0 for other datasets)
+ * @param imageSize      ImageNet: side of the square center crop; MNIST family: side the images are resized to
+ *                       (torchvision Resize, Pillow's bilinear filter, e.g. 32 for VGG); 0: as published
  * @param resizeTo       ImageNet only: the shorter side is resized to this before the crop (>= imageSize)
  * @param failOnCorrupt  ImageNet only: fail on the first undecodable image instead of skipping and listing it
  * @param emnistSplit    EMNIST only: which of its splits (balanced, byclass, bymerge, digits, letters, mnist)
  * @param cifar100Labels CIFAR-100 only: "fine" (100 classes) or "coarse" (20)
  * @param valLabels      ImageNet only: ground truth for a flat val/ folder (devkit txt or LOC_val_solution.csv)
  * @param devkitMeta     ImageNet only: the devkit's meta.mat, mapping the devkit txt's ids to wnids
+ * @param channels       MNIST family only: 3 repeats the gray channel three times (torchvision Grayscale(3)), for
+ *                       networks built for color input; 0 or 1: as published
  */
 public record IngestOptions(Dataset dataset, String input, String output, IfExists ifExists, long shardBytes,
                             int imageSize, int resizeTo, boolean failOnCorrupt, String emnistSplit,
-                            String cifar100Labels, String valLabels, String devkitMeta) {
+                            String cifar100Labels, String valLabels, String devkitMeta, int channels) {
     public IngestOptions {
         if (shardBytes < 1024) throw new IllegalArgumentException("--shard-size must be at least 1 KiB, got " + shardBytes);
         if (dataset == Dataset.IMAGENET) {
@@ -31,9 +34,18 @@ public record IngestOptions(Dataset dataset, String input, String output, IfExis
             if (devkitMeta != null && valLabels == null) {
                 throw new IllegalArgumentException("--devkit-meta goes with --val-labels");
             }
-        } else if (imageSize != 0 || resizeTo != 0 || failOnCorrupt || valLabels != null || devkitMeta != null) {
-            throw new IllegalArgumentException("--image-size, --resize, --fail-on-corrupt, --val-labels and"
-                    + " --devkit-meta apply to imagenet only");
+            if (channels != 0) throw new IllegalArgumentException("--channels applies to the MNIST family only");
+        } else if (resizeTo != 0 || failOnCorrupt || valLabels != null || devkitMeta != null) {
+            throw new IllegalArgumentException("--resize, --fail-on-corrupt, --val-labels and --devkit-meta apply to"
+                    + " imagenet only");
+        } else if (!dataset.isMnistFamily() && (imageSize != 0 || channels != 0)) {
+            throw new IllegalArgumentException("--image-size applies to imagenet and the MNIST family, --channels to"
+                    + " the MNIST family; " + dataset.id() + " is stored as published");
+        } else {
+            if (imageSize < 0) throw new IllegalArgumentException("--image-size must be positive, got " + imageSize);
+            if (channels != 0 && channels != 1 && channels != 3) {
+                throw new IllegalArgumentException("--channels must be 1 or 3, got " + channels);
+            }
         }
         if (dataset != Dataset.EMNIST && emnistSplit != null) throw new IllegalArgumentException("--emnist-split applies to emnist only");
         if (dataset == Dataset.EMNIST && emnistSplit == null) emnistSplit = "balanced";
@@ -48,7 +60,15 @@ public record IngestOptions(Dataset dataset, String input, String output, IfExis
 
     /** Options with the defaults for everything dataset-specific. */
     public static IngestOptions of(Dataset dataset, String input, String output, IfExists ifExists, long shardBytes) {
-        return new IngestOptions(dataset, input, output, ifExists, shardBytes, 0, 0, false, null, null, null, null);
+        return new IngestOptions(dataset, input, output, ifExists, shardBytes, 0, 0, false, null, null, null, null, 0);
+    }
+
+    /** Options without --channels (as published). */
+    public IngestOptions(Dataset dataset, String input, String output, IfExists ifExists, long shardBytes,
+                         int imageSize, int resizeTo, boolean failOnCorrupt, String emnistSplit, String cifar100Labels,
+                         String valLabels, String devkitMeta) {
+        this(dataset, input, output, ifExists, shardBytes, imageSize, resizeTo, failOnCorrupt, emnistSplit,
+                cifar100Labels, valLabels, devkitMeta, 0);
     }
 
     /** The options that shape the output, as recorded in the manifest. */
@@ -60,6 +80,8 @@ public record IngestOptions(Dataset dataset, String input, String output, IfExis
             m.put("resizeTo", Integer.toString(resizeTo));
             m.put("failOnCorrupt", Boolean.toString(failOnCorrupt));
         }
+        if (dataset.isMnistFamily() && imageSize != 0) m.put("imageSize", Integer.toString(imageSize));
+        if (channels != 0) m.put("channels", Integer.toString(channels));
         if (emnistSplit != null) m.put("emnistSplit", emnistSplit);
         if (cifar100Labels != null) m.put("cifar100Labels", cifar100Labels);
         return m;

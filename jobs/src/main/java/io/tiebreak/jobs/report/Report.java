@@ -42,7 +42,8 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  * accuracies, ours beside the reference study's where the configuration matches. Per (dataset, network, batch-norm,
  * optimizer, epochs): test accuracy per epoch for each MaxPool Jacobian, one panel per precision; and final test
  * accuracy against B, mean and spread (std) over repeats, one line per precision, the reference as open markers.
- * Failed runs are left out; diverged runs count with the accuracy they ended on, as in the study.
+ * Failed runs are left out; diverged runs count with the accuracy they ended on, as in the study. The zones table's
+ * figures follow ({@link ZoneFigures}).
  */
 public final class Report {
     private Report() {}
@@ -121,6 +122,9 @@ public final class Report {
             images.add(p);
             figures.append("<img src=\"").append(p.getFileName()).append("\" alt=\"final accuracy against B\">\n");
         }
+        ZoneFigures.Written zones = ZoneFigures.write(store, out);
+        images.addAll(zones.images());
+        figures.append(zones.html());
         Path index = out.resolve("index.html");
         Files.writeString(index, page(byGroup, reference, figures.toString(), store), StandardCharsets.UTF_8);
         return new Written(index, images);

@@ -1,6 +1,7 @@
 package io.tiebreak.jobs.results;
 
 import io.tiebreak.jobs.grid.RunSpec;
+import io.tiebreak.jobs.grid.ZoneSpec;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
@@ -30,6 +31,12 @@ public final class Columns<T> {
     /** Every config field of the run's spec (RunSpec.FIELDS), in order. */
     Columns<T> config(Function<T, RunSpec> spec) {
         for (RunSpec.Field f : RunSpec.FIELDS) add(f.name(), sparkType(f.kind()), t -> f.value().apply(spec.apply(t)));
+        return this;
+    }
+
+    /** Every config field of a zones configuration (ZoneSpec.FIELDS), in order. */
+    Columns<T> zoneConfig(Function<T, ZoneSpec> spec) {
+        for (ZoneSpec.Field f : ZoneSpec.FIELDS) add(f.name(), sparkType(f.kind()), t -> f.value().apply(spec.apply(t)));
         return this;
     }
 

@@ -197,6 +197,15 @@ public final class ResultStore {
         return out;
     }
 
+    /** The minibatch indexes committed for each zones configuration (zone_id). */
+    public Map<String, java.util.BitSet> zoneMinibatches() {
+        Map<String, java.util.BitSet> out = new HashMap<>();
+        for (Row r : read(Tables.Table.ZONES).select("zone_id", "minibatch").collectAsList()) {
+            out.computeIfAbsent(r.getString(0), k -> new java.util.BitSet()).set(r.getInt(1));
+        }
+        return out;
+    }
+
     /** Runs whose epoch rows are committed (normally exactly the completed and diverged ones). */
     public Set<String> runIdsWithEpochs() {
         Set<String> out = new HashSet<>();
@@ -231,7 +240,7 @@ public final class ResultStore {
 
     /**
      * Registers the views {@code runs} (latest attempt of each run), {@code run_attempts} (every attempt),
-     * {@code epochs}, {@code lr_trials} and, once the zones job has written it, {@code zones}.
+     * {@code epochs}, {@code lr_trials} and {@code zones}.
      */
     public List<String> registerViews() {
         List<String> names = new ArrayList<>();

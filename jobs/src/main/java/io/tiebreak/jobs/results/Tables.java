@@ -13,11 +13,9 @@ import org.apache.spark.sql.types.StructType;
 public final class Tables {
     private Tables() {}
 
-    /** A result table: its folder under the results root and, once its job exists, its schema. */
+    /** A result table: its folder under the results root and its schema. */
     public enum Table {
-        RUNS, EPOCHS, LR_TRIALS,
-        /** Reserved for the zones job (issue 7), which declares its schema here. */
-        ZONES;
+        RUNS, EPOCHS, LR_TRIALS, ZONES;
 
         public String id() { return name().toLowerCase(Locale.ROOT); }
 
@@ -27,6 +25,7 @@ public final class Tables {
                 case RUNS: return Tables.RUNS.schema();
                 case EPOCHS: return Tables.EPOCHS.schema();
                 case LR_TRIALS: return Tables.LR_TRIALS.schema();
+                case ZONES: return Tables.ZONES.schema();
                 default: return null;
             }
         }
@@ -99,6 +98,34 @@ public final class Tables {
             .add("seconds", DataTypes.DoubleType, t -> t.run().seconds())
             .add("device_used", DataTypes.StringType, t -> t.run().device())
             .add("finished_at", DataTypes.TimestampType, t -> new Timestamp(t.run().finishedAtMillis()));
+
+    /**
+     * One row per minibatch of a zones configuration (DESIGN.md, "Zones"): zone_id (hash of the configuration), the
+     * grid that asked, every config column, then the measurement. Arrays follow the network's order: pools and their
+     * tie counts (windows with k >= 2) at the working precision and at fp64; layers and their share of the L1
+     * difference. fp64 norms are null where the working precision agreed (nothing was recomputed).
+     */
+    public static final Columns<ZoneRow> ZONES = new Columns<ZoneRow>()
+            .add("zone_id", DataTypes.StringType, ZoneRow::zoneId)
+            .add("grid", DataTypes.StringType, ZoneRow::grid)
+            .zoneConfig(ZoneRow::spec)
+            .add("minibatch", DataTypes.IntegerType, ZoneRow::minibatch)
+            .add("zone", DataTypes.StringType, r -> r.zone().id())
+            .add("l1", DataTypes.DoubleType, ZoneRow::l1)
+            .add("linf", DataTypes.DoubleType, ZoneRow::linf)
+            .add("l1_fp64", DataTypes.DoubleType, ZoneRow::l1Fp64)
+            .add("linf_fp64", DataTypes.DoubleType, ZoneRow::linfFp64)
+            .add("loss", DataTypes.DoubleType, ZoneRow::loss)
+            .add("pools", DataTypes.createArrayType(DataTypes.StringType, false), ZoneRow::pools)
+            .add("ties", DataTypes.createArrayType(DataTypes.LongType, false), ZoneRow::ties)
+            .add("ties_fp64", DataTypes.createArrayType(DataTypes.LongType, false), ZoneRow::tiesFp64)
+            .add("ties_total", DataTypes.LongType, ZoneRow::tiesTotal)
+            .add("ties_fp64_total", DataTypes.LongType, ZoneRow::tiesFp64Total)
+            .add("layers", DataTypes.createArrayType(DataTypes.StringType, false), ZoneRow::layers)
+            .add("layer_share", DataTypes.createArrayType(DataTypes.DoubleType, false), ZoneRow::layerShare)
+            .add("seconds", DataTypes.DoubleType, ZoneRow::seconds)
+            .add("device_used", DataTypes.StringType, ZoneRow::device)
+            .add("config_json", DataTypes.StringType, r -> r.spec().canonicalConfig());
 
     private static java.util.Optional<EpochRow> last(RunOutcome o) {
         List<EpochRow> e = o.epochs();

@@ -1,7 +1,9 @@
 package io.tiebreak.jobs.results;
 
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.IntConsumer;
@@ -18,6 +20,9 @@ import org.slf4j.LoggerFactory;
  * rows; the runs row is what marks a run done. Epochs of a run that already has epoch rows (a driver that died
  * between the two writes) are not written again. Failed runs get a runs row (status failed, the reason) but no
  * epoch rows: a later attempt resumes from the checkpoint and its result carries every epoch.
+ *
+ * <p>Other jobs hand over rows of any table with {@link #offer(Tables.Table, List)} (the zones job: a task's
+ * minibatches); they are written in the same waves, each table's rows of a wave in one write.
  */
 public final class WaveCommitter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WaveCommitter.class);
@@ -30,6 +35,8 @@ public final class WaveCommitter implements AutoCloseable {
     private final IntConsumer onCommitted;
     private final List<RunOutcome> pendingRuns = new ArrayList<>();
     private final List<TrialOutcome> pendingTrials = new ArrayList<>();
+    private final Map<Tables.Table, List<Row>> pendingRows = new EnumMap<>(Tables.Table.class);
+    private int pendingOffers;
     private final Thread thread;
     private long oldestPendingAt;
     private boolean closing;
@@ -54,17 +61,28 @@ public final class WaveCommitter implements AutoCloseable {
 
     public synchronized void offer(RunOutcome outcome) {
         throwIfFailed();
-        if (pendingRuns.isEmpty() && pendingTrials.isEmpty()) oldestPendingAt = System.currentTimeMillis();
+        if (pending() == 0) oldestPendingAt = System.currentTimeMillis();
         pendingRuns.add(outcome);
         notifyAll();
     }
 
     public synchronized void offer(TrialOutcome trial) {
         throwIfFailed();
-        if (pendingRuns.isEmpty() && pendingTrials.isEmpty()) oldestPendingAt = System.currentTimeMillis();
+        if (pending() == 0) oldestPendingAt = System.currentTimeMillis();
         pendingTrials.add(trial);
         notifyAll();
     }
+
+    /** Queues rows of a table (counted as one unit of work for the wave size and onCommitted). */
+    public synchronized void offer(Tables.Table table, List<Row> rows) {
+        throwIfFailed();
+        if (pending() == 0) oldestPendingAt = System.currentTimeMillis();
+        pendingRows.computeIfAbsent(table, t -> new ArrayList<>()).addAll(rows);
+        pendingOffers++;
+        notifyAll();
+    }
+
+    private int pending() { return pendingRuns.size() + pendingTrials.size() + pendingOffers; }
 
     /** Waves written so far. */
     public synchronized int waves() { return waves; }
@@ -94,11 +112,13 @@ public final class WaveCommitter implements AutoCloseable {
         while (true) {
             List<RunOutcome> runs;
             List<TrialOutcome> trials;
+            Map<Tables.Table, List<Row>> rows;
+            int offers;
             boolean last;
             synchronized (this) {
                 while (!closing && !due()) {
                     try {
-                        long wait = pendingRuns.isEmpty() && pendingTrials.isEmpty() ? 0
+                        long wait = pending() == 0 ? 0
                                 : Math.max(1, oldestPendingAt + intervalMillis - System.currentTimeMillis());
                         wait(wait);
                     } catch (InterruptedException e) {
@@ -107,13 +127,17 @@ public final class WaveCommitter implements AutoCloseable {
                 }
                 runs = new ArrayList<>(pendingRuns);
                 trials = new ArrayList<>(pendingTrials);
+                rows = new EnumMap<>(pendingRows);
+                offers = pendingOffers;
                 pendingRuns.clear();
                 pendingTrials.clear();
+                pendingRows.clear();
+                pendingOffers = 0;
                 last = closing;
             }
-            if (!runs.isEmpty() || !trials.isEmpty()) {
+            if (!runs.isEmpty() || !trials.isEmpty() || offers > 0) {
                 try {
-                    commit(runs, trials);
+                    commit(runs, trials, rows, offers);
                 } catch (RuntimeException e) {
                     synchronized (this) {
                         failure = new IllegalStateException("cannot commit results to " + store.root() + ": " + e, e);
@@ -127,12 +151,13 @@ public final class WaveCommitter implements AutoCloseable {
     }
 
     private boolean due() {
-        int n = pendingRuns.size() + pendingTrials.size();
+        int n = pending();
         return n > 0 && (n >= maxPending || System.currentTimeMillis() - oldestPendingAt >= intervalMillis);
     }
 
-    /** One wave: epochs, then runs, then trials; each write retried, none repeated once it succeeded. */
-    private void commit(List<RunOutcome> runs, List<TrialOutcome> trials) {
+    /** One wave: epochs, then runs, then trials, then other rows; each write retried, none repeated once it succeeded. */
+    private void commit(List<RunOutcome> runs, List<TrialOutcome> trials, Map<Tables.Table, List<Row>> tableRows,
+                        int offers) {
         long t0 = System.nanoTime();
         if (!runs.isEmpty()) {
             List<Row> epochRows = new ArrayList<>();
@@ -153,12 +178,15 @@ public final class WaveCommitter implements AutoCloseable {
             for (TrialOutcome t : trials) rows.add(Tables.LR_TRIALS.row(t));
             withRetries(() -> store.append(Tables.Table.LR_TRIALS, rows));
         }
+        tableRows.forEach((table, r) -> {
+            if (!r.isEmpty()) withRetries(() -> store.append(table, r));
+        });
         synchronized (this) {
             waves++;
         }
-        LOG.debug("wave of {} runs and {} trials committed in {} ms", runs.size(), trials.size(),
-                (System.nanoTime() - t0) / 1_000_000);
-        onCommitted.accept(runs.size() + trials.size());
+        LOG.debug("wave of {} runs, {} trials and {} other results committed in {} ms", runs.size(), trials.size(),
+                offers, (System.nanoTime() - t0) / 1_000_000);
+        onCommitted.accept(runs.size() + trials.size() + offers);
     }
 
     private static void withRetries(Runnable write) {

@@ -54,7 +54,7 @@ public final class DataCatalog implements DatasetCatalog {
         m.splits().forEach((split, s) -> sizes.put(split, s.count()));
         Manifest.Split stats = m.splits().containsKey("train") ? m.split("train") : m.splits().values().iterator().next();
         return new DatasetInfo(name, m.channels(), m.height(), m.width(), m.classes(), sizes,
-                stats.mean(), stats.std());
+                stats.mean(), stats.std(), m.dataset() == null ? name : m.dataset());
     }
 
     @Override

@@ -11,25 +11,25 @@ import java.util.List;
  * reason; {@code auto} takes the GPU when both hold and the CPU otherwise, saying why; {@code cpu} takes the
  * CPU with the task's spark.task.cpus threads.
  */
-final class DeviceChoice {
+public final class DeviceChoice {
     private DeviceChoice() {}
 
     /** An open backend and how to describe it in the run's device_used column. */
-    record Opened(Backend backend, String description) {}
+    public record Opened(Backend backend, String description) {}
 
     /** The run cannot train where it asked to: recorded as the run's failure reason. */
-    static final class Unavailable extends Exception {
+    public static final class Unavailable extends Exception {
         Unavailable(String message) { super(message); }
     }
 
     /** Opens the backend of a GPU address Spark granted; the runtime's, or a stand-in in tests. */
-    interface GpuOpener {
+    public interface GpuOpener {
         Backend open(String address) throws Exception;
 
         GpuOpener CUDA = address -> Backends.open(Backends.forSparkGpu(address));
     }
 
-    static Opened open(Device device, int threads, List<String> gpuAddresses, GpuOpener gpus) throws Unavailable {
+    public static Opened open(Device device, int threads, List<String> gpuAddresses, GpuOpener gpus) throws Unavailable {
         if (device == Device.CPU) return cpu(threads, "");
         if (gpuAddresses.isEmpty()) {
             if (device == Device.AUTO) return cpu(threads, " (auto: this task was granted no GPU)");

@@ -31,6 +31,9 @@ public final class HadoopCheckpoints implements CheckpointStore {
 
     static String fileName(int epoch) { return String.format("epoch-%05d.safetensors", epoch); }
 
+    /** The checkpoint a run with folder runDir writes after epoch (0-based); it exists if the run kept it. */
+    public static Path file(Path runDir, int epoch) { return new Path(runDir, fileName(epoch)); }
+
     /** The epoch of the newest checkpoint file, or -1. */
     public int latestEpoch() throws IOException {
         int best = -1;

@@ -41,8 +41,8 @@ public final class RunExecutor {
             Collections.synchronizedMap(new WeakHashMap<>());
 
     /** Where the task runs and what Spark granted it. */
-    record Placement(int threads, List<String> gpus, String executor, String host) {
-        static Placement ofCurrentTask() {
+    public record Placement(int threads, List<String> gpus, String executor, String host) {
+        public static Placement ofCurrentTask() {
             TaskContext tc = TaskContext.get();
             int threads = tc == null ? 1 : tc.cpus();
             List<String> gpus = List.of();
@@ -112,7 +112,7 @@ public final class RunExecutor {
     }
 
     /** A split (or its first n samples), shared by every run of this JVM. */
-    static ImageData data(String dataset, String split, int subset, Configuration conf) throws IOException {
+    public static ImageData data(String dataset, String split, int subset, Configuration conf) throws IOException {
         ImageData full = DatasetReader.open(dataset, split, conf);
         if (subset == 0 || subset >= full.size()) return full;
         if (!(full instanceof InMemoryImages mem)) {
@@ -125,7 +125,7 @@ public final class RunExecutor {
     }
 
     /** The exception and its causes on one line, credentials masked. */
-    static String reason(Throwable e, Configuration conf) {
+    public static String reason(Throwable e, Configuration conf) {
         StringBuilder sb = new StringBuilder(e.getClass().getSimpleName()).append(": ").append(e.getMessage());
         for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
             sb.append("; caused by ").append(c.getClass().getSimpleName()).append(": ").append(c.getMessage());

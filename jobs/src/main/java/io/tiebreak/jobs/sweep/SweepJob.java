@@ -41,7 +41,7 @@ public final class SweepJob {
     private static final Logger LOG = LoggerFactory.getLogger(SweepJob.class);
 
     /** Waves older than this without a commit marker are left-overs of a dead driver and are removed. */
-    static final long ABANDONED_WAVE_MILLIS = TimeUnit.HOURS.toMillis(1);
+    public static final long ABANDONED_WAVE_MILLIS = TimeUnit.HOURS.toMillis(1);
 
     /**
      * @param waveMillis commit finished runs at least this often
@@ -165,7 +165,11 @@ public final class SweepJob {
 
     /** A grid with device: gpu needs Spark to hand GPUs to tasks; say how before anything starts. */
     static void requireGpuScheduling(SparkSession spark, List<RunTask> tasks) {
-        boolean wantsGpu = tasks.stream().anyMatch(t -> t.spec().device() == Device.GPU);
+        requireGpuScheduling(spark, tasks.stream().anyMatch(t -> t.spec().device() == Device.GPU));
+    }
+
+    /** As above, for any job whose tasks may ask for device: gpu. */
+    public static void requireGpuScheduling(SparkSession spark, boolean wantsGpu) {
         if (!wantsGpu) return;
         var conf = spark.sparkContext().getConf();
         if (SweepCommand.isLocalMode(spark.sparkContext().master())) {

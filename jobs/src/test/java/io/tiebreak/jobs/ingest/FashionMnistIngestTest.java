@@ -48,4 +48,30 @@ class FashionMnistIngestTest {
         Ingests.All lastTest = Ingests.readAll(test);
         assertEquals(171, lastTest.pixels()[9999][14 * 28 + 17] & 0xff); // test[9999], row 14, column 17
     }
+
+    /**
+     * Resized to 32x32 with three channels, as the zones study runs VGG11 on it. The expected bytes come from Pillow
+     * (Image.resize((32, 32), BILINEAR), what torchvision's Resize(32) calls) on the same files, then numpy's repeat
+     * to three planes: SHA-256 of train[0] and test[9999] as 3x32x32 bytes, and the train split's statistics.
+     */
+    @Test
+    void resizedTo32WithThreeChannelsGivesPillowsBytes() throws Exception {
+        Assumptions.assumeTrue(Files.isDirectory(SOURCE), "dataset-fashion-mnist is not installed");
+        Path out = tmp.resolve("fashion-mnist-32x3");
+        Manifest m = Ingests.ingest(new IngestOptions(Dataset.FASHION_MNIST, SOURCE.toString(), out.toString(),
+                IfExists.REFUSE, 128L << 20, 32, 0, false, null, null, null, null, 3));
+        assertEquals(List.of(3, 32, 32), List.of(m.channels(), m.height(), m.width()));
+        for (int c = 0; c < 3; c++) {
+            assertEquals(0.28555546, m.split("train").mean().get(c), 1e-6);
+            assertEquals(0.33848422, m.split("train").std().get(c), 1e-6);
+        }
+        InMemoryImages train = (InMemoryImages) DatasetReader.open(out.toString(), "train", Ingests.conf());
+        InMemoryImages test = (InMemoryImages) DatasetReader.open(out.toString(), "test", Ingests.conf());
+        byte[] first = Ingests.readAll(train.head(1)).pixels()[0];
+        assertEquals("d9ef821721727702fa37acb9f1ac3c8be952fb355497155b3ef62933ea6bf9fa", ShardSummary.sha256(first));
+        assertEquals(226, first[16 * 32 + 14] & 0xff);
+        byte[] last = Ingests.readAll(test).pixels()[9999];
+        assertEquals("3b280190af3d3fc4b3b060b79353ee6d29aef17e9908ee9965920941766bd500", ShardSummary.sha256(last));
+        assertEquals(9, train.label(0));
+    }
 }

@@ -69,6 +69,34 @@ class IdxIngestTest {
     }
 
     @Test
+    void theGrayChannelCanBeRepeatedAndTheImagesResizedForColorNetworks() throws Exception {
+        Path in = tmp.resolve("mnist");
+        DatasetFiles.idxPair(in, "", "train", 6, H, H, 10, true, false);
+        Manifest three = Ingests.ingest(new IngestOptions(Dataset.MNIST, in.toString(), tmp.resolve("rgb").toString(),
+                IfExists.REFUSE, 1024, 0, 0, false, null, null, null, null, 3));
+        assertEquals(List.of(3, H, H), List.of(three.channels(), three.height(), three.width()));
+        assertEquals("3", three.options().get("channels"));
+        Ingests.assertSamples(DatasetReader.open(tmp.resolve("rgb").toString(), "train", Ingests.conf()), 6, i -> {
+            byte[] gray = DatasetFiles.samplePixels(i, 1, H, H), rgb = new byte[3 * gray.length];
+            for (int c = 0; c < 3; c++) System.arraycopy(gray, 0, rgb, c * gray.length, gray.length);
+            return rgb;
+        }, i -> DatasetFiles.label(i, 10));
+        assertEquals(three.split("train").mean().get(0), three.split("train").mean().get(2), 0);
+
+        // Resized to 2H: shape and statistics follow; the pixels are Pillow's (FashionMnistIngestTest checks them).
+        Manifest big = Ingests.ingest(new IngestOptions(Dataset.MNIST, in.toString(), tmp.resolve("big").toString(),
+                IfExists.REFUSE, 1024, 2 * H, 0, false, null, null, null, null, 1));
+        assertEquals(List.of(1, 2 * H, 2 * H), List.of(big.channels(), big.height(), big.width()));
+        assertEquals(Integer.toString(2 * H), big.options().get("imageSize"));
+
+        var wrong = assertThrows(IllegalArgumentException.class, () -> new IngestOptions(Dataset.CIFAR10, "x", "y",
+                IfExists.REFUSE, 1024, 0, 0, false, null, null, null, null, 3));
+        assertTrue(wrong.getMessage().contains("--channels to the MNIST family"), wrong.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new IngestOptions(Dataset.MNIST, "x", "y",
+                IfExists.REFUSE, 1024, 0, 0, false, null, null, null, null, 2));
+    }
+
+    @Test
     void emnistIsTurnedUprightAndNamedFromItsMappingFile() throws Exception {
         Path in = tmp.resolve("emnist");
         DatasetFiles.idxPair(in, "emnist-letters-", "train", 12, H, W, 27, true, true);

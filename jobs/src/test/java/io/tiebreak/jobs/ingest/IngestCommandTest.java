@@ -70,7 +70,7 @@ class IngestCommandTest {
 
         Result misplaced = run("ingest", "--dataset", "cifar10", "-i", "x", "-o", o, "--image-size", "32");
         assertEquals(CliErrors.USER_ERROR, misplaced.exit());
-        assertTrue(misplaced.err().contains("apply to imagenet only"), misplaced.err());
+        assertTrue(misplaced.err().contains("cifar10 is stored as published"), misplaced.err());
 
         Result missing = run("ingest", "--dataset", "svhn", "-i", tmp.resolve("nowhere").toString(), "-o", o);
         assertEquals(CliErrors.USER_ERROR, missing.exit());

@@ -21,6 +21,11 @@ public final class FixedCatalog implements DatasetCatalog {
             Map.of("train", 73257L, "test", 26032L, "extra", 531131L), List.of(0.44, 0.44, 0.47),
             List.of(0.2, 0.2, 0.2));
 
+    /** Fashion-MNIST ingested resized to 32x32 with three channels (tiebreak ingest --image-size 32 --channels 3). */
+    public static final DatasetInfo FASHION_32X3 = new DatasetInfo("fashion-mnist-32x3", 3, 32, 32, DIGITS,
+            Map.of("train", 60000L, "test", 10000L), List.of(0.286, 0.286, 0.286), List.of(0.338, 0.338, 0.338),
+            "fashion-mnist");
+
     public static final DatasetInfo IMAGENET = new DatasetInfo("imagenet", 3, 224, 224,
             java.util.stream.IntStream.range(0, 1000).mapToObj(i -> "n" + i).toList(),
             Map.of("train", 1281167L, "val", 50000L), List.of(0.48, 0.45, 0.40), List.of(0.23, 0.22, 0.22));

@@ -1,0 +1,119 @@
+package io.tiebreak.jobs.grid;
+
+import io.tiebreak.runtime.backend.PoolPolicy;
+import io.tiebreak.runtime.data.Normalization;
+import io.tiebreak.runtime.models.ModelSpec;
+import io.tiebreak.runtime.precision.Precision;
+import java.io.Serializable;
+import java.util.List;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.function.Function;
+
+/**
+ * One zones configuration (DESIGN.md, "Zones"), every setting resolved: which minibatches (dataset, split, subset,
+ * batch size, seed), which network and weights, at which precision, which two MaxPool Jacobians are compared.
+ * Its rows are minibatch 0, 1, ... of the zones job's fixed order (jobs/zones/Minibatches), so the number of
+ * minibatches is not part of the configuration: asking for more later extends the same rows.
+ *
+ * <p>Weights are the initialization drawn from seed ({@code weightsEpoch} and {@code sourceRunId} null), or the
+ * checkpoint a sweep run wrote after epoch {@code weightsEpoch} (0-based, as the epochs table counts); that run's
+ * settings (lr, optimizer, its own pool policy...) are in the runs table under {@code sourceRunId}. Flat and
+ * serializable so it travels to executors, and each field is a column of every zones row ({@link #FIELDS}).
+ */
+public record ZoneSpec(
+        String dataset, String trainSplit, int trainSubset, int channels, int height, int width, int classes,
+        List<Double> normMean, List<Double> normStd, ModelSpec.Network network, boolean batchNorm, Precision precision,
+        String policyA, String policyB, double reluAlpha, int batchSize, Integer weightsEpoch, String sourceRunId,
+        long seed, Device device) implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+
+    /** Bumped when the meaning of a field changes, so old and new rows never share a zone_id. */
+    public static final int CANONICAL_VERSION = 1;
+
+    public static final String INIT = "init", CHECKPOINT = "checkpoint";
+
+    public ZoneSpec {
+        normMean = List.copyOf(normMean);
+        normStd = List.copyOf(normStd);
+        policy(policyA);
+        policy(policyB);
+        if ((weightsEpoch == null) != (sourceRunId == null)) {
+            throw new IllegalArgumentException("checkpoint weights need both the run and the epoch");
+        }
+    }
+
+    /** A zones column: its name, type and value; identity columns make the zone_id (device does not). */
+    public record Field(String name, RunSpec.Kind kind, Function<ZoneSpec, Object> value, boolean identity) {}
+
+    private static Field f(String name, RunSpec.Kind kind, Function<ZoneSpec, Object> value) {
+        return new Field(name, kind, value, true);
+    }
+
+    /** Every config column of the zones table, in table order. */
+    public static final List<Field> FIELDS = List.of(
+            f("dataset", RunSpec.Kind.STRING, ZoneSpec::dataset),
+            f("train_split", RunSpec.Kind.STRING, ZoneSpec::trainSplit),
+            f("train_subset", RunSpec.Kind.INT, ZoneSpec::trainSubset),
+            f("channels", RunSpec.Kind.INT, ZoneSpec::channels),
+            f("height", RunSpec.Kind.INT, ZoneSpec::height),
+            f("width", RunSpec.Kind.INT, ZoneSpec::width),
+            f("classes", RunSpec.Kind.INT, ZoneSpec::classes),
+            f("norm_mean", RunSpec.Kind.DOUBLE_LIST, ZoneSpec::normMean),
+            f("norm_std", RunSpec.Kind.DOUBLE_LIST, ZoneSpec::normStd),
+            f("network", RunSpec.Kind.STRING, s -> s.network().id()),
+            f("batch_norm", RunSpec.Kind.BOOLEAN, ZoneSpec::batchNorm),
+            f("precision", RunSpec.Kind.STRING, s -> s.precision().id()),
+            f("bits", RunSpec.Kind.INT, s -> s.precision().bits()),
+            f("policy_a", RunSpec.Kind.STRING, ZoneSpec::policyA),
+            f("policy_b", RunSpec.Kind.STRING, ZoneSpec::policyB),
+            f("relu_alpha", RunSpec.Kind.DOUBLE, ZoneSpec::reluAlpha),
+            f("batch_size", RunSpec.Kind.INT, ZoneSpec::batchSize),
+            f("weights", RunSpec.Kind.STRING, ZoneSpec::weights),
+            f("weights_epoch", RunSpec.Kind.INT, ZoneSpec::weightsEpoch),
+            f("source_run_id", RunSpec.Kind.STRING, ZoneSpec::sourceRunId),
+            f("seed", RunSpec.Kind.LONG, ZoneSpec::seed),
+            new Field("device", RunSpec.Kind.STRING, s -> s.device().id(), false));
+
+    /** "init" or "checkpoint". */
+    public String weights() { return weightsEpoch == null ? INIT : CHECKPOINT; }
+
+    public boolean fromCheckpoint() { return weightsEpoch != null; }
+
+    /** The canonical config (sorted keys, shortest round-tripping numbers), from which the zone_id is hashed. */
+    public String canonicalConfig() {
+        SortedMap<String, Object> values = new TreeMap<>();
+        values.put("table", "zones"); // never equal to a run's canonical config
+        for (Field f : FIELDS) if (f.identity()) values.put(f.name(), f.value().apply(this));
+        return Canonical.json(CANONICAL_VERSION, values);
+    }
+
+    /** Stable id of the configuration: a hash of its canonical config. */
+    public String zoneId() { return Canonical.hashId(canonicalConfig()); }
+
+    public PoolPolicy poolA() { return policy(policyA); }
+
+    public PoolPolicy poolB() { return policy(policyB); }
+
+    public ModelSpec modelSpec() { return new ModelSpec(network, batchNorm, channels, height, width, classes); }
+
+    public Normalization normalization() {
+        return new Normalization(normMean.stream().mapToDouble(Double::doubleValue).toArray(),
+                normStd.stream().mapToDouble(Double::doubleValue).toArray());
+    }
+
+    /** A policy as {@link PoolPolicy#toString()} writes it: first, min-norm, beta:1000/composite. */
+    public static PoolPolicy policy(String text) {
+        int slash = text.indexOf('/');
+        return slash < 0 ? PoolPolicy.parse(text)
+                : PoolPolicy.parse(text.substring(0, slash), PoolPolicy.Form.parse(text.substring(slash + 1)));
+    }
+
+    /** A short human label for logs: "fashion-mnist vgg11 fp16 first|min-norm b128 init seed=0". */
+    public String label() {
+        return dataset + " " + network.id() + (batchNorm ? "+bn" : "") + " " + precision.id() + " " + policyA + "|"
+                + policyB + " b" + batchSize + " " + (weightsEpoch == null ? "init" : "epoch " + weightsEpoch + " of "
+                + sourceRunId) + " seed=" + seed;
+    }
+}
