@@ -359,7 +359,7 @@ final class FloatKernels {
                                                float[] db, Format mm, Format operand) {
         int p = g.outH(h) * g.outW(w), ck = g.patchSize(), cout = g.outChannels(), tasks = imageChunks(batch);
         float[] wm = operand != null ? roundedCopy(wt, s.floats(3, wt.length), operand) : wt;
-        float[][] dwPart = new float[tasks][], dbPart = new float[tasks][];
+        float[][] dwPart = new float[tasks][];
         pool.run(tasks, t -> {
             int n0 = WorkerPool.start(batch, tasks, t), n1 = WorkerPool.start(batch, tasks, t + 1), ld = (n1 - n0) * p;
             Scratch mine = s.local();
@@ -373,14 +373,12 @@ final class FloatKernels {
                 operand.roundInPlace(g2, 0, (n1 - n0) * cout * p);
                 g2Off = 0;
             }
-            float[] dwt = new float[cout * ck], dbt = new float[cout];
+            float[] dwt = new float[cout * ck];
             for (int n = n0; n < n1; n++) {
                 int gOff = g2Off + (n - n0) * cout * p;
                 blas(false, true, cout, ck, p, 1, g2, gOff, p, col, (n - n0) * p, ld, n == n0 ? 0 : 1, dwt, 0, ck);
-                for (int o = 0; o < cout; o++) dbt[o] += sum(g2, gOff + o * p, p);
             }
             dwPart[t] = dwt;
-            dbPart[t] = dbt;
             if (dx != null) {
                 float[] dcol = mine.floats(1, ck * ld);
                 for (int n = n0; n < n1; n++) {
@@ -394,13 +392,24 @@ final class FloatKernels {
             for (int t = 1; t < tasks; t++) acc += dwPart[t][i];
             dw[i] = mm.round(acc);
         }
-        if (db != null) {
-            for (int o = 0; o < cout; o++) {
-                float acc = dbPart[0][o];
-                for (int t = 1; t < tasks; t++) acc += dbPart[t][o];
-                db[o] = mm.round(acc);
+        if (db != null) biasGradient(pool, s, dy, batch, cout, p, db, mm, operand);
+    }
+
+    /**
+     * db[o] = sum of dy[., o, .] in one fixed order, gathered per channel as the batch-wide path lays it out, so
+     * both convolution paths (and the CUDA kernel) give the same bits.
+     */
+    private static void biasGradient(WorkerPool pool, Scratch s, float[] dy, int batch, int cout, int p, float[] db,
+                                     Format mm, Format operand) {
+        int np = batch * p, tasks = WorkerPool.tasks((long) cout * np, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, cout));
+        pool.run(tasks, t -> {
+            float[] channel = s.local().floats(4, np);
+            for (int o = WorkerPool.start(cout, tasks, t), end = WorkerPool.start(cout, tasks, t + 1); o < end; o++) {
+                for (int n = 0; n < batch; n++) System.arraycopy(dy, (n * cout + o) * p, channel, n * p, p);
+                if (operand != null) operand.roundInPlace(channel, 0, np);
+                db[o] = mm.round(sum(channel, 0, np));
             }
-        }
+        });
     }
 
     /** y = x w^T + b, rounded once to mm. x [batch,in], w [out,in]. */
