@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Times tiebreak's sweep of bench/lenet48.yaml (48 LeNet-5 runs, one Fashion-MNIST epoch each) in local[2] and
+# Times tiebreak's sweep of jobs/bench/lenet48.yaml (48 LeNet-5 runs, one Fashion-MNIST epoch each) in local[2] and
 # reports the share of the two task slots' time not spent training (scheduling, data loading, checkpoints,
-# result writing, idle slots at the end) and the runs per hour. Compare with bench/torch_loop.py.
+# result writing, idle slots at the end) and the runs per hour. Compare with jobs/bench/torch_loop.py.
 #
-#   bench/sweep_bench.sh [WORK_DIR]          (default: target/bench; the Fashion-MNIST ingest is reused)
+#   jobs/bench/sweep_bench.sh [WORK_DIR]          (default: target/bench; the Fashion-MNIST ingest is reused)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 work="${1:-target/bench}"
 mkdir -p "$work"
 tb() { TIEBREAK_JAVA_OPTS="-Xmx6g -Dspark.master=local[2]" deploy/tiebreak "$@"; }
@@ -17,7 +17,7 @@ fi
 rm -rf "$work/results"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 start=$(date +%s.%N)
-tb sweep bench/lenet48.yaml --data "$work/data" --results "$work/results" --progress log
+tb sweep jobs/bench/lenet48.yaml --data "$work/data" --results "$work/results" --progress log
 end=$(date +%s.%N)
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 wall=$(awk "BEGIN {print $end - $start}")

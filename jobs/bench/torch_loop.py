@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The 48 runs of bench/lenet48.yaml as a plain PyTorch loop: the baseline for tiebreak's sweep throughput.
+"""The 48 runs of jobs/bench/lenet48.yaml as a plain PyTorch loop: the baseline for tiebreak's sweep throughput.
 
 Each run: LeNet-5 (DESIGN.md, batch-norm off or on), one epoch over the 60000 Fashion-MNIST training images
 (batch 128, shuffled, normalized 0.5/0.5), then the 10000 test images (batch 100); SGD (momentum 0.9, weight decay
@@ -8,7 +8,7 @@ B * minpool(x) + (1 - B) * maxpool(x), where maxpool is PyTorch's (all of the gr
 minpool has the same forward with the minimal-norm backward (gradient shared equally by the tied maxima).
 Runs one after another with torch's default threads (--threads to change), as a researcher's loop would. Prints one line per run and a summary.
 
-    /usr/bin/python3 bench/torch_loop.py [--data /usr/share/datasets/fashion-mnist] [--runs 48] [--threads N]
+    /usr/bin/python3 jobs/bench/torch_loop.py [--data /usr/share/datasets/fashion-mnist] [--runs 48] [--threads N]
 """
 import argparse
 import gzip
