@@ -5,11 +5,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
-if ! dpkg-query -W -f='${Status}' dataset-fashion-mnist 2>/dev/null | grep -q "install ok installed"; then
-  echo "quickstart: installing Debian's dataset-fashion-mnist (the real Fashion-MNIST)" >&2
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq dataset-fashion-mnist
-fi
+# JDK 17 and Maven build it, OpenBLAS is the CPU backend's BLAS, dataset-fashion-mnist the real Fashion-MNIST.
+deploy/local/install-packages.sh openjdk-17-jdk-headless maven libopenblas0-pthread dataset-fashion-mnist
 work="${TIEBREAK_WORK:-$root/work}"
 if [ ! -f "$work/data/fashion-mnist/_dataset.json" ]; then
   deploy/tiebreak ingest --dataset fashion-mnist -i /usr/share/datasets/fashion-mnist -o "$work/data/fashion-mnist"
