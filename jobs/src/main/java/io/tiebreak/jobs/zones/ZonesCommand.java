@@ -27,7 +27,7 @@ import picocli.CommandLine.Parameters;
             "A zones grid has a sweep grid's axes plus policies ([first, min-norm] by default), weights (init, or"
                     + " checkpoint epochs of the sweep run the axes describe) and minibatches (a number or all)."})
 public final class ZonesCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "GRID", description = "The zones grid (YAML), e.g. conf/zones-precision.yaml")
+    @Parameters(index = "0", paramLabel = "GRID", description = "The zones grid (YAML), e.g. conf/zones/precision.yaml")
     String grid;
 
     @Option(names = "--results", defaultValue = "results",
