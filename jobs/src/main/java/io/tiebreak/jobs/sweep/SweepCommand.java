@@ -5,19 +5,15 @@ import io.tiebreak.jobs.grid.Grid;
 import io.tiebreak.jobs.grid.GridParser;
 import io.tiebreak.jobs.progress.SweepProgress;
 import io.tiebreak.jobs.results.ResultStore;
-import io.tiebreak.jobs.fs.S3ACommitters;
-import io.tiebreak.jobs.spark.SparkSessions;
 import io.tiebreak.runtime.cli.CliErrors;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** {@code tiebreak sweep <grid>}: train every run of a grid, results to Parquet. */
 @Command(name = "sweep", mixinStandardHelpOptions = true,
@@ -25,30 +21,11 @@ import picocli.CommandLine.Parameters;
             "Re-running skips completed runs, retries failed ones and resumes interrupted ones from their checkpoint.",
             "Results are committed in waves while the sweep runs: query them any time with tiebreak sql."})
 public final class SweepCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "GRID", description = "The grid file (YAML), e.g. conf/quickstart.yaml")
-    String grid;
-
-    @Option(names = "--results", defaultValue = "results",
-            description = "Results folder: local, hdfs:// or s3a:// (default: ${DEFAULT-VALUE})")
-    String results;
-
-    @Option(names = "--data", defaultValue = "data",
-            description = "Folder of ingested datasets, one per name (default: ${DEFAULT-VALUE})")
-    String data;
-
-    @Option(names = "--set", paramLabel = "KEY=VALUE",
-            description = "Replace a top-level key of the grid (value in YAML), e.g. --set epochs=1; repeatable")
-    List<String> sets = new ArrayList<>();
-
-    @Option(names = "--force", description = "Run a grid over its max_runs limit")
-    boolean force;
+    @Mixin
+    GridOptions options;
 
     @Option(names = "--dry-run", description = "Check the grid and print its runs; train nothing")
     boolean dryRun;
-
-    @Option(names = "--wave-seconds", defaultValue = "60",
-            description = "Commit finished runs at least this often (default: ${DEFAULT-VALUE})")
-    double waveSeconds;
 
     @Option(names = "--wave-runs", defaultValue = "64",
             description = "...or as soon as this many are waiting (default: ${DEFAULT-VALUE})")
@@ -60,17 +37,16 @@ public final class SweepCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (waveSeconds <= 0 || waveRuns < 1) throw new CliErrors.UserError("--wave-seconds and --wave-runs must be positive");
-        Grid g = GridFiles.read(grid, sets, GridParser.Purpose.SWEEP);
-        SparkSession spark = SparkSessions.getOrCreate("tiebreak sweep " + g.name(), sessionDefaults(g));
-        S3ACommitters.configureFor(spark, new ResultStore(spark, results).root());
+        if (waveRuns < 1) throw new CliErrors.UserError("--wave-runs must be at least 1");
+        Grid g = options.read(GridParser.Purpose.SWEEP);
+        SparkSession spark = options.session("sweep", g);
         if (dryRun) {
-            return DryRun.print(spark, g, results, data, force, System.out);
+            return DryRun.print(spark, g, options.results, options.data, options.force, System.out);
         }
-        SweepJob.Result r = SweepJob.run(spark, g, new SweepJob.Options(results, data, force,
-                (long) (waveSeconds * 1000), waveRuns, mode(progress), System.out));
+        SweepJob.Result r = SweepJob.run(spark, g, new SweepJob.Options(options.results, options.data, options.force,
+                options.waveMillis(), waveRuns, mode(progress), System.out));
         System.out.printf(Locale.ROOT, "%nsweep %s: %d runs, %d skipped as done, ran %s in %s, %d result waves; results in %s%n",
-                g.name(), r.planned(), r.skipped(), r.ran(), SweepProgress.duration(r.seconds()), r.waves(), results);
+                g.name(), r.planned(), r.skipped(), r.ran(), SweepProgress.duration(r.seconds()), r.waves(), options.results);
         if (r.failed() > 0) {
             System.err.println("error: " + r.failed() + " runs failed (reasons in the runs table: tiebreak sql"
                     + " \"SELECT run_id, reason FROM runs WHERE status = 'failed'\"); re-run the sweep to retry them");
