@@ -3,53 +3,29 @@ package io.tiebreak.jobs.ingest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.tiebreak.runtime.cli.CliErrors;
-import io.tiebreak.jobs.cli.Tiebreak;
 import io.tiebreak.jobs.testing.DatasetFiles;
-import io.tiebreak.jobs.testing.LocalSpark;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
+import io.tiebreak.jobs.testing.TiebreakCli.Result;
+import io.tiebreak.jobs.testing.TiebreakCli;
+import io.tiebreak.runtime.cli.CliErrors;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 class IngestCommandTest {
     @TempDir Path tmp;
-
-    private record Result(int exit, String out, String err) {}
-
-    private static Result run(String... args) {
-        LocalSpark.session(); // the command's getOrCreate() picks up the test session
-        CommandLine cl = new CommandLine(new Tiebreak());
-        StringWriter err = new StringWriter();
-        cl.setErr(new PrintWriter(err, true));
-        PrintStream oldOut = System.out;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        try {
-            int exit = CliErrors.execute(cl, args);
-            return new Result(exit, out.toString(StandardCharsets.UTF_8), err.toString());
-        } finally {
-            System.setOut(oldOut);
-        }
-    }
 
     @Test
     void ingestsAndPrintsWhatItWrote() throws Exception {
         Path in = tmp.resolve("fashion");
         DatasetFiles.idxPair(in, "", "train", 12, 5, 5, 10, true, false);
-        Result r = run("ingest", "--dataset", "fashion-mnist", "--input", in.toString(), "--output", tmp.resolve("out").toString(),
+        Result r = TiebreakCli.run("ingest", "--dataset", "fashion-mnist", "--input", in.toString(), "--output", tmp.resolve("out").toString(),
                 "--shard-size", "1k");
         assertEquals(0, r.exit(), r.err());
         assertEquals("train: 12 samples in 1 shards\n", r.out());
         assertTrue(Files.exists(tmp.resolve("out").resolve(IngestJob.MANIFEST)));
 
-        Result again = run("ingest", "--dataset", "fashion-mnist", "-i", in.toString(), "-o", tmp.resolve("out").toString());
+        Result again = TiebreakCli.run("ingest", "--dataset", "fashion-mnist", "-i", in.toString(), "-o", tmp.resolve("out").toString());
         assertEquals(CliErrors.USER_ERROR, again.exit());
         assertTrue(again.err().startsWith("error: output file:") && again.err().contains("pass --replace"), again.err());
     }
@@ -57,22 +33,22 @@ class IngestCommandTest {
     @Test
     void badFlagsAreUserErrorsWithOneClearLine() {
         String o = tmp.resolve("o").toString();
-        Result unknown = run("ingest", "--dataset", "mnist2", "-i", "x", "-o", o);
+        Result unknown = TiebreakCli.run("ingest", "--dataset", "mnist2", "-i", "x", "-o", o);
         assertEquals(CliErrors.USER_ERROR, unknown.exit());
         assertEquals("error: unknown dataset 'mnist2', expected one of mnist, fashion-mnist, kmnist, emnist, cifar10,"
                 + " cifar100, svhn, imagenet\n", unknown.err());
 
-        Result size = run("ingest", "--dataset", "mnist", "-i", "x", "-o", o, "--shard-size", "lots");
+        Result size = TiebreakCli.run("ingest", "--dataset", "mnist", "-i", "x", "-o", o, "--shard-size", "lots");
         assertEquals("error: --shard-size 'lots' is not a size such as 128MiB or 1g\n", size.err());
 
-        Result imagenet = run("ingest", "--dataset", "imagenet", "-i", "x", "-o", o);
+        Result imagenet = TiebreakCli.run("ingest", "--dataset", "imagenet", "-i", "x", "-o", o);
         assertEquals("error: imagenet needs --image-size (e.g. 32, 64, 224)\n", imagenet.err());
 
-        Result misplaced = run("ingest", "--dataset", "cifar10", "-i", "x", "-o", o, "--image-size", "32");
+        Result misplaced = TiebreakCli.run("ingest", "--dataset", "cifar10", "-i", "x", "-o", o, "--image-size", "32");
         assertEquals(CliErrors.USER_ERROR, misplaced.exit());
         assertTrue(misplaced.err().contains("cifar10 is stored as published"), misplaced.err());
 
-        Result missing = run("ingest", "--dataset", "svhn", "-i", tmp.resolve("nowhere").toString(), "-o", o);
+        Result missing = TiebreakCli.run("ingest", "--dataset", "svhn", "-i", tmp.resolve("nowhere").toString(), "-o", o);
         assertEquals(CliErrors.USER_ERROR, missing.exit());
         assertTrue(missing.err().startsWith("error: file:") && missing.err().contains("nowhere: no such file or directory"), missing.err());
     }
