@@ -79,6 +79,12 @@ public final class Model {
         return r;
     }
 
+    /** Drops every layer's activation and gradient buffers (see {@link Layer#releaseBuffers}). */
+    public void releaseBuffers() {
+        net.releaseBuffers();
+        dlogits = null;
+    }
+
     /** Loss and correct count in eval mode, without gradients. */
     public Backend.LossResult evaluate(Tensor x, int[] labels) {
         return ctx.backend().softmaxCrossEntropy(forward(x, false), labels, 1, null);

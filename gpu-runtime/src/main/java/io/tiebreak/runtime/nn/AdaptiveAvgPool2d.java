@@ -30,4 +30,9 @@ public final class AdaptiveAvgPool2d implements Layer {
         ctx.backend().adaptiveAvgPoolBackward(dy, dx);
         return dx;
     }
+
+    @Override
+    public void releaseBuffers() {
+        y = dx = null;
+    }
 }

@@ -30,4 +30,9 @@ public final class AvgPool2d implements Layer {
         ctx.backend().avgPoolBackward(dy, g, dx);
         return dx;
     }
+
+    @Override
+    public void releaseBuffers() {
+        y = dx = null;
+    }
 }

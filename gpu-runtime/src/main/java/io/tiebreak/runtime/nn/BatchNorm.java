@@ -61,4 +61,9 @@ public final class BatchNorm implements Layer {
         out.add(runningMean);
         out.add(runningVar);
     }
+
+    @Override
+    public void releaseBuffers() {
+        x = y = dx = null;
+    }
 }

@@ -47,4 +47,9 @@ public final class Conv2d implements Layer {
         out.add(weight);
         if (bias != null) out.add(bias);
     }
+
+    @Override
+    public void releaseBuffers() {
+        x = y = dx = null;
+    }
 }

@@ -20,4 +20,10 @@ public interface Layer {
 
     /** Adds this layer's max-pool layers, in forward order, to out. */
     default void collectPools(List<MaxPool2d> out) {}
+
+    /**
+     * Drops the outputs, input gradients and saved inputs kept for reuse between calls (parameters, their gradients
+     * and statistics stay); the next forward allocates them again. For holding several models, one working at a time.
+     */
+    default void releaseBuffers() {}
 }

@@ -45,4 +45,9 @@ public final class Linear implements Layer {
         out.add(weight);
         out.add(bias);
     }
+
+    @Override
+    public void releaseBuffers() {
+        x = y = dx = null;
+    }
 }

@@ -51,4 +51,9 @@ public final class MaxPool2d implements Layer {
     public void collectPools(List<MaxPool2d> out) {
         out.add(this);
     }
+
+    @Override
+    public void releaseBuffers() {
+        x = y = dx = null;
+    }
 }

@@ -28,4 +28,9 @@ public final class Relu implements Layer {
         ctx.backend().reluBackward(x, dy, alpha, dx);
         return dx;
     }
+
+    @Override
+    public void releaseBuffers() {
+        x = y = dx = null;
+    }
 }

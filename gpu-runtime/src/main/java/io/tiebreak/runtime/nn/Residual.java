@@ -51,4 +51,12 @@ public final class Residual implements Layer {
         branch.collectPools(out);
         if (shortcut != null) shortcut.collectPools(out);
     }
+
+    @Override
+    public void releaseBuffers() {
+        branch.releaseBuffers();
+        if (shortcut != null) shortcut.releaseBuffers();
+        relu.releaseBuffers();
+        sum = dx = null;
+    }
 }

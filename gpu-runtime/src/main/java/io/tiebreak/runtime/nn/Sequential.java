@@ -34,4 +34,9 @@ public final class Sequential implements Layer {
     public void collectPools(List<MaxPool2d> out) {
         for (Layer l : layers) l.collectPools(out);
     }
+
+    @Override
+    public void releaseBuffers() {
+        for (Layer l : layers) l.releaseBuffers();
+    }
 }

@@ -15,8 +15,10 @@ import java.util.List;
 /**
  * Classifies minibatches into zones for a policy pair: the same weights and batch go through a policy-A and a
  * policy-B copy of the model at the working precision; when their gradients differ bitwise, both are recomputed in
- * fp64 from the fp64-converted weights and inputs. Four models are kept and reused across minibatches; when the
- * working precision is fp64 its models and results are the fp64 ones (recomputing them would give the same bits).
+ * fp64 from the fp64-converted weights and inputs. Four models are kept across minibatches, but only the one
+ * working holds activations: each drops its buffers once its gradients are computed, so a probe needs the memory of
+ * one model's training step plus four sets of parameters. When the working precision is fp64 its models and results
+ * are the fp64 ones (recomputing them would give the same bits).
  */
 public final class ZoneProbe {
     private final Backend backend;
@@ -58,15 +60,15 @@ public final class ZoneProbe {
         int[] shape = {labels.length, a.spec().inChannels(), a.spec().height(), a.spec().width()};
         Tensor xp = backend.zeros(precision, shape);
         backend.write(xp, x);
-        double loss = a.lossAndGradients(xp, labels, 1).loss();
+        double loss = gradients(a, xp, labels);
         long[] ties = ties(a);
-        b.lossAndGradients(xp, labels, 1);
+        gradients(b, xp, labels);
         Diff d = diff(a, b);
         Tensor x64 = xp;
         if (a64 != a) {
             x64 = backend.zeros(Precision.FP64, shape);
             backend.convert(xp, x64); // the working-precision inputs, widened exactly
-            a64.lossAndGradients(x64, labels, 1);
+            gradients(a64, x64, labels);
         }
         long[] ties64 = ties(a64);
         if (d.identical) {
@@ -75,12 +77,19 @@ public final class ZoneProbe {
         }
         Diff d64 = d;
         if (b64 != b) {
-            b64.lossAndGradients(x64, labels, 1);
+            gradients(b64, x64, labels);
             d64 = diff(a64, b64);
         }
         Zone zone = d64.identical ? Zone.COMPENSATION : Zone.BIFURCATION;
         return new ZoneMeasurement(zone, d.l1, d.linf, d64.l1, d64.linf, loss, poolNames(), ties, ties64,
                 parameterNames(), d.share);
+    }
+
+    /** m's gradients for the batch (kept in its parameters), then its activations dropped; returns the loss. */
+    private static double gradients(Model m, Tensor x, int[] labels) {
+        double loss = m.lossAndGradients(x, labels, 1).loss();
+        m.releaseBuffers();
+        return loss;
     }
 
     private record Diff(boolean identical, double l1, double linf, double[] share) {}
