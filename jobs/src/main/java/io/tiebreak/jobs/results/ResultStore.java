@@ -1,5 +1,6 @@
 package io.tiebreak.jobs.results;
 
+import io.tiebreak.jobs.fs.HadoopFs;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -12,9 +13,7 @@ import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
-import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
@@ -78,19 +77,27 @@ public final class ResultStore {
 
     private FileSystem fs() throws IOException { return root.getFileSystem(hadoop()); }
 
-    /** Committed waves of a table, oldest first. */
+    /**
+     * Committed waves of a table, oldest first: wave folders holding a _SUCCESS marker. Object stores give it in one
+     * flat listing. Elsewhere only the table folder is listed, never inside a wave: a wave being committed has files
+     * under _temporary that come and go while we list (a recursive walk tripped over one that had just vanished).
+     */
     public List<Path> committedWaves(Tables.Table table) throws IOException {
         Path dir = tableDir(table);
         FileSystem fs = fs();
         if (!fs.exists(dir)) return List.of();
         TreeSet<String> names = new TreeSet<>();
-        RemoteIterator<LocatedFileStatus> it = fs.listFiles(dir, true);
-        while (it.hasNext()) {
-            Path p = it.next().getPath();
-            Path wave = p.getParent();
-            if (p.getName().equals(SUCCESS) && wave.getName().startsWith(WAVE_PREFIX)
-                    && wave.getParent().getName().equals(table.id())) {
-                names.add(wave.getName());
+        if (HadoopFs.isObjectStore(dir, hadoop())) {
+            for (FileStatus f : HadoopFs.listFilesRecursively(dir, hadoop())) {
+                Path wave = f.getPath().getParent();
+                if (f.getPath().getName().equals(SUCCESS) && wave.getName().startsWith(WAVE_PREFIX)
+                        && wave.getParent().getName().equals(table.id())) {
+                    names.add(wave.getName());
+                }
+            }
+        } else {
+            for (FileStatus wave : fs.listStatus(dir, p -> p.getName().startsWith(WAVE_PREFIX))) {
+                if (wave.isDirectory() && fs.exists(new Path(wave.getPath(), SUCCESS))) names.add(wave.getPath().getName());
             }
         }
         List<Path> out = new ArrayList<>();

@@ -50,6 +50,34 @@ public class ResultStoreTest {
     }
 
     @Test
+    void listingWhileAWaveIsBeingWrittenNeverTripsOverItsTemporaryFiles(@TempDir Path dir) throws Exception {
+        ResultStore store = new ResultStore(spark, dir.toString());
+        store.append(Tables.Table.RUNS, List.of(Tables.RUNS.row(outcome(Specs.lenet(1).get(0), 1, Status.COMPLETED, 1))));
+        // A wave in progress: task files appear under _temporary and vanish again, as the commit protocol does.
+        Path temporary = Files.createDirectories(dir.resolve("runs").resolve(ResultStore.WAVE_PREFIX + "9-pending")
+                .resolve("_temporary").resolve("0"));
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread writer = new Thread(() -> {
+            for (int i = 0; !stop.get(); i++) {
+                try {
+                    Path f = temporary.resolve("part-" + (i % 50) + ".parquet");
+                    Files.write(f, new byte[16]);
+                    Files.deleteIfExists(temporary.resolve("part-" + ((i + 25) % 50) + ".parquet"));
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        });
+        writer.start();
+        try {
+            for (int i = 0; i < 30; i++) assertEquals(1, store.committedWaves(Tables.Table.RUNS).size());
+        } finally {
+            stop.set(true);
+            writer.join();
+        }
+    }
+
+    @Test
     void wavesAreVisibleWholeAndOnlyOnceCommitted(@TempDir Path dir) throws IOException {
         ResultStore store = new ResultStore(spark, dir.toString());
         assertEquals(0, store.read(Tables.Table.RUNS).count());
