@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """PyTorch's training throughput on a GPU, the same step as `gpu-runtime.jar bench` (and as
-gpu-runtime/bench/torch_train_step.py on the CPU, whose LeNet-5 and VGG11 definitions this reuses): no batch-norm,
+gpu-runtime/bench/torch_train_step.py on the CPU, whose models and timing loop this reuses): no batch-norm,
 plain max_pool2d, mean cross-entropy, SGD momentum 0.9 weight decay 5e-4, one fixed random batch.
 
 Usage: torch_bench.py --model vgg11 --dtype float16 [--device cuda] [--deterministic] [--no-tf32]
@@ -12,14 +12,12 @@ import argparse
 import os
 import statistics
 import sys
-import time
 
 import torch
-import torch.nn.functional as F
 
 sys.dont_write_bytecode = True  # no __pycache__ in the folders we import from
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "gpu-runtime", "bench"))
-from torch_train_step import LeNet5, VGG11  # noqa: E402
+from torch_train_step import training_rates  # noqa: E402
 
 
 def main():
@@ -40,33 +38,7 @@ def main():
     if a.no_tf32:
         torch.backends.cudnn.allow_tf32 = False
         torch.backends.cuda.matmul.allow_tf32 = False
-    torch.manual_seed(0)
-    dtype = getattr(torch, a.dtype)
-    model = (LeNet5() if a.model == "lenet5" else VGG11()).to(device=dev, dtype=dtype)
-    shape = (a.batch, 1, 28, 28) if a.model == "lenet5" else (a.batch, 3, 32, 32)
-    x = (torch.rand(shape) * 2 - 1).to(device=dev, dtype=dtype)
-    y = torch.randint(0, 10, (a.batch,)).to(dev)
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
-
-    def sync():
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
-
-    def step():
-        opt.zero_grad(set_to_none=True)
-        F.cross_entropy(model(x), y).backward()
-        opt.step()
-
-    for _ in range(a.warmup):
-        step()
-    rates = []
-    for _ in range(a.windows):
-        sync()
-        t0 = time.perf_counter()
-        for _ in range(a.steps):
-            step()
-        sync()
-        rates.append(a.steps * a.batch / (time.perf_counter() - t0))
+    rates = training_rates(a.model, getattr(torch, a.dtype), dev, a.batch, a.warmup, a.windows, a.steps)
     name = torch.cuda.get_device_name() if dev.type == "cuda" else "cpu"
     print("torch %s on %s model=%s dtype=%s batch=%d deterministic=%s tf32=%s" % (
         torch.__version__, name, a.model, a.dtype, a.batch, a.deterministic,

@@ -46,6 +46,37 @@ class VGG11(nn.Module):
         return self.classifier(torch.flatten(self.features(x), 1))
 
 
+def training_rates(model_name, dtype, device, batch, warmup, windows, steps):
+    """Images/s of each timed window of the training step on one fixed random batch (seed 0), after warm-up."""
+    torch.manual_seed(0)
+    model = (LeNet5() if model_name == 'lenet5' else VGG11()).to(device=device, dtype=dtype)
+    shape = (batch, 1, 28, 28) if model_name == 'lenet5' else (batch, 3, 32, 32)
+    x = (torch.rand(shape) * 2 - 1).to(device=device, dtype=dtype)
+    y = torch.randint(0, 10, (batch,)).to(device)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+
+    def sync():
+        if device.type == 'cuda':
+            torch.cuda.synchronize()
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+
+    for _ in range(warmup):
+        step()
+    rates = []
+    for _ in range(windows):
+        sync()
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            step()
+        sync()
+        rates.append(steps * batch / (time.perf_counter() - t0))
+    return rates
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--model', choices=['lenet5', 'vgg11'], default='lenet5')
@@ -57,27 +88,7 @@ def main():
     ap.add_argument('--steps', type=int, default=5)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    torch.manual_seed(0)
-    dtype = getattr(torch, a.dtype)
-    model = (LeNet5() if a.model == 'lenet5' else VGG11()).to(dtype)
-    shape = (a.batch, 1, 28, 28) if a.model == 'lenet5' else (a.batch, 3, 32, 32)
-    x = torch.rand(shape, dtype=dtype) * 2 - 1
-    y = torch.randint(0, 10, (a.batch,))
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
-
-    def step():
-        opt.zero_grad(set_to_none=True)
-        F.cross_entropy(model(x), y).backward()
-        opt.step()
-
-    for _ in range(a.warmup):
-        step()
-    rates = []
-    for _ in range(a.windows):
-        t0 = time.perf_counter()
-        for _ in range(a.steps):
-            step()
-        rates.append(a.steps * a.batch / (time.perf_counter() - t0))
+    rates = training_rates(a.model, getattr(torch, a.dtype), torch.device('cpu'), a.batch, a.warmup, a.windows, a.steps)
     print('torch %s model=%s dtype=%s batch=%d threads=%d' % (torch.__version__, a.model, a.dtype, a.batch, a.threads))
     print('windows images/s: %s' % [round(r, 1) for r in rates])
     print('median images/s: %.1f' % statistics.median(rates))

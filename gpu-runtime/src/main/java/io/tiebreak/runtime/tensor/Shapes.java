@@ -39,4 +39,17 @@ public final class Shapes {
             throw new IllegalArgumentException(what + ": " + a + " and " + b + " differ in shape or precision");
         }
     }
+
+    /** Checks a classification batch: logits [N,K], one label in [0, K) per row, dlogits (may be null) like logits. */
+    public static void requireLabels(Tensor logits, int[] labels, Tensor dlogits) {
+        int n = logits.dim(0), k = logits.dim(1);
+        require(logits, "logits", n, k);
+        if (labels.length != n) throw new IllegalArgumentException("expected " + n + " labels, got " + labels.length);
+        for (int i = 0; i < n; i++) {
+            if (labels[i] < 0 || labels[i] >= k) {
+                throw new IllegalArgumentException("label " + labels[i] + " at batch index " + i + " is outside [0, " + k + ")");
+            }
+        }
+        if (dlogits != null) requireSame(logits, dlogits, "logits gradient");
+    }
 }

@@ -342,15 +342,8 @@ public final class CpuBackend implements Backend {
 
     @Override
     public LossResult softmaxCrossEntropy(Tensor logits, int[] labels, double lossScale, Tensor dlogits) {
+        Shapes.requireLabels(logits, labels, dlogits);
         int n = logits.dim(0), k = logits.dim(1);
-        Shapes.require(logits, "logits", n, k);
-        if (labels.length != n) throw new IllegalArgumentException("expected " + n + " labels, got " + labels.length);
-        for (int i = 0; i < n; i++) {
-            if (labels[i] < 0 || labels[i] >= k) {
-                throw new IllegalArgumentException("label " + labels[i] + " at batch index " + i + " is outside [0, " + k + ")");
-            }
-        }
-        if (dlogits != null) Shapes.requireSame(logits, dlogits, "logits gradient");
         int[] correct = new int[1];
         Format fmt = logits.precision().valueFormat();
         double loss = logits.precision().isDouble()
