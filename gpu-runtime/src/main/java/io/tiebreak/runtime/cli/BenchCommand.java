@@ -23,20 +23,24 @@ import picocli.CommandLine.Option;
 final class BenchCommand implements Callable<Integer> {
     @Mixin RunOptions run;
 
-    @Option(names = "--batch", defaultValue = "128") int batch;
-    @Option(names = "--size", description = "input height and width (default: 28 for lenet5, 32 otherwise)") Integer size;
-    @Option(names = "--channels", description = "input channels (default: 1 for lenet5, 3 otherwise)") Integer channels;
-    @Option(names = "--warmup", defaultValue = "3", description = "untimed steps first") int warmup;
-    @Option(names = "--windows", defaultValue = "5", description = "timed windows") int windows;
-    @Option(names = "--steps", defaultValue = "5", description = "steps per window") int steps;
+    @Option(names = "--batch", defaultValue = "128", converter = Flags.Positive.class) int batch;
+    @Option(names = "--size", converter = Flags.Positive.class,
+            description = "input height and width (default: 28 for lenet5, 32 otherwise)") Integer size;
+    @Option(names = "--channels", converter = Flags.Positive.class,
+            description = "input channels (default: 1 for lenet5, 3 otherwise)") Integer channels;
+    @Option(names = "--warmup", defaultValue = "3", converter = Flags.NonNegative.class, description = "untimed steps first")
+    int warmup;
+    @Option(names = "--windows", defaultValue = "5", converter = Flags.Positive.class, description = "timed windows")
+    int windows;
+    @Option(names = "--steps", defaultValue = "5", converter = Flags.Positive.class, description = "steps per window")
+    int steps;
 
     @Override
     public Integer call() {
         boolean lenet = run.network() == io.tiebreak.runtime.models.ModelSpec.Network.LENET5;
         int hw = size != null ? size : lenet ? 28 : 32, c = channels != null ? channels : lenet ? 1 : 3;
-        if (batch < 2 || windows < 1 || steps < 1 || warmup < 0) {
-            throw new IllegalArgumentException("need --batch >= 2, --windows >= 1, --steps >= 1, --warmup >= 0");
-        }
+        // Batch-norm's training statistics need two samples; every other flag's range is checked while parsing.
+        if (batch < 2) throw new IllegalArgumentException("--batch must be at least 2 for a benchmark, got " + batch);
         try (Backend backend = run.openBackend()) {
             Model model = Models.build(run.spec(c, hw, hw, 10), new Context(backend, run.precision()), run.policy(), run.reluAlpha, run.seed);
             Optimizer opt = new Optimizer(OptimizerSpec.studySgd(), backend, model.trainable());

@@ -4,8 +4,10 @@ import picocli.CommandLine;
 
 /**
  * Exit codes and error printing shared by every command line (the runtime jar and the tiebreak jobs): a user error
- * (bad flag, bad file, bad grid) prints one clear message and exits 2; an unexpected failure prints its message and
- * cause chain and exits 1. Never a bare stack trace for a user error. Set TIEBREAK_DEBUG=1 for stack traces.
+ * (bad flag, bad file, bad grid) prints one clear line and exits 2; an unexpected failure prints its message and
+ * cause chain and exits 1. Never a bare stack trace, and never the whole usage for one bad flag: a flag picocli
+ * cannot parse (unknown option, wrong type, value out of range) is one line naming it, ending with where the help
+ * is. Set TIEBREAK_DEBUG=1 for stack traces. The contract the codes follow: docs/design.md, "Exit codes and bad input".
  */
 public final class CliErrors {
     private CliErrors() {}
@@ -17,6 +19,7 @@ public final class CliErrors {
 
     /** Runs the command line and maps exceptions to exit codes. */
     public static int execute(CommandLine cl, String[] args) {
+        cl.setParameterExceptionHandler(CliErrors::badFlag);
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             boolean debug = System.getenv("TIEBREAK_DEBUG") != null;
             if (debug) ex.printStackTrace(commandLine.getErr());
@@ -40,11 +43,28 @@ public final class CliErrors {
         return cl.execute(args);
     }
 
+    /** A flag picocli could not take: its message (which names the flag), picocli's suggestion, and where help is. */
+    private static int badFlag(CommandLine.ParameterException ex, String[] args) {
+        CommandLine cl = ex.getCommandLine();
+        if (System.getenv("TIEBREAK_DEBUG") != null) ex.printStackTrace(cl.getErr());
+        StringBuilder line = new StringBuilder("error: ").append(firstLine(ex.getMessage()));
+        if (ex instanceof CommandLine.UnmatchedArgumentException u && !u.getSuggestions().isEmpty()) {
+            line.append(" (did you mean ").append(String.join(" or ", u.getSuggestions().stream()
+                    .limit(3).map(s -> "'" + s + "'").toList())).append("?)");
+        }
+        line.append("; see '").append(cl.getCommandSpec().qualifiedName()).append(" --help'");
+        cl.getErr().println(line);
+        return USER_ERROR;
+    }
+
     /** Native libraries put whole stack traces in their messages: the first line says what happened. */
     private static String firstLine(Throwable t) {
-        String s = t.toString();
-        int nl = s.indexOf('\n');
-        return nl < 0 ? s : s.substring(0, nl);
+        return firstLine(t.toString());
+    }
+
+    private static String firstLine(String s) {
+        int nl = s == null ? -1 : s.indexOf('\n');
+        return nl < 0 ? String.valueOf(s) : s.substring(0, nl);
     }
 
     /** An error in what the user supplied (file, flag, grid): printed as its message alone. */

@@ -36,7 +36,7 @@ final class GradCommand implements Callable<Integer> {
     @Option(names = "--batch", required = true, description = "safetensors with 'input' [N,C,H,W] and 'labels' [N]")
     Path batch;
 
-    @Option(names = "--classes", defaultValue = "10") int classes;
+    @Option(names = "--classes", defaultValue = "10", converter = Flags.Positive.class) int classes;
 
     @Option(names = "--out", required = true, description = "where to write the gradients") Path out;
 
@@ -54,8 +54,6 @@ final class GradCommand implements Callable<Integer> {
         for (int i = 0; i < x.length; i++) {
             if (!Double.isFinite(x[i])) throw new IllegalArgumentException(batch + ": 'input' holds " + x[i] + " at flat index " + i);
         }
-        int[] labels = labelsEntry.toLongs().length == 0 ? new int[0]
-                : java.util.Arrays.stream(labelsEntry.toLongs()).mapToInt(v -> (int) v).toArray();
         Precision p = run.precision();
         try (Backend backend = run.openBackend()) {
             Model model = Models.build(run.spec(s[1], s[2], s[3], classes), new Context(backend, p), run.policy(), run.reluAlpha, run.seed);
@@ -64,6 +62,7 @@ final class GradCommand implements Callable<Integer> {
                     TensorFiles.load(w, backend, param.name(), param.value(), false);
                 }
             }
+            int[] labels = labels(labelsEntry); // after the weights: a file of another model is the first thing to say
             Tensor xt = backend.upload(p, s, x);
             Backend.LossResult r = model.lossAndGradients(xt, labels, 1);
             Safetensors.Writer out = new Safetensors.Writer();
@@ -80,5 +79,22 @@ final class GradCommand implements Callable<Integer> {
                     pools.stream().map(m -> m.name() + "=" + m.lastTies()).collect(Collectors.joining(" ")), this.out);
         }
         return 0;
+    }
+
+    /** The batch's labels: integers in [0, --classes), or an error naming the batch file and the first bad one. */
+    private int[] labels(Safetensors.Entry e) {
+        if (e.dtype() == Safetensors.Dtype.F16 || e.dtype() == Safetensors.Dtype.F32 || e.dtype() == Safetensors.Dtype.F64) {
+            throw new IllegalArgumentException(batch + ": 'labels' is " + e.dtype() + ", expected an integer dtype (I64, I32, U8)");
+        }
+        long[] v = e.toLongs();
+        int[] out = new int[v.length];
+        for (int i = 0; i < v.length; i++) {
+            if (v[i] < 0 || v[i] >= classes) {
+                throw new IllegalArgumentException(batch + ": 'labels' holds " + v[i] + " at index " + i + ", outside [0, "
+                        + classes + ") (--classes " + classes + ")");
+            }
+            out[i] = (int) v[i];
+        }
+        return out;
     }
 }

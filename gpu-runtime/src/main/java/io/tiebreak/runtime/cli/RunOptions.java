@@ -11,24 +11,26 @@ import picocli.CommandLine.Option;
 
 /** The options that pick a network and its numerics, shared by train, grad and bench. */
 public final class RunOptions {
-    @Option(names = "--model", defaultValue = "lenet5",
+    @Option(names = "--model", defaultValue = "lenet5", converter = Flags.NetworkName.class,
             description = "lenet5, vgg11, vgg13, vgg16, vgg19, resnet18, resnet34, resnet50 (default: ${DEFAULT-VALUE})")
-    String model;
+    ModelSpec.Network model;
 
     @Option(names = "--bn", description = "with batch-norm")
     boolean batchNorm;
 
-    @Option(names = "--precision", defaultValue = "fp32", description = "fp16, fp32, fp64, mixed (default: ${DEFAULT-VALUE})")
-    String precision;
+    @Option(names = "--precision", defaultValue = "fp32", converter = Flags.PrecisionName.class,
+            description = "fp16, fp32, fp64, mixed (default: ${DEFAULT-VALUE})")
+    Precision precision;
 
-    @Option(names = "--policy", defaultValue = "first",
+    @Option(names = "--policy", defaultValue = "first", converter = Flags.PolicyName.class,
             description = "MaxPool Jacobian at ties: first, last, min-norm, all, beta:<B> (default: ${DEFAULT-VALUE})")
     String policy;
 
-    @Option(names = "--form", defaultValue = "exact", description = "for beta:<B>: exact or composite (default: ${DEFAULT-VALUE})")
-    String form;
+    @Option(names = "--form", defaultValue = "exact", converter = Flags.FormName.class,
+            description = "for beta:<B>: exact or composite (default: ${DEFAULT-VALUE})")
+    PoolPolicy.Form form;
 
-    @Option(names = "--relu-alpha", defaultValue = "0", description = "ReLU'(0) (default: ${DEFAULT-VALUE})")
+    @Option(names = "--relu-alpha", defaultValue = "0", converter = Flags.FiniteReal.class, description = "ReLU'(0) (default: ${DEFAULT-VALUE})")
     double reluAlpha;
 
     @Option(names = "--seed", defaultValue = "0", description = "initialization seed (default: ${DEFAULT-VALUE})")
@@ -38,14 +40,21 @@ public final class RunOptions {
             description = "cpu, cpu:<threads> or cuda:<index> (default: ${DEFAULT-VALUE})")
     String device;
 
-    @Option(names = "--threads", description = "CPU threads, same as --device cpu:<threads> (default: all cores)")
+    @Option(names = "--threads", converter = Flags.Positive.class, description = "CPU threads, same as --device cpu:<threads> (default: all cores)")
     Integer threads;
 
-    public Precision precision() { return Precision.parse(precision); }
+    public Precision precision() { return precision; }
 
-    public PoolPolicy policy() { return PoolPolicy.parse(policy, PoolPolicy.Form.parse(form)); }
+    /** --policy under --form (each was checked alone while parsing; what is left is whether they go together). */
+    public PoolPolicy policy() {
+        try {
+            return PoolPolicy.parse(policy, form);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--policy " + policy + " --form " + form.id() + ": " + e.getMessage());
+        }
+    }
 
-    public ModelSpec.Network network() { return ModelSpec.Network.parse(model); }
+    public ModelSpec.Network network() { return model; }
 
     public ModelSpec spec(int channels, int height, int width, int classes) {
         return new ModelSpec(network(), batchNorm, channels, height, width, classes);
@@ -55,10 +64,13 @@ public final class RunOptions {
     public Backend openBackend() {
         if (threads != null) {
             if (!device.equals("cpu")) throw new IllegalArgumentException("--threads applies to --device cpu only");
-            if (threads < 1) throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
             return Backends.open("cpu:" + threads);
         }
-        return Backends.open(device);
+        try {
+            return Backends.open(device);
+        } catch (IllegalArgumentException e) { // a malformed name (no GPU is another exception: exit 3)
+            throw new IllegalArgumentException("--device: " + e.getMessage(), e);
+        }
     }
 
     /** How a run's numbers are computed, for the header lines: device, and BLAS or kernel build. */

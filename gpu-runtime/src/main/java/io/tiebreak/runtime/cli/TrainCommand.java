@@ -28,24 +28,28 @@ final class TrainCommand implements Callable<Integer> {
             defaultValue = "/usr/share/datasets/fashion-mnist")
     Path data;
 
-    @Option(names = "--train-limit", description = "use only the first N training images") Integer trainLimit;
-    @Option(names = "--test-limit", description = "use only the first N test images") Integer testLimit;
-    @Option(names = "--epochs", defaultValue = "3") int epochs;
-    @Option(names = "--lr", defaultValue = "0.05") double lr;
-    @Option(names = "--optimizer", defaultValue = "sgd", description = "sgd (momentum 0.9, weight decay 5e-4) or adam") String optimizer;
-    @Option(names = "--schedule", defaultValue = "cosine", description = "constant, cosine or step") String schedule;
-    @Option(names = "--batch", defaultValue = "128") int batch;
-    @Option(names = "--test-batch", defaultValue = "100") int testBatch;
+    @Option(names = "--train-limit", converter = Flags.Positive.class, description = "use only the first N training images")
+    Integer trainLimit;
+    @Option(names = "--test-limit", converter = Flags.Positive.class, description = "use only the first N test images")
+    Integer testLimit;
+    @Option(names = "--epochs", defaultValue = "3", converter = Flags.Positive.class) int epochs;
+    @Option(names = "--lr", defaultValue = "0.05", converter = Flags.PositiveReal.class) double lr;
+    @Option(names = "--optimizer", defaultValue = "sgd", converter = Flags.OptimizerName.class,
+            description = "sgd (momentum 0.9, weight decay 5e-4) or adam") OptimizerSpec.Kind optimizer;
+    @Option(names = "--schedule", defaultValue = "cosine", converter = Flags.ScheduleName.class,
+            description = "constant, cosine or step") Schedule.Kind schedule;
+    @Option(names = "--batch", defaultValue = "128", converter = Flags.Positive.class) int batch;
+    @Option(names = "--test-batch", defaultValue = "100", converter = Flags.Positive.class) int testBatch;
     @Option(names = "--checkpoints", description = "directory for per-epoch checkpoints; an existing one is resumed") Path checkpoints;
 
     @Override
     public Integer call() throws Exception {
-        InMemoryImages train = MnistFamily.load(data, true), test = MnistFamily.load(data, false);
+        MnistFamily.Splits splits = MnistFamily.loadSplits(data);
+        InMemoryImages train = splits.train(), test = splits.test();
         if (trainLimit != null) train = train.head(trainLimit);
         if (testLimit != null) test = test.head(testLimit);
-        OptimizerSpec opt = OptimizerSpec.Kind.parse(optimizer) == OptimizerSpec.Kind.ADAM ? OptimizerSpec.adam(0)
-                : OptimizerSpec.studySgd();
-        Schedule.Kind sk = Schedule.Kind.parse(schedule);
+        OptimizerSpec opt = optimizer == OptimizerSpec.Kind.ADAM ? OptimizerSpec.adam(0) : OptimizerSpec.studySgd();
+        Schedule.Kind sk = schedule;
         Schedule sched = sk == Schedule.Kind.COSINE ? Schedule.cosine() : sk == Schedule.Kind.STEP
                 ? Schedule.step(Math.max(1, epochs / 3), 0.1) : Schedule.constant();
         TrainConfig cfg = new TrainConfig(run.spec(train.channels(), train.height(), train.width(), train.classes()),

@@ -35,7 +35,10 @@ public final class IdxReader implements Closeable {
     private long offset;
     private int itemsRead;
 
-    private IdxReader(InputStream in, String source, boolean gzipped) throws IOException {
+    /** Images files have 3 dimensions (count, height, width), labels files 1 (count). */
+    public static final int IMAGES = 3, LABELS = 1;
+
+    private IdxReader(InputStream in, String source, boolean gzipped, int expectedRank) throws IOException {
         this.in = in;
         this.source = source;
         this.gzipped = gzipped;
@@ -51,6 +54,13 @@ public final class IdxReader implements Closeable {
         }
         int rank = magic[3] & 0xff;
         if (rank == 0) throw error(3, "the header declares 0 dimensions, expected at least 1");
+        // Checked here, at the byte that says it, before the sizes: a wrong count would otherwise show up later as
+        // a strange size or a file of the wrong length, blamed on bytes that are not at fault.
+        if (expectedRank > 0 && rank != expectedRank) {
+            throw error(3, "the header declares " + rank + (rank == 1 ? " dimension" : " dimensions") + ", expected "
+                    + (expectedRank == IMAGES ? "3 dimensions (count, height, width) for an images file"
+                    : "1 dimension (count) for a labels file"));
+        }
         dims = new int[rank];
         byte[] size = new byte[4];
         long item = 1;
@@ -69,15 +79,20 @@ public final class IdxReader implements Closeable {
         headerBytes = 4 + 4 * rank;
     }
 
-    /** Opens an IDX stream; gzip is recognised by its magic bytes, whatever the name says. */
+    /** Opens an IDX stream of any number of dimensions; gzip is recognised by its magic bytes, whatever the name says. */
     public static IdxReader open(InputStream in, String source) throws IOException {
+        return open(in, source, 0);
+    }
+
+    /** Opens an IDX stream whose header must declare expectedRank dimensions ({@link #IMAGES}, {@link #LABELS}). */
+    public static IdxReader open(InputStream in, String source, int expectedRank) throws IOException {
         BufferedInputStream buffered = new BufferedInputStream(in, 1 << 16);
         buffered.mark(2);
         int b0 = buffered.read(), b1 = buffered.read();
         buffered.reset();
         boolean gz = b0 == 0x1f && b1 == 0x8b;
         InputStream data = gz ? new BufferedInputStream(new GZIPInputStream(buffered, 1 << 16), 1 << 16) : buffered;
-        return new IdxReader(data, source, gz);
+        return new IdxReader(data, source, gz, expectedRank);
     }
 
     public String source() { return source; }
@@ -100,6 +115,20 @@ public final class IdxReader implements Closeable {
         readFully(dst, off, (int) bytes, "the data of items " + itemsRead + " to " + (itemsRead + n - 1));
         itemsRead += n;
         if (remaining() == 0) expectEnd();
+    }
+
+    /**
+     * Reads every item left without keeping them, then checks that the data ends there (and, gzipped, that the CRC
+     * and length are right): the whole file checked in one pass, in constant memory.
+     */
+    public void skipToEnd() throws IOException {
+        if (remaining() == 0) {
+            expectEnd();
+            return;
+        }
+        int per = Math.max(1, (1 << 16) / Math.max(1, itemBytes));
+        byte[] buf = new byte[Math.max(1, Math.min(per, remaining())) * itemBytes];
+        while (remaining() > 0) readItems(buf, 0, Math.min(per, remaining()));
     }
 
     /**
@@ -188,16 +217,8 @@ public final class IdxReader implements Closeable {
      */
     public static InMemoryImages loadImages(InputStream images, String imagesSource, InputStream labels,
                                             String labelsSource, List<String> classNames) throws IOException {
-        try (IdxReader img = open(images, imagesSource); IdxReader lab = open(labels, labelsSource)) {
+        try (IdxReader img = open(images, imagesSource, IMAGES); IdxReader lab = open(labels, labelsSource, LABELS)) {
             int[] d = img.dims;
-            if (d.length != 3) {
-                throw new IdxFormatException(img.where(0) + ": expected an images file with 3 dimensions (count, height,"
-                        + " width), found " + Arrays.toString(d));
-            }
-            if (lab.dims.length != 1) {
-                throw new IdxFormatException(lab.where(0) + ": expected a labels file with 1 dimension (count), found "
-                        + Arrays.toString(lab.dims));
-            }
             if (lab.count() != img.count()) {
                 throw new IdxFormatException(labelsSource + " holds " + lab.count() + " labels but " + imagesSource
                         + " holds " + img.count() + " images");

@@ -18,6 +18,20 @@ public final class MnistFamily {
     public static final List<String> FASHION_CLASSES = List.of("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
             "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot");
 
+    /** Both splits of a directory, checked to hold images of one size. */
+    public record Splits(InMemoryImages train, InMemoryImages test) {}
+
+    /** The train and test splits; images of different sizes are an error naming both images files. */
+    public static Splits loadSplits(Path dir) throws IOException {
+        InMemoryImages train = load(dir, true), test = load(dir, false);
+        if (train.height() != test.height() || train.width() != test.width()) {
+            throw new IdxReader.IdxFormatException(find(dir, "t10k-images-idx3-ubyte") + " holds " + test.height() + "x"
+                    + test.width() + " images, " + find(dir, "train-images-idx3-ubyte") + " " + train.height() + "x"
+                    + train.width() + ": the two splits of a dataset must have one image size");
+        }
+        return new Splits(train, test);
+    }
+
     /** The train or test split ("train" or "t10k" file prefix). */
     public static InMemoryImages load(Path dir, boolean train) throws IOException {
         String prefix = train ? "train" : "t10k";

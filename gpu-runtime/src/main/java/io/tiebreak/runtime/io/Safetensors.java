@@ -73,6 +73,22 @@ public final class Safetensors {
             return out;
         }
 
+        /** Index of the first NaN or infinity of a floating tensor, or -1 (always -1 for integers). */
+        public int firstNonFinite() {
+            ByteBuffer b = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+            int n = size();
+            for (int i = 0; i < n; i++) {
+                boolean finite = switch (dtype) {
+                    case F16 -> (b.getShort() & 0x7c00) != 0x7c00;
+                    case F32 -> Float.isFinite(b.getFloat());
+                    case F64 -> Double.isFinite(b.getDouble());
+                    default -> true;
+                };
+                if (!finite) return i;
+            }
+            return -1;
+        }
+
         /** Integer values (I64, I32, U8 only). */
         public long[] toLongs() {
             if (dtype == Dtype.F16 || dtype == Dtype.F32 || dtype == Dtype.F64) {
@@ -111,6 +127,36 @@ public final class Safetensors {
             if (v == null) throw new IllegalArgumentException(source + ": metadata has no '" + key + "'");
             return v;
         }
+
+        /** {@link Safetensors#crc32c} of what was read. */
+        public String crc32c(String exceptKey) {
+            Map<String, Object[]> t = new LinkedHashMap<>();
+            tensors.forEach((name, e) -> t.put(name, new Object[] {e.dtype(), e.shape(), e.data().duplicate()}));
+            return Safetensors.crc32c(t, metadata, exceptKey);
+        }
+    }
+
+    /**
+     * A CRC-32C (hex) over every tensor (name, dtype, shape, bytes) and every metadata entry but exceptKey, both in
+     * name order: the writer stores it under exceptKey, and any change to a tensor, a shape or a metadata value read
+     * back shows as a different sum. It guards against damage, not against someone rewriting the file on purpose.
+     *
+     * @param tensors name -> {dtype, shape, bytes as byte[] or ByteBuffer}
+     */
+    static String crc32c(Map<String, Object[]> tensors, Map<String, String> metadata, String exceptKey) {
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        for (String name : new java.util.TreeSet<>(tensors.keySet())) {
+            Object[] t = tensors.get(name);
+            crc.update((name + "\0" + t[0] + "\0" + java.util.Arrays.toString((int[]) t[1]) + "\0")
+                    .getBytes(StandardCharsets.UTF_8));
+            if (t[2] instanceof byte[] bytes) crc.update(bytes);
+            else crc.update(((ByteBuffer) t[2]).duplicate());
+        }
+        for (String key : new java.util.TreeSet<>(metadata.keySet())) {
+            if (key.equals(exceptKey)) continue;
+            crc.update((key + "\0" + metadata.get(key) + "\0").getBytes(StandardCharsets.UTF_8));
+        }
+        return String.format("%08x", crc.getValue());
     }
 
     // ---- reading ---------------------------------------------------------------------------------------------
@@ -233,6 +279,11 @@ public final class Safetensors {
         public Writer metadata(String key, String value) {
             metadata.put(key, value);
             return this;
+        }
+
+        /** Stores under key the {@link Safetensors#crc32c} of everything added so far (add nothing after it). */
+        public Writer crc32c(String key) {
+            return metadata(key, Safetensors.crc32c(tensors, metadata, key));
         }
 
         /** The file's bytes: header padded with spaces to a multiple of 8, then data in insertion order. */

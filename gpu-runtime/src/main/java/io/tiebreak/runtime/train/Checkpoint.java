@@ -7,18 +7,32 @@ import io.tiebreak.runtime.io.Safetensors;
 import io.tiebreak.runtime.io.TensorFiles;
 import io.tiebreak.runtime.optim.LossScaler;
 import io.tiebreak.runtime.random.Rng;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A run's full state after an epoch as one safetensors file: weights and batch-norm buffers under their PyTorch
  * names, optimizer state as "optimizer.<param>.<state>", and in the metadata the config, optimizer step count,
- * generator states, loss scaler and the metrics of every finished epoch. Restoring it and training on gives the same
- * bits as never stopping.
+ * generator states, loss scaler, the metrics of every finished epoch, and a CRC-32C of all of it. Restoring it and
+ * training on gives the same bits as never stopping.
+ *
+ * <p>What a checkpoint promises, and what reading one checks (docs/design.md, "Exit codes and bad input"): the
+ * trainer writes one only after an epoch that did not diverge, so its weights and buffers are finite; its sum
+ * matches its contents; it was written for the configuration being resumed. A file that breaks any of these is
+ * corrupt (or another run's) and fails with a {@link CheckpointException} naming it; NaN weights are never resumed
+ * into a run that would then be recorded as diverged, the very outcome the study measures.
  */
-final class Checkpoint {
+public final class Checkpoint {
     private Checkpoint() {}
 
-    static final String FORMAT = "tiebreak-checkpoint/1";
+    static final String FORMAT = "tiebreak-checkpoint/2";
+    /** Written before the sum existed; still resumed, with every check but the sum. */
+    static final String FORMAT_1 = "tiebreak-checkpoint/1";
+    static final String CRC = "crc32c";
+    /** Optimizer state: may legitimately be non-finite (Adam's second moment overflows in fp16 while weights stay finite). */
+    private static final String OPTIMIZER_PREFIX = "optimizer.";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     static byte[] write(TrainConfig cfg, Trainer.State st) {
@@ -41,26 +55,60 @@ final class Checkpoint {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
-        return w.toBytes();
+        return w.crc32c(CRC).toBytes();
     }
 
-    /** Restores st from a checkpoint written for the same config; errors name the source and what is wrong. */
-    static void restore(byte[] bytes, String source, TrainConfig cfg, Trainer.State st) {
-        Safetensors.Contents c = Safetensors.read(bytes, source);
+    /**
+     * Parses a checkpoint and checks everything but its tensors' names and shapes: that it is a tiebreak checkpoint,
+     * undamaged (its sum), written for config (the canonical form of the run's {@link TrainConfig}), with finite
+     * weights and buffers. For readers of checkpoints other than the trainer (zones along training).
+     *
+     * @throws CheckpointException naming location and what is wrong, on one line
+     */
+    public static Safetensors.Contents open(byte[] bytes, String location, String config) {
+        Safetensors.Contents c;
+        try {
+            c = Safetensors.read(bytes, location);
+        } catch (IllegalArgumentException e) { // its message starts with the location
+            throw new CheckpointException(location, "corrupt checkpoint: " + after(e.getMessage(), location), e);
+        }
         String format = c.metadata().get("format");
-        if (!FORMAT.equals(format)) {
-            throw new IllegalArgumentException(source + ": not a tiebreak checkpoint (format '" + format + "', expected '"
+        if (!FORMAT.equals(format) && !FORMAT_1.equals(format)) {
+            throw new CheckpointException(location, "not a tiebreak checkpoint (format '" + format + "', expected '"
                     + FORMAT + "')");
         }
-        String config = c.requireMetadata("config");
-        if (!config.equals(cfg.canonical())) {
-            throw new IllegalArgumentException(source + ": written for another configuration\n  checkpoint: " + config
-                    + "\n  this run:   " + cfg.canonical());
+        if (FORMAT.equals(format)) {
+            String recorded = c.metadata().get(CRC), actual = c.crc32c(CRC);
+            if (!actual.equals(recorded)) {
+                throw new CheckpointException(location, "corrupt checkpoint: its contents sum to CRC-32C " + actual
+                        + ", it was written with " + recorded + " (damaged after it was written)");
+            }
         }
+        String written = c.metadata().get("config");
+        if (written == null) throw new CheckpointException(location, "corrupt checkpoint: its metadata has no 'config'");
+        if (!written.equals(config)) {
+            throw new CheckpointException(location, "written for another configuration (" + difference(written, config) + ")");
+        }
+        for (Safetensors.Entry e : c.tensors().values()) {
+            if (e.name().startsWith(OPTIMIZER_PREFIX)) continue;
+            int at = e.firstNonFinite();
+            if (at >= 0) {
+                throw new CheckpointException(location, "corrupt checkpoint: tensor '" + e.name() + "' holds "
+                        + e.toDoubles()[at] + " at index " + at + "; tiebreak checkpoints only epochs that did not"
+                        + " diverge, so their weights are finite");
+            }
+        }
+        return c;
+    }
+
+    /** Restores st from a checkpoint written for the same config; errors are {@link CheckpointException}s. */
+    static void restore(CheckpointStore.Stored stored, TrainConfig cfg, Trainer.State st) {
+        String location = stored.location();
+        Safetensors.Contents c = open(stored.bytes(), location, cfg.canonical());
         var backend = st.model.backend();
-        TensorFiles.loadParameters(c, backend, st.model.parameters(), true);
-        TensorFiles.loadAll(c, backend, st.optimizer.state(), true);
         try {
+            TensorFiles.loadParameters(c, backend, st.model.parameters(), true);
+            TensorFiles.loadAll(c, backend, st.optimizer.state(), true);
             st.optimizer.restoreSteps(Long.parseLong(c.requireMetadata("optimizer_steps")));
             st.shuffle = Rng.fromState(c.requireMetadata("rng.shuffle"));
             st.augment = Rng.fromState(c.requireMetadata("rng.augment"));
@@ -72,8 +120,40 @@ final class Checkpoint {
             List<EpochMetrics> epochs = JSON.readValue(c.requireMetadata("epochs"), new TypeReference<List<EpochMetrics>>() {});
             st.epochs.clear();
             st.epochs.addAll(epochs);
-        } catch (NumberFormatException | JsonProcessingException e) {
-            throw new IllegalArgumentException(source + ": corrupt metadata: " + e.getMessage());
+        } catch (IllegalArgumentException e) { // NumberFormatException too; messages of TensorFiles start with the location
+            throw new CheckpointException(location, "corrupt checkpoint: " + after(e.getMessage(), location), e);
+        } catch (JsonProcessingException e) {
+            throw new CheckpointException(location, "corrupt checkpoint: its epochs metadata is not readable ("
+                    + e.getOriginalMessage() + ")", e);
         }
+    }
+
+    /** A message without the "location: " it starts with (the checkpoint's message adds its own). */
+    private static String after(String message, String location) {
+        return message != null && message.startsWith(location + ": ") ? message.substring(location.length() + 2) : message;
+    }
+
+    /** The settings in which two canonical configs differ, "lr 0.05 in the checkpoint, 0.1 in this run; ...". */
+    static String difference(String checkpoint, String run) {
+        Map<String, String> a = settings(checkpoint), b = settings(run);
+        List<String> out = new ArrayList<>();
+        for (String k : a.keySet()) {
+            if (!a.get(k).equals(b.get(k))) {
+                out.add(k + " " + a.get(k) + " in the checkpoint, " + (b.containsKey(k) ? b.get(k) : "none") + " in this run");
+            }
+        }
+        for (String k : b.keySet()) if (!a.containsKey(k)) out.add(k + " none in the checkpoint, " + b.get(k) + " in this run");
+        if (out.isEmpty()) return "the settings differ in form";
+        return String.join("; ", out.size() > 3 ? out.subList(0, 3) : out) + (out.size() > 3 ? "; and " + (out.size() - 3) + " more" : "");
+    }
+
+    /** "k=v;k=v" (the canonical form) as a map in its order. */
+    private static Map<String, String> settings(String canonical) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (String kv : canonical.split(";")) {
+            int eq = kv.indexOf('=');
+            m.put(eq < 0 ? kv : kv.substring(0, eq), eq < 0 ? "" : kv.substring(eq + 1));
+        }
+        return m;
     }
 }

@@ -9,15 +9,22 @@ import java.util.Optional;
  * checkpoint, never a part.
  */
 public interface CheckpointStore {
-    /** The newest checkpoint, if any. */
-    Optional<byte[]> latest() throws IOException;
+    /** A checkpoint as read back: where it is (for messages; free of credentials) and its bytes. */
+    record Stored(String location, byte[] bytes) {}
+
+    /**
+     * The newest checkpoint, if any.
+     *
+     * @throws CheckpointException when it is there but damaged on disk (a file system checksum failed)
+     */
+    Optional<Stored> latest() throws IOException;
 
     /** Stores the checkpoint taken after epoch (0-based), replacing older ones. */
     void save(int epoch, byte[] safetensors) throws IOException;
 
     /** A store that keeps nothing (runs that need no resume). */
     CheckpointStore NONE = new CheckpointStore() {
-        @Override public Optional<byte[]> latest() { return Optional.empty(); }
+        @Override public Optional<Stored> latest() { return Optional.empty(); }
         @Override public void save(int epoch, byte[] bytes) {}
     };
 }

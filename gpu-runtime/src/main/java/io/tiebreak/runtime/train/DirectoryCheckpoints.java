@@ -17,9 +17,9 @@ public final class DirectoryCheckpoints implements CheckpointStore {
     private Path latestPath() { return dir.resolve("latest.safetensors"); }
 
     @Override
-    public Optional<byte[]> latest() throws IOException {
+    public Optional<Stored> latest() throws IOException {
         Path p = latestPath();
-        return Files.exists(p) ? Optional.of(Files.readAllBytes(p)) : Optional.empty();
+        return Files.exists(p) ? Optional.of(new Stored(p.toString(), Files.readAllBytes(p))) : Optional.empty();
     }
 
     @Override

@@ -14,9 +14,10 @@ public record TrainConfig(ModelSpec model, Precision precision, PoolPolicy pool,
                           int epochs, long seed, Normalization normalization, Augmentation augmentation) {
     public TrainConfig {
         if (!(lr > 0) || !Double.isFinite(lr)) throw new IllegalArgumentException("lr must be positive, got " + lr);
-        if (batchSize <= 0 || testBatchSize <= 0) throw new IllegalArgumentException("batch sizes must be positive");
+        if (batchSize <= 0) throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
+        if (testBatchSize <= 0) throw new IllegalArgumentException("test batch size must be positive, got " + testBatchSize);
         if (epochs <= 0) throw new IllegalArgumentException("epochs must be positive, got " + epochs);
-        if (!Double.isFinite(reluAlpha)) throw new IllegalArgumentException("relu alpha must be finite");
+        if (!Double.isFinite(reluAlpha)) throw new IllegalArgumentException("relu alpha must be finite, got " + reluAlpha);
         if (normalization.channels() != model.inChannels()) {
             throw new IllegalArgumentException("normalization has " + normalization.channels()
                     + " channels, the model takes " + model.inChannels());

@@ -68,8 +68,8 @@ public final class Trainer {
         requireMatches(test, "test");
         long start = System.nanoTime();
         State st = initialState();
-        Optional<byte[]> saved = checkpoints.latest();
-        if (saved.isPresent()) Checkpoint.restore(saved.get(), "checkpoint", cfg, st);
+        Optional<CheckpointStore.Stored> saved = checkpoints.latest();
+        if (saved.isPresent()) Checkpoint.restore(saved.get(), cfg, st);
         double before = st.seconds;
         for (int epoch = st.epochs.size(); epoch < cfg.epochs(); epoch++) {
             long t0 = System.nanoTime();

@@ -23,6 +23,8 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import picocli.CommandLine;
 
 /** The runtime command line: gradients through files, and a clear message with exit code 2 for bad input. */
@@ -133,5 +135,114 @@ class RuntimeCliTest {
         Run r = run("train", "--data", dir.resolve("nowhere").toString(), "--epochs", "1");
         assertEquals(CliErrors.USER_ERROR, r.code);
         assertTrue(r.err.contains("train-images-idx3-ubyte") && r.err.contains("dataset-fashion-mnist"), r.err);
+    }
+
+    /**
+     * Every flag of every command that picocli cannot take (out of range, wrong type, unknown, a bad name) is one
+     * line naming the flag and pointing at the command's --help: never the whole usage.
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "train --batch 0                 | --batch     | must be at least 1, got '0'",
+        "train --test-batch -3           | --test-batch| must be at least 1",
+        "train --epochs 0                | --epochs    | must be at least 1",
+        "train --lr -0.1                 | --lr        | must be a positive number",
+        "train --lr NaN                  | --lr        | must be finite",
+        "train --train-limit 0           | --train-limit| must be at least 1",
+        "train --optimizer rmsprop       | --optimizer | unknown optimizer 'rmsprop'",
+        "train --schedule linear         | --schedule  | unknown schedule 'linear'",
+        "train --model vgg12             | --model     | unknown network 'vgg12'",
+        "train --batch many              | --batch     | 'many' is not a whole number",
+        "train --bach 64                 | --bach      | Unknown option",
+        "bench --batch 0                 | --batch     | must be at least 1",
+        "bench --windows 0               | --windows   | must be at least 1",
+        "bench --steps 2.5               | --steps     | '2.5' is not a whole number",
+        "bench --warmup -1               | --warmup    | must be at least 0",
+        "bench --precision fp8           | --precision | unknown precision 'fp8'",
+        "bench --policy median           | --policy    | unknown pool policy 'median'",
+        "bench --form fused              | --form      | unknown pool form 'fused'",
+        "bench --threads 0               | --threads   | must be at least 1",
+        "bench --relu-alpha Infinity     | --relu-alpha| must be finite",
+        "grad --classes 0                | --classes   | must be at least 1",
+        "grad --weights w                | --batch     | Missing required options",
+        "selftest --seed one             | --seed      | 'one' is not a long",
+    })
+    void aBadFlagIsOneLineNamingItAndPointingAtHelp(String args, String flag, String what) {
+        String[] argv = args.trim().split("\\s+");
+        Run r = run(argv);
+        assertEquals(CliErrors.USER_ERROR, r.code, r.err);
+        assertEquals(1, r.err.lines().count(), "one line: " + r.err);
+        assertTrue(r.err.startsWith("error: ") && r.err.contains(flag.trim()) && r.err.contains(what.trim()), r.err);
+        assertTrue(r.err.trim().endsWith("see 'gpu-runtime " + argv[0] + " --help'"), r.err);
+        assertFalse(r.err.contains("Usage"), r.err);
+    }
+
+    @Test
+    void aBenchmarkNeedsTwoSamplesAndSaysWhichFlag() {
+        Run r = run("bench", "--batch", "1");
+        assertEquals(CliErrors.USER_ERROR, r.code);
+        assertEquals("error: --batch must be at least 2 for a benchmark, got 1\n", r.err);
+    }
+
+    @Test
+    void gradNamesTheBatchFileOfABadLabel() throws Exception {
+        writeInputs(Precision.FP32, "first");
+        Files.write(dir.resolve("b.safetensors"), new Safetensors.Writer()
+                .add("input", Safetensors.Dtype.F32, new int[] {2, 1, 28, 28}, new double[2 * 28 * 28])
+                .add("labels", Safetensors.Dtype.I64, new int[] {2}, new double[] {1, 12}).toBytes());
+        Run r = run("grad", "--model", "lenet5", "--bn", "--weights", dir.resolve("w.safetensors").toString(),
+                "--batch", dir.resolve("b.safetensors").toString(), "--out", dir.resolve("g.safetensors").toString());
+        assertEquals(CliErrors.USER_ERROR, r.code);
+        assertEquals("error: " + dir.resolve("b.safetensors") + ": 'labels' holds 12 at index 1, outside [0, 10)"
+                + " (--classes 10)\n", r.err);
+        Files.write(dir.resolve("b.safetensors"), new Safetensors.Writer()
+                .add("input", Safetensors.Dtype.F32, new int[] {2, 1, 28, 28}, new double[2 * 28 * 28])
+                .add("labels", Safetensors.Dtype.F32, new int[] {2}, new double[] {1, 2}).toBytes());
+        Run f = run("grad", "--model", "lenet5", "--bn", "--weights", dir.resolve("w.safetensors").toString(),
+                "--batch", dir.resolve("b.safetensors").toString(), "--out", dir.resolve("g.safetensors").toString());
+        assertTrue(f.err.contains("b.safetensors: 'labels' is F32, expected an integer dtype"), f.err);
+    }
+
+    /** An MNIST-style IDX folder: n train and m test images of side x side, with labels. */
+    private Path idxFolder(String name, int n, int side, int m, int testSide) throws Exception {
+        Path d = dir.resolve(name);
+        Files.createDirectories(d);
+        for (String split : new String[] {"train", "t10k"}) {
+            int count = split.equals("train") ? n : m, s = split.equals("train") ? side : testSide;
+            java.nio.ByteBuffer img = java.nio.ByteBuffer.allocate(16 + count * s * s).putInt(0x00000803)
+                    .putInt(count).putInt(s).putInt(s);
+            for (int i = 0; i < count * s * s; i++) img.put((byte) (i * 13));
+            java.nio.ByteBuffer lab = java.nio.ByteBuffer.allocate(8 + count).putInt(0x00000801).putInt(count);
+            for (int i = 0; i < count; i++) lab.put((byte) (i % 10));
+            Files.write(d.resolve(split + "-images-idx3-ubyte"), img.array());
+            Files.write(d.resolve(split + "-labels-idx1-ubyte"), lab.array());
+        }
+        return d;
+    }
+
+    @Test
+    void splitsOfDifferentSizesNameBothImagesFiles() throws Exception {
+        Path d = idxFolder("sizes", 20, 28, 10, 32);
+        Run r = run("train", "--data", d.toString(), "--epochs", "1");
+        assertEquals(CliErrors.USER_ERROR, r.code);
+        assertEquals("error: " + d.resolve("t10k-images-idx3-ubyte") + " holds 32x32 images, "
+                + d.resolve("train-images-idx3-ubyte") + " 28x28: the two splits of a dataset must have one image size\n", r.err);
+    }
+
+    @Test
+    void aDamagedCheckpointFailsNamingItsPathWithExitTwo() throws Exception {
+        Path d = idxFolder("data", 64, 28, 32, 28);
+        String[] args = {"train", "--data", d.toString(), "--epochs", "1", "--batch", "32", "--threads", "1",
+                "--checkpoints", dir.resolve("ck").toString()};
+        Run first = run(args);
+        assertEquals(0, first.code, first.err);
+        Path ck = dir.resolve("ck").resolve("latest.safetensors");
+        byte[] b = Files.readAllBytes(ck);
+        b[b.length - 2] ^= 0x01;
+        Files.write(ck, b);
+        Run again = run(args);
+        assertEquals(CliErrors.USER_ERROR, again.code, again.err);
+        assertTrue(again.err.startsWith("error: " + ck + ": corrupt checkpoint: its contents sum to CRC-32C"), again.err);
+        assertEquals(1, again.err.lines().count(), again.err);
     }
 }

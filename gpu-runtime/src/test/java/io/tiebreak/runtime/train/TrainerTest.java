@@ -58,7 +58,9 @@ class TrainerTest {
     static final class MemoryStore implements CheckpointStore {
         final List<byte[]> saved = new ArrayList<>();
 
-        @Override public Optional<byte[]> latest() { return saved.isEmpty() ? Optional.empty() : Optional.of(saved.get(saved.size() - 1)); }
+        @Override public Optional<Stored> latest() {
+            return saved.isEmpty() ? Optional.empty() : Optional.of(new Stored("memory", saved.get(saved.size() - 1)));
+        }
         @Override public void save(int epoch, byte[] bytes) { saved.add(bytes); }
     }
 
