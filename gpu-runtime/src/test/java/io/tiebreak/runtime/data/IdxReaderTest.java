@@ -162,6 +162,26 @@ class IdxReaderTest {
                 zero.getMessage());
     }
 
+    @Test
+    void aWrongDimensionCountIsBlamedOnTheByteThatHoldsIt() throws IOException {
+        // The count byte says 4 where the file holds a 3-dimensional images file: the error is at byte 3, not at
+        // the "size" read from the pixels where a fourth dimension would be, nor at the end of a file too short.
+        byte[] images = idx(new int[] {N, H, W}, pixels());
+        images[3] = 4;
+        for (byte[] file : List.of(images, gzip(images))) {
+            var e = assertThrows(IdxReader.IdxFormatException.class, () -> IdxReader.loadImages(in(file), "img",
+                    in(idx(new int[] {N}, LABELS)), "lab", null));
+            assertTrue(e.getMessage().startsWith("img") && e.getMessage().contains("at byte 3")
+                    && e.getMessage().contains("declares 4 dimensions, expected 3 dimensions"), e.getMessage());
+        }
+        byte[] labels = idx(new int[] {N}, LABELS);
+        labels[3] = 2;
+        var e = assertThrows(IdxReader.IdxFormatException.class, () -> IdxReader.loadImages(
+                in(idx(new int[] {N, H, W}, pixels())), "img", in(labels), "lab", null));
+        assertTrue(e.getMessage().startsWith("lab at byte 3: the header declares 2 dimensions, expected 1 dimension"),
+                e.getMessage());
+    }
+
     /** The Debian package dataset-fashion-mnist; values cross-checked with numpy on the same files. */
     @Test
     void readsTheRealFashionMnistTrainSplit() throws IOException {

@@ -32,13 +32,16 @@ public final class ReplaceableOutput {
     private final Path commitFile;
     private final String version;
     private final Configuration conf;
+    /** The directory was not there before: a failure removes it again, leaving nothing behind. */
+    private final boolean created;
     private boolean committed;
 
-    private ReplaceableOutput(Path dir, String commitFileName, Configuration conf) {
+    private ReplaceableOutput(Path dir, String commitFileName, Configuration conf, boolean created) {
         this.dir = dir;
         this.commitFile = new Path(dir, commitFileName);
         this.version = VERSION_PREFIX + UUID.randomUUID();
         this.conf = conf;
+        this.created = created;
     }
 
     /**
@@ -53,6 +56,7 @@ public final class ReplaceableOutput {
         if (HadoopFs.exists(qualified, conf) && !HadoopFs.status(qualified, conf).isDirectory()) {
             throw new CliErrors.UserError("output " + shown + " is a file, expected a directory");
         }
+        boolean existed = HadoopFs.exists(qualified, conf);
         var children = HadoopFs.children(qualified, conf);
         if (!children.isEmpty()) {
             if (ifExists == IfExists.REFUSE) {
@@ -67,7 +71,7 @@ public final class ReplaceableOutput {
                 }
             }
         }
-        return new ReplaceableOutput(qualified, commitFileName, conf);
+        return new ReplaceableOutput(qualified, commitFileName, conf, !existed);
     }
 
     public Path dir() { return dir; }
@@ -87,8 +91,12 @@ public final class ReplaceableOutput {
         }
     }
 
-    /** After a failure: deletes the uncommitted version folder (best effort), leaving the old output untouched. */
+    /**
+     * After a failure: deletes the uncommitted version folder (best effort), leaving the old output untouched; a
+     * directory that only this output made is removed whole, so a failed first ingest leaves no folder behind.
+     */
     public void abort() {
-        if (!committed) HadoopFs.deleteQuietly(versionDir(), conf);
+        if (committed) return;
+        HadoopFs.deleteQuietly(created ? dir : versionDir(), conf);
     }
 }

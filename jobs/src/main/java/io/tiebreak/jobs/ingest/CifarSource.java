@@ -28,77 +28,112 @@ import org.apache.hadoop.fs.Path;
  * (train, in that order) and test_batch, classes in batches.meta.txt. CIFAR-100: train.bin and test.bin, records
  * carry a coarse then a fine label, classes in coarse_label_names.txt / fine_label_names.txt. The sample index is the
  * record's position in its split's files.
+ *
+ * <p>Before anything is written, the plan checks the input against the published dataset: every file of the
+ * requested splits is there, non-empty, a whole number of records, and holds the published number of records (unless
+ * subsets are allowed), and an archive's gzip stream is read to its end, so its CRC and length are checked.
  */
 final class CifarSource implements DatasetSource {
     static final int PIXELS = 3 * 32 * 32;
-    private static final Pattern CIFAR10_BATCH = Pattern.compile("(data_batch_(\\d+)|test_batch)\\.bin");
-    private static final Pattern CIFAR100_BATCH = Pattern.compile("(train|test)\\.bin");
+    /** Records per published file: each CIFAR-10 batch, CIFAR-100's train.bin and test.bin. */
+    private static final long CIFAR10_BATCH_RECORDS = 10_000, CIFAR100_TRAIN_RECORDS = 50_000, CIFAR100_TEST_RECORDS = 10_000;
 
     private final boolean cifar100;
     private final String input;
     private final boolean coarse;
+    private final List<String> splits;
+    private final boolean allowSubset;
 
-    CifarSource(boolean cifar100, String input, boolean coarse) {
+    CifarSource(boolean cifar100, String input, boolean coarse, List<String> splits, boolean allowSubset) {
         this.cifar100 = cifar100;
         this.input = input;
         this.coarse = coarse;
+        this.splits = splits;
+        this.allowSubset = allowSubset;
     }
 
     private int recordBytes() { return (cifar100 ? 2 : 1) + PIXELS; }
     private String namesFile() { return cifar100 ? (coarse ? "coarse_label_names.txt" : "fine_label_names.txt") : "batches.meta.txt"; }
+    private String name() { return cifar100 ? "CIFAR-100" : "CIFAR-10"; }
 
-    /** A batch file found in the input: which split, its order within the split, and its record count. */
-    private record Batch(String split, int order, String name, long records) {}
+    /** The published files of a split, in sample order. */
+    private List<String> files(String split) {
+        if (cifar100) return List.of(split + ".bin");
+        if (split.equals("test")) return List.of("test_batch.bin");
+        List<String> out = new ArrayList<>();
+        for (int b = 1; b <= 5; b++) out.add("data_batch_" + b + ".bin");
+        return out;
+    }
+
+    private long publishedRecords(String split) {
+        return !cifar100 ? CIFAR10_BATCH_RECORDS : split.equals("train") ? CIFAR100_TRAIN_RECORDS : CIFAR100_TEST_RECORDS;
+    }
+
+    private String publishedList() {
+        return cifar100 ? "train.bin (train) and test.bin (test)"
+                : "data_batch_1.bin .. data_batch_5.bin (train) and test_batch.bin (test)";
+    }
+
+    /** A file of the input: where it is (a path, or an entry of the archive), as shown in messages, and its size. */
+    private record Found(String path, String shown, long bytes) {}
 
     @Override
     public SourcePlan plan(Configuration conf, int parallelism) throws IOException {
         Path in = HadoopFs.qualify(HadoopFs.path(input), conf);
         String shown = Redaction.uri(in.toString());
         FileStatus st = HadoopFs.status(in, conf);
-        List<Batch> batches = new ArrayList<>();
-        String names;
         boolean archive = !st.isDirectory();
-        Map<String, String> entryPaths = new LinkedHashMap<>(); // batch name -> file path, or entry name in the archive
+        Map<String, Found> found = new LinkedHashMap<>(); // file name -> where it is
+        String names;
+        String where; // where a missing file was looked for
         if (archive) {
-            names = listArchive(in, conf, shown, batches, entryPaths);
+            names = listArchive(in, conf, shown, found);
+            where = shown + " (an archive)";
         } else {
             Path dir = findBatchFolder(in, conf);
+            where = Redaction.uri(dir.toString());
             names = null;
             for (FileStatus f : HadoopFs.children(dir, conf)) {
                 String n = f.getPath().getName();
+                if (!f.isFile()) continue;
                 if (n.equals(namesFile())) names = new String(HadoopFs.readAll(f.getPath(), conf, 1 << 20), StandardCharsets.UTF_8);
-                Batch b = batch(n, f.getLen(), Redaction.uri(f.getPath().toString()));
-                if (b != null) {
-                    batches.add(b);
-                    entryPaths.put(n, f.getPath().toString());
-                }
+                found.put(n, new Found(f.getPath().toString(), Redaction.uri(f.getPath().toString()), f.getLen()));
             }
-            if (names == null) throw BadInput.in(Redaction.uri(dir.toString()), "no " + namesFile() + " (the class names)");
+            if (names == null) throw BadInput.in(where + "/" + namesFile(), "missing: " + name() + " names its classes there");
         }
         List<String> classes = parseNames(names, shown + (archive ? ":" : "/") + namesFile());
-        if (batches.isEmpty()) {
-            throw BadInput.in(shown, "no CIFAR-" + (cifar100 ? "100" : "10") + " batch files found (expected "
-                    + (cifar100 ? "train.bin, test.bin" : "data_batch_1.bin .. data_batch_5.bin, test_batch.bin") + ")");
+        // The file list first: everything missing, said at once.
+        List<String> missing = new ArrayList<>();
+        for (String split : splits) for (String file : files(split)) if (!found.containsKey(file)) missing.add(file);
+        if (!missing.isEmpty()) {
+            // When only one split lacks files, the other can be ingested alone.
+            String lacking = splitOf(missing.get(0));
+            boolean oneSplit = splits.size() > 1 && missing.stream().allMatch(f -> splitOf(f).equals(lacking));
+            throw BadInput.in(where, String.join(", ", missing) + (missing.size() == 1 ? " is" : " are") + " missing; "
+                    + name() + " publishes " + publishedList()
+                    + (oneSplit ? "; --splits " + other(lacking) + " ingests the other split alone" : ""));
         }
-        batches.sort((a, b) -> a.split().equals(b.split()) ? Integer.compare(a.order(), b.order()) : b.split().compareTo(a.split()));
-        List<SourcePlan.SplitPlan> splits = new ArrayList<>();
-        for (String split : List.of("train", "test")) {
+        List<SourcePlan.SplitPlan> plans = new ArrayList<>();
+        for (String split : splits) {
             long base = 0;
             List<SourcePart> parts = new ArrayList<>();
             Map<String, Long> archiveBases = new LinkedHashMap<>();
-            for (Batch b : batches) {
-                if (!b.split().equals(split)) continue;
-                if (archive) archiveBases.put(entryPaths.get(b.name()), base);
-                else parts.add(new CifarFilePart(split, entryPaths.get(b.name()), base, recordBytes(), classes.size(), coarse));
-                base += b.records();
+            for (String file : files(split)) {
+                Found f = found.get(file);
+                long records = records(f, split);
+                if (archive) archiveBases.put(f.path(), base);
+                else parts.add(new CifarFilePart(split, f.path(), base, recordBytes(), classes.size(), coarse));
+                base += records;
             }
-            if (archive && !archiveBases.isEmpty()) {
-                parts.add(new CifarArchivePart(split, in.toString(), archiveBases, recordBytes(), classes.size(), coarse));
-            }
-            if (!parts.isEmpty()) splits.add(new SourcePlan.SplitPlan(split, base, true, parts));
+            if (archive) parts.add(new CifarArchivePart(split, in.toString(), archiveBases, recordBytes(), classes.size(), coarse));
+            plans.add(new SourcePlan.SplitPlan(split, base, true, parts));
         }
-        return new SourcePlan(cifar100 ? "cifar100" : "cifar10", shown, 3, 32, 32, classes, splits, Map.of());
+        return new SourcePlan(cifar100 ? "cifar100" : "cifar10", shown, 3, 32, 32, classes, plans, Map.of());
     }
+
+    private static String other(String split) { return split.equals("train") ? "test" : "train"; }
+
+    private String splitOf(String file) { return files("test").contains(file) ? "test" : "train"; }
 
     /** The folder holding the batch files: the input itself, or the one folder the archive extracts to. */
     private Path findBatchFolder(Path dir, Configuration conf) throws IOException {
@@ -106,57 +141,98 @@ final class CifarSource implements DatasetSource {
         return HadoopFs.exists(new Path(dir, namesFile()), conf) || !HadoopFs.exists(sub, conf) ? dir : sub;
     }
 
-    private Batch batch(String fileName, long size, String shown) {
-        Matcher m = (cifar100 ? CIFAR100_BATCH : CIFAR10_BATCH).matcher(fileName);
-        if (!m.matches()) return null;
+    /** The records a published file holds, checked: non-empty, whole records, the published count (or fewer, if allowed). */
+    private long records(Found f, String split) {
+        long size = f.bytes();
+        if (size == 0) throw BadInput.in(f.shown(), "empty (0 bytes), expected " + publishedRecords(split) + " records of " + recordBytes() + " bytes");
         if (size % recordBytes() != 0) {
-            throw BadInput.at(shown, size - size % recordBytes(), "truncated: " + size + " bytes is not a whole number of "
+            throw BadInput.at(f.shown(), size - size % recordBytes(), "truncated: " + size + " bytes is not a whole number of "
                     + recordBytes() + "-byte records (the last record, starting here, has " + (size % recordBytes()) + " bytes)");
         }
-        String split = m.group(1).startsWith("test") ? "test" : "train";
-        int order = !cifar100 && m.group(2) != null ? Integer.parseInt(m.group(2)) : 0;
-        return new Batch(split, order, fileName, size / recordBytes());
+        long n = size / recordBytes(), published = publishedRecords(split);
+        if (n > published || (n < published && !allowSubset)) {
+            throw BadInput.in(f.shown(), "holds " + n + " records (" + size + " bytes), " + name() + " publishes " + published
+                    + " (" + published * recordBytes() + " bytes)" + (n < published
+                    ? ": truncated? (--allow-subset accepts a hand-made subset of the published files)" : ""));
+        }
+        return n;
     }
 
-    /** Lists the archive once on the driver: batch entries with their sizes, and the class names file. */
-    private String listArchive(Path archive, Configuration conf, String shown, List<Batch> batches,
-                               Map<String, String> entryPaths) throws IOException {
+    /**
+     * Lists the archive on the driver, reading it to its end: files with their sizes, the class names, and the gzip
+     * stream's CRC and length checked (a flipped byte anywhere in it fails here, before anything is written).
+     */
+    private String listArchive(Path archive, Configuration conf, String shown, Map<String, Found> found) throws IOException {
         String names = null;
-        try (TarArchiveInputStream tar = openTar(archive, conf)) {
+        try (OpenedTar opened = openTar(archive, conf)) {
+            TarArchiveInputStream tar = opened.tar();
             TarArchiveEntry e;
             while ((e = nextEntry(tar, shown)) != null) {
                 if (!e.isFile()) continue;
                 String base = e.getName().substring(e.getName().lastIndexOf('/') + 1);
-                if (base.equals(namesFile())) names = new String(tar.readAllBytes(), StandardCharsets.UTF_8);
-                Batch b = batch(base, e.getSize(), shown + ":" + e.getName());
-                if (b != null) {
-                    batches.add(b);
-                    entryPaths.put(base, e.getName());
+                if (base.equals(namesFile())) names = new String(readEntry(tar, shown, e), StandardCharsets.UTF_8);
+                if (found.put(base, new Found(e.getName(), shown + ":" + e.getName(), e.getSize())) != null) {
+                    throw BadInput.in(shown, "holds " + base + " twice; keep one");
                 }
             }
-        } catch (EOFException e) {
-            throw BadInput.in(shown, "truncated archive (" + e.getMessage() + ")");
+            opened.readToEnd(shown);
         }
         if (names == null) throw BadInput.in(shown, "the archive holds no " + namesFile() + " (the class names)");
         return names;
     }
 
-    static TarArchiveInputStream openTar(Path archive, Configuration conf) throws IOException {
+    private static byte[] readEntry(TarArchiveInputStream tar, String shown, TarArchiveEntry e) throws IOException {
+        try {
+            return tar.readAllBytes();
+        } catch (IOException x) {
+            throw damaged(shown + ":" + e.getName(), tar, x);
+        }
+    }
+
+    /**
+     * A tar stream, and under it the decompressed stream when the file is gzipped: what is left of that after the
+     * tar's end-of-archive blocks is read to the end, where GZIPInputStream checks the CRC-32 and length.
+     */
+    record OpenedTar(TarArchiveInputStream tar, InputStream gunzipped) implements java.io.Closeable {
+        void readToEnd(String shown) throws IOException {
+            if (gunzipped == null) return;
+            try {
+                byte[] buf = new byte[1 << 16];
+                while (gunzipped.read(buf) >= 0) { /* padding up to the tar record size, then the gzip trailer */ }
+            } catch (IOException e) {
+                throw damaged(shown, tar, e);
+            }
+        }
+
+        @Override public void close() throws IOException { tar.close(); }
+    }
+
+    static OpenedTar openTar(Path archive, Configuration conf) throws IOException {
         InputStream raw = new BufferedInputStream(HadoopFs.open(archive, conf), 1 << 16);
         raw.mark(2);
         boolean gz = raw.read() == 0x1f && raw.read() == 0x8b;
         raw.reset();
-        return new TarArchiveInputStream(gz ? new BufferedInputStream(new GZIPInputStream(raw, 1 << 16), 1 << 16) : raw);
+        InputStream gunzipped = gz ? new BufferedInputStream(new GZIPInputStream(raw, 1 << 16), 1 << 16) : null;
+        return new OpenedTar(new TarArchiveInputStream(gz ? gunzipped : raw), gunzipped);
     }
 
     static TarArchiveEntry nextEntry(TarArchiveInputStream tar, String shown) throws IOException {
         try {
             return tar.getNextEntry();
-        } catch (EOFException e) {
-            throw BadInput.at(shown + " (as tar)", tar.getBytesRead(), "truncated archive (" + e.getMessage() + ")");
         } catch (IOException e) {
-            throw BadInput.at(shown + " (as tar)", tar.getBytesRead(), "not a readable tar archive (" + e.getMessage() + ")");
+            throw damaged(shown, tar, e);
         }
+    }
+
+    /** A read of the archive that failed: cut short, gzip data that fails its checks, or no tar at all. */
+    static RuntimeException damaged(String shown, TarArchiveInputStream tar, IOException e) {
+        String at = shown + " (as tar)";
+        if (e instanceof EOFException) return BadInput.at(at, tar.getBytesRead(), "truncated archive (" + e.getMessage() + ")");
+        if (e instanceof java.util.zip.ZipException) {
+            return BadInput.at(at, tar.getBytesRead(), "damaged gzip data (" + e.getMessage() + "): the archive's bytes"
+                    + " are not the ones it was written with; download it again");
+        }
+        return BadInput.at(at, tar.getBytesRead(), "not a readable tar archive (" + e.getMessage() + ")");
     }
 
     private static List<String> parseNames(String text, String file) {
@@ -230,7 +306,8 @@ final class CifarSource implements DatasetSource {
 
         @Override
         public SampleIterator open(Configuration conf, Consumer<SkippedSample> skipped) throws IOException {
-            TarArchiveInputStream tar = openTar(new Path(archive), conf);
+            OpenedTar opened = openTar(new Path(archive), conf);
+            TarArchiveInputStream tar = opened.tar();
             String shown = describe();
             return new SampleIterator() {
                 RecordReader current;
@@ -243,19 +320,22 @@ final class CifarSource implements DatasetSource {
                             Sample s = current == null ? null : current.next(base);
                             if (s != null) return s;
                             TarArchiveEntry e = nextEntry(tar, shown);
-                            if (e == null) return null;
+                            if (e == null) {
+                                opened.readToEnd(shown); // the gzip CRC, again: the bytes are read again here
+                                return null;
+                            }
                             Long b = bases.get(e.getName());
                             if (b == null || !e.isFile()) continue;
                             base = b;
                             current = new RecordReader(tar, shown + ":" + e.getName(), e.getSize() / recordBytes,
                                     recordBytes, classes, coarse);
                         }
-                    } catch (EOFException e) {
-                        throw BadInput.at(shown + " (as tar)", tar.getBytesRead(), "truncated archive (" + e.getMessage() + ")");
+                    } catch (EOFException | java.util.zip.ZipException e) {
+                        throw damaged(shown, tar, e);
                     }
                 }
 
-                @Override public void close() throws IOException { tar.close(); }
+                @Override public void close() throws IOException { opened.close(); }
             };
         }
     }

@@ -1,6 +1,7 @@
 package io.tiebreak.jobs.ingest;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.stream.Collectors;
 
 /** The datasets {@code tiebreak ingest} reads, each from the format it is published in. */
@@ -26,15 +27,25 @@ public enum Dataset {
         return this == MNIST || this == FASHION_MNIST || this == KMNIST || this == EMNIST;
     }
 
+    /** The splits of the published dataset (ImageNet: the folders an ILSVRC tree has). */
+    public List<String> publishedSplits() {
+        return switch (this) {
+            case SVHN -> List.of("train", "test", "extra");
+            case IMAGENET -> List.of("train", "val");
+            default -> List.of("train", "test");
+        };
+    }
+
     /** The reader of this dataset's published format. */
     DatasetSource source(IngestOptions o) {
         return switch (this) {
             case MNIST, FASHION_MNIST, KMNIST, EMNIST -> new IdxSource(this, o.input(), o.emnistSplit(),
-                    new IdxSource.Layout(o.imageSize(), o.channels()));
-            case CIFAR10, CIFAR100 -> new CifarSource(this == CIFAR100, o.input(), "coarse".equals(o.cifar100Labels()));
-            case SVHN -> new SvhnSource(o.input());
+                    new IdxSource.Layout(o.imageSize(), o.channels()), o.requiredSplits());
+            case CIFAR10, CIFAR100 -> new CifarSource(this == CIFAR100, o.input(), "coarse".equals(o.cifar100Labels()),
+                    o.requiredSplits(), o.allowSubset());
+            case SVHN -> new SvhnSource(o.input(), o.requiredSplits(), o.allowSubset());
             case IMAGENET -> new ImageNetSource(o.input(), new ImageNetSource.Layout(o.imageSize(), o.resizeTo()),
-                    o.failOnCorrupt(), o.shardBytes(), o.valLabels(), o.devkitMeta());
+                    o.failOnCorrupt(), o.shardBytes(), o.valLabels(), o.devkitMeta(), o.splits());
         };
     }
 }

@@ -2,6 +2,7 @@ package io.tiebreak.jobs.ingest;
 
 import io.tiebreak.jobs.fs.HadoopFs;
 import io.tiebreak.jobs.fs.Redaction;
+import io.tiebreak.runtime.cli.CliErrors;
 import io.tiebreak.runtime.data.ImageData;
 import io.tiebreak.runtime.data.InMemoryImages;
 import java.io.IOException;
@@ -111,6 +112,38 @@ public final class DatasetReader {
         return new InMemoryImages(m.channels(), m.height(), m.width(), m.classes(), pixels, labels);
     }
 
+    /**
+     * Checks, before anything trains on them, that the shards of the given splits are all there with the sizes the
+     * manifest lists (one listing of the dataset folder); their checksums are checked as each shard is read, before
+     * its samples are used. A shard missing or of another size is bad input naming it.
+     */
+    public static void requireShards(String dataset, java.util.Collection<String> splits, Configuration conf)
+            throws IOException {
+        Path dir = HadoopFs.qualify(HadoopFs.path(dataset), conf);
+        Manifest m = manifest(dir, conf);
+        java.util.Map<String, Long> sizes = new java.util.HashMap<>();
+        String top = dir.toUri().getPath();
+        for (org.apache.hadoop.fs.FileStatus f : HadoopFs.listFilesRecursively(dir, conf)) {
+            String p = f.getPath().toUri().getPath();
+            if (p.startsWith(top + "/")) sizes.put(p.substring(top.length() + 1), f.getLen());
+        }
+        for (String split : splits) {
+            for (Manifest.Shard shard : m.split(split).shards()) {
+                Long size = sizes.get(shard.path());
+                if (size == null || size != shard.bytes()) {
+                    throw modified(Redaction.uri(new Path(dir, shard.path()).toString()), size == null ? "is missing"
+                            : "holds " + size + " bytes, the manifest lists " + shard.bytes());
+                }
+            }
+        }
+    }
+
+    /** A shard that no longer is what the ingest wrote: bad input, with what to do about it. */
+    private static CliErrors.UserError modified(String shard, String what) {
+        return BadInput.in(shard, what + ": the dataset was modified after ingest; ingest it again (tiebreak ingest"
+                + " ... --replace)");
+    }
+
     /** Reads one shard listed in the manifest: checks its size, checksum, split and shape. */
     static ShardFile.Contents readShard(Path dir, Manifest m, Manifest.Shard shard, Configuration conf) throws IOException {
         Path p = new Path(dir, shard.path());
@@ -119,11 +152,11 @@ public final class DatasetReader {
         try {
             bytes = HadoopFs.readAll(p, conf, MAX_ARRAY);
         } catch (org.apache.hadoop.fs.ChecksumException e) { // the file system's own checksums (local, HDFS)
-            throw BadInput.in(shown, "is damaged (" + e.getMessage() + "): the dataset was modified after ingest");
+            throw modified(shown, "is damaged (" + firstLine(e.getMessage()) + ")");
         }
         if (bytes.length != shard.bytes() || !ShardSummary.sha256(bytes).equals(shard.sha256())) {
-            throw BadInput.in(shown, "does not match the manifest (" + bytes.length + " bytes, expected " + shard.bytes()
-                    + " with SHA-256 " + shard.sha256() + "): the dataset was modified after ingest");
+            throw modified(shown, "does not match the manifest (" + bytes.length + " bytes, expected " + shard.bytes()
+                    + " with SHA-256 " + shard.sha256() + ")");
         }
         ShardFile.Contents c = ShardFile.read(bytes, shown, shard.rows() * m.channels() * m.height() * m.width());
         if (c.rows() != shard.rows() || c.channels() != m.channels() || c.height() != m.height() || c.width() != m.width()) {
@@ -131,5 +164,9 @@ public final class DatasetReader {
                     + ", the manifest says " + shard.rows() + " of " + m.channels() + "x" + m.height() + "x" + m.width());
         }
         return c;
+    }
+
+    private static String firstLine(String s) {
+        return s == null || s.indexOf('\n') < 0 ? s : s.substring(0, s.indexOf('\n'));
     }
 }

@@ -11,7 +11,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -62,11 +64,13 @@ final class IdxSource implements DatasetSource {
     private final String input;
     private final String prefix;
     private final Layout layout;
+    private final List<String> splits;
 
-    IdxSource(Dataset dataset, String input, String emnistSplit, Layout layout) {
+    IdxSource(Dataset dataset, String input, String emnistSplit, Layout layout, List<String> splits) {
         this.dataset = dataset;
         this.input = input;
         this.layout = layout;
+        this.splits = splits;
         if (dataset == Dataset.EMNIST && !EMNIST_SPLITS.contains(emnistSplit)) {
             throw new IllegalArgumentException("--emnist-split must be one of " + EMNIST_SPLITS + ", got '" + emnistSplit + "'");
         }
@@ -92,48 +96,62 @@ final class IdxSource implements DatasetSource {
                         + " hold the " + key + " of the split; keep one");
             }
         }
-        List<SourcePlan.SplitPlan> splits = new ArrayList<>();
+        List<SourcePlan.SplitPlan> plans = new ArrayList<>();
         int height = 0, width = 0;
+        Path sized = null; // the images file whose size the others must have
         List<String> classes = classes(dir, conf);
-        for (String split : List.of("train", "test")) {
+        // The file list first: everything missing, said at once.
+        List<String> missing = new ArrayList<>();
+        Set<String> lacking = new TreeSet<>();
+        for (String split : splits) {
+            for (String kind : List.of("images-idx3", "labels-idx1")) {
+                if (!found.containsKey(split + "/" + kind.substring(0, kind.indexOf('-')))) {
+                    missing.add(prefix + (split.equals("train") ? "train" : "t10k") + "-" + kind + "-ubyte[.gz]");
+                    lacking.add(split);
+                }
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw BadInput.in(shownDir, String.join(", ", missing) + (missing.size() == 1 ? " is" : " are") + " missing; "
+                    + dataset.id() + " publishes the images and labels of train and t10k (test)"
+                    + (splits.size() > 1 && lacking.size() == 1 ? "; --splits " + (lacking.contains("train") ? "test" : "train")
+                    + " ingests the other split alone" : ""));
+        }
+        for (String split : splits) {
             Path images = found.get(split + "/images"), labels = found.get(split + "/labels");
-            if (images == null && labels == null) continue;
-            if (images == null || labels == null) {
-                throw BadInput.in(shownDir, "found " + (images == null ? labels : images).getName() + " but not its "
-                        + (images == null ? "images" : "labels") + " file");
-            }
-            int[] imageDims = header(images, conf), labelDims = header(labels, conf);
             String shownImages = Redaction.uri(images.toString()), shownLabels = Redaction.uri(labels.toString());
-            if (imageDims.length != 3) {
-                throw BadInput.at(shownImages, 3, "expected 3 dimensions (count, height, width), found " + Arrays.toString(imageDims));
-            }
-            if (labelDims.length != 1) {
-                throw BadInput.at(shownLabels, 3, "expected 1 dimension (count), found " + Arrays.toString(labelDims));
-            }
+            int[] imageDims = checkWhole(images, conf, IdxReader.IMAGES, 0);
+            int[] labelDims = checkWhole(labels, conf, IdxReader.LABELS, classes.size());
+            if (imageDims[0] == 0) throw BadInput.at(shownImages, 4, "the header declares 0 images");
             if (imageDims[0] != labelDims[0]) {
                 throw BadInput.in(shownLabels, "holds " + labelDims[0] + " labels but " + images.getName() + " holds "
                         + imageDims[0] + " images");
             }
             // EMNIST's items are stored transposed: height and width swap when they are turned upright.
             int h = dataset == Dataset.EMNIST ? imageDims[2] : imageDims[1], w = dataset == Dataset.EMNIST ? imageDims[1] : imageDims[2];
-            if (height != 0 && (h != height || w != width)) {
-                throw BadInput.in(shownImages, "images are " + h + "x" + w + ", the other split's are " + height + "x" + width);
+            if (sized != null && (h != height || w != width)) {
+                throw BadInput.in(shownImages, "holds " + h + "x" + w + " images, " + Redaction.uri(sized.toString()) + " "
+                        + height + "x" + width + ": the splits of a dataset have one image size");
             }
             height = h;
             width = w;
-            splits.add(new SourcePlan.SplitPlan(split, imageDims[0], true, List.of(new IdxPart(split, images.toString(),
+            sized = images;
+            plans.add(new SourcePlan.SplitPlan(split, imageDims[0], true, List.of(new IdxPart(split, images.toString(),
                     labels.toString(), classes.size(), dataset == Dataset.EMNIST, layout))));
         }
-        if (splits.isEmpty()) {
-            throw BadInput.in(shownDir, "no IDX files found; expected e.g. " + prefix + "train-images-idx3-ubyte.gz and "
-                    + prefix + "train-labels-idx1-ubyte.gz");
-        }
         return new SourcePlan(dataset.id(), shownDir, layout.storedChannels(), layout.side(height), layout.side(width),
-                classes, splits, Map.of());
+                classes, plans, Map.of());
     }
 
-    private static int[] header(Path file, Configuration conf) throws IOException {
-        try (IdxReader r = IdxReader.open(HadoopFs.open(file, conf), Redaction.uri(file.toString()))) {
+    /**
+     * The dimensions of an IDX file whose header declares rank of them, after reading it through once: its data ends
+     * where the header says, a gzipped file's CRC and length are right, and (classes > 0) every label is below
+     * classes. Done on the driver before anything is written (the tasks read the files again to store them).
+     */
+    private static int[] checkWhole(Path file, Configuration conf, int rank, int classes) throws IOException {
+        try (IdxReader r = IdxReader.open(HadoopFs.open(file, conf), Redaction.uri(file.toString()), rank)) {
+            if (classes > 0) r.readLabels(new int[r.count()], 0, r.count(), classes);
+            else r.skipToEnd();
             return r.dimensions();
         }
     }
@@ -207,10 +225,10 @@ final class IdxSource implements DatasetSource {
 
         @Override
         public SampleIterator open(Configuration conf, Consumer<SkippedSample> skipped) throws IOException {
-            IdxReader img = IdxReader.open(HadoopFs.open(new Path(images), conf), Redaction.uri(images));
+            IdxReader img = IdxReader.open(HadoopFs.open(new Path(images), conf), Redaction.uri(images), IdxReader.IMAGES);
             IdxReader lab;
             try {
-                lab = IdxReader.open(HadoopFs.open(new Path(labels), conf), Redaction.uri(labels));
+                lab = IdxReader.open(HadoopFs.open(new Path(labels), conf), Redaction.uri(labels), IdxReader.LABELS);
             } catch (IOException | RuntimeException e) {
                 img.close();
                 throw e;

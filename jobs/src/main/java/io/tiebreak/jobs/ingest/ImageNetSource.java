@@ -8,6 +8,7 @@ import java.io.InputStreamReader;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,8 +44,12 @@ final class ImageNetSource implements DatasetSource {
     private final boolean failOnCorrupt;
     private final long shardBytes;
     private final String valLabels, devkitMeta;
+    /** The splits asked for, each required; null: those the root holds. */
+    private final List<String> splits;
 
-    ImageNetSource(String input, Layout layout, boolean failOnCorrupt, long shardBytes, String valLabels, String devkitMeta) {
+    ImageNetSource(String input, Layout layout, boolean failOnCorrupt, long shardBytes, String valLabels, String devkitMeta,
+                   List<String> splits) {
+        this.splits = splits;
         this.input = input;
         this.layout = layout;
         this.failOnCorrupt = failOnCorrupt;
@@ -63,14 +68,24 @@ final class ImageNetSource implements DatasetSource {
         if (!HadoopFs.status(root, conf).isDirectory()) throw BadInput.in(shownRoot, "expected the folder holding train/ and/or val/");
         Map<String, List<Image>> splits = new TreeMap<>(); // "train", "val"
         Path train = new Path(root, "train"), val = new Path(root, "val");
-        if (HadoopFs.exists(train, conf)) splits.put("train", classFolders(root, train, conf));
+        for (Path p : List.of(train, val)) {
+            if (this.splits != null && this.splits.contains(p.getName()) && !HadoopFs.exists(p, conf)) {
+                throw BadInput.in(Redaction.uri(p.toString()), "missing (--splits asks for " + p.getName() + ")");
+            }
+        }
+        boolean wantTrain = this.splits == null || this.splits.contains("train");
+        boolean wantVal = this.splits == null || this.splits.contains("val");
+        if (wantTrain && HadoopFs.exists(train, conf)) splits.put("train", classFolders(root, train, conf));
         if (valLabels != null && !HadoopFs.exists(val, conf)) throw BadInput.in(shownRoot, "--val-labels given, but there is no val/");
         Map<String, String> truth = valLabels == null ? null : groundTruth(conf);
-        if (HadoopFs.exists(val, conf)) splits.put("val", truth == null ? classFolders(root, val, conf) : flat(root, val, truth, conf));
+        if (wantVal && HadoopFs.exists(val, conf)) {
+            splits.put("val", truth == null ? classFolders(root, val, conf) : flat(root, val, truth, conf));
+        }
         if (splits.isEmpty()) throw BadInput.in(shownRoot, "holds neither train/ nor val/");
 
+        // Classes are train/'s folders whenever there is a train/ (val ingested alone gets the same labels).
         TreeSet<String> wnids = new TreeSet<>();
-        if (splits.containsKey("train")) {
+        if (HadoopFs.exists(train, conf)) {
             for (FileStatus f : HadoopFs.children(train, conf)) if (f.isDirectory() && !hidden(f.getPath().getName())) wnids.add(f.getPath().getName());
         } else {
             for (Image i : splits.get("val")) wnids.add(i.wnid());
@@ -114,15 +129,27 @@ final class ImageNetSource implements DatasetSource {
                         indexes.get(s).stream().mapToLong(Long::longValue).toArray(),
                         labels.get(s).stream().mapToInt(Integer::intValue).toArray(), layout, failOnCorrupt));
             }
-            plans.add(new SourcePlan.SplitPlan(e.getKey(), images.size(), true, parts, groups == shards));
+            long[] perClass = new long[classes.size()];
+            for (Image img : images) perClass[label.get(img.wnid())]++;
+            plans.add(new SourcePlan.SplitPlan(e.getKey(), images.size(), true, parts, groups == shards,
+                    Arrays.stream(perClass).boxed().toList()));
         }
         return new SourcePlan("imagenet", shownRoot, 3, layout.imageSize(), layout.imageSize(), classes, plans, Map.of());
     }
 
     private static boolean hidden(String name) { return name.startsWith(".") || name.startsWith("_"); }
 
-    /** split/<wnid>/<file>: every file one level below a class folder. */
+    /** split/<wnid>/<file>: every file one level below a class folder; a class folder without a file is an error. */
     private static List<Image> classFolders(Path root, Path split, Configuration conf) throws IOException {
+        for (FileStatus f : HadoopFs.children(split, conf)) {
+            if (!f.isDirectory() || hidden(f.getPath().getName())) continue;
+            boolean any = false;
+            for (FileStatus g : HadoopFs.children(f.getPath(), conf)) any |= !hidden(g.getPath().getName());
+            if (!any) {
+                throw BadInput.in(Redaction.uri(f.getPath().toString()), "holds no image: every class folder of "
+                        + split.getName() + "/ holds that class's images (remove the folder, or restore its images)");
+            }
+        }
         List<Image> out = new ArrayList<>();
         String rootPath = root.toUri().getPath(), splitPath = HadoopFs.qualify(split, conf).toUri().getPath();
         for (FileStatus f : HadoopFs.listFilesRecursively(split, conf)) {

@@ -2,6 +2,7 @@ package io.tiebreak.jobs.ingest;
 
 import io.tiebreak.jobs.fs.ReplaceableOutput.IfExists;
 import io.tiebreak.jobs.spark.SparkSessions;
+import io.tiebreak.runtime.cli.Flags;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
@@ -32,14 +33,14 @@ public final class IngestCommand implements Callable<Integer> {
     @Option(names = "--shard-size", defaultValue = "128MiB", description = "Target pixel bytes per shard (default ${DEFAULT-VALUE})")
     String shardSize;
 
-    @Option(names = "--image-size", description = {"ImageNet: side of the stored square (center crop).",
+    @Option(names = "--image-size", converter = Flags.Positive.class, description = {"ImageNet: side of the stored square (center crop).",
             "MNIST family: resize to this square as torchvision's Resize does (e.g. 32, for VGG)"})
     int imageSize;
 
-    @Option(names = "--channels", description = "MNIST family: 3 repeats the gray channel (torchvision Grayscale(3))")
+    @Option(names = "--channels", converter = Flags.Positive.class, description = "MNIST family: 3 repeats the gray channel (torchvision Grayscale(3))")
     int channels;
 
-    @Option(names = "--resize", description = "ImageNet: shorter side before the crop (default: --image-size)")
+    @Option(names = "--resize", converter = Flags.Positive.class, description = "ImageNet: shorter side before the crop (default: --image-size)")
     int resize;
 
     @Option(names = "--fail-on-corrupt", description = "ImageNet: fail on an undecodable image instead of skipping it")
@@ -57,11 +58,20 @@ public final class IngestCommand implements Callable<Integer> {
     @Option(names = "--devkit-meta", description = "ImageNet: the devkit's meta.mat, with the devkit's ground truth")
     String devkitMeta;
 
+    @Option(names = "--splits", split = ",", paramLabel = "SPLIT",
+            description = {"Only these splits, e.g. train,test for SVHN without extra (default: every split the dataset"
+                    + " publishes, each required whole; ImageNet: the ones its root holds)"})
+    java.util.List<String> splits;
+
+    @Option(names = "--allow-subset", description = {"Accept files holding fewer records than the published dataset's"
+            + " (a hand-made subset); the published file list is still required, each file non-empty and whole"})
+    boolean allowSubset;
+
     @Override
     public Integer call() throws Exception {
         IngestOptions options = new IngestOptions(Dataset.parse(dataset), input, output,
                 replace ? IfExists.REPLACE : IfExists.REFUSE, parseBytes(shardSize), imageSize, resize, failOnCorrupt,
-                emnistSplit, cifar100Labels, valLabels, devkitMeta, channels);
+                emnistSplit, cifar100Labels, valLabels, devkitMeta, channels, splits, allowSubset);
         Manifest m = IngestJob.run(SparkSessions.getOrCreate("tiebreak ingest " + options.dataset().id()), options);
         m.splits().forEach((name, s) -> System.out.printf("%s: %d samples in %d shards%s%n", name, s.count(),
                 s.shards().size(), s.skipped().isEmpty() ? "" : ", " + s.skipped().size() + " undecodable images skipped"));

@@ -135,6 +135,13 @@ public final class IngestJob {
                 throw new IllegalStateException("split " + sp.name() + ": wrote " + rows + " samples and skipped "
                         + left.size() + ", but the source holds " + sp.count());
             }
+            for (int k = 0; sp.classCounts() != null && k < counts.length; k++) {
+                if (counts[k] == 0 && sp.classCounts().get(k) > 0) {
+                    throw BadInput.in(plan.source(), "class " + plan.classes().get(k) + " of " + sp.name() + " keeps no"
+                            + " image: none of its " + sp.classCounts().get(k) + " could be decoded (all skipped as"
+                            + " undecodable); a class must keep at least one");
+                }
+            }
             double[] mean = new double[c], std = new double[c];
             double n = (double) rows * plan.height() * plan.width();
             for (int k = 0; k < c && rows > 0; k++) {

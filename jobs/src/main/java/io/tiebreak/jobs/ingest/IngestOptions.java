@@ -2,6 +2,7 @@ package io.tiebreak.jobs.ingest;
 
 import io.tiebreak.jobs.fs.ReplaceableOutput.IfExists;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -19,14 +20,31 @@ import java.util.Map;
  * @param devkitMeta     ImageNet only: the devkit's meta.mat, mapping the devkit txt's ids to wnids
  * @param channels       MNIST family only: 3 repeats the gray channel three times (torchvision Grayscale(3)), for
  *                       networks built for color input; 0 or 1: as published
+ * @param splits         the splits to ingest, each required whole; null: every split the dataset publishes (for
+ *                       ImageNet, a tree the user assembles, the ones its root holds)
+ * @param allowSubset    accept files holding fewer records than the published dataset's (hand-made subsets, test
+ *                       fixtures): every file of the published list is still required, non-empty and whole
  */
 public record IngestOptions(Dataset dataset, String input, String output, IfExists ifExists, long shardBytes,
                             int imageSize, int resizeTo, boolean failOnCorrupt, String emnistSplit,
-                            String cifar100Labels, String valLabels, String devkitMeta, int channels) {
+                            String cifar100Labels, String valLabels, String devkitMeta, int channels,
+                            List<String> splits, boolean allowSubset) {
     public IngestOptions {
+        if (splits != null) {
+            splits = List.copyOf(new java.util.LinkedHashSet<>(splits));
+            for (String s : splits) {
+                if (!dataset.publishedSplits().contains(s)) {
+                    throw new IllegalArgumentException("--splits: " + dataset.id() + " has no split '" + s + "', only "
+                            + String.join(", ", dataset.publishedSplits()));
+                }
+            }
+            if (splits.isEmpty()) throw new IllegalArgumentException("--splits names no split");
+        }
         if (shardBytes < 1024) throw new IllegalArgumentException("--shard-size must be at least 1 KiB, got " + shardBytes);
+        if (imageSize < 0) throw new IllegalArgumentException("--image-size must be positive, got " + imageSize);
+        if (resizeTo < 0) throw new IllegalArgumentException("--resize must be positive, got " + resizeTo);
         if (dataset == Dataset.IMAGENET) {
-            if (imageSize <= 0) throw new IllegalArgumentException("imagenet needs --image-size (e.g. 32, 64, 224)");
+            if (imageSize == 0) throw new IllegalArgumentException("imagenet needs --image-size (e.g. 32, 64, 224)");
             if (resizeTo == 0) resizeTo = imageSize;
             if (resizeTo < imageSize) {
                 throw new IllegalArgumentException("--resize " + resizeTo + " is smaller than --image-size " + imageSize);
@@ -42,7 +60,6 @@ public record IngestOptions(Dataset dataset, String input, String output, IfExis
             throw new IllegalArgumentException("--image-size applies to imagenet and the MNIST family, --channels to"
                     + " the MNIST family; " + dataset.id() + " is stored as published");
         } else {
-            if (imageSize < 0) throw new IllegalArgumentException("--image-size must be positive, got " + imageSize);
             if (channels != 0 && channels != 1 && channels != 3) {
                 throw new IllegalArgumentException("--channels must be 1 or 3, got " + channels);
             }
@@ -61,6 +78,31 @@ public record IngestOptions(Dataset dataset, String input, String output, IfExis
     /** Options with the defaults for everything dataset-specific. */
     public static IngestOptions of(Dataset dataset, String input, String output, IfExists ifExists, long shardBytes) {
         return new IngestOptions(dataset, input, output, ifExists, shardBytes, 0, 0, false, null, null, null, null, 0);
+    }
+
+    /** Options with every published split required, at its published size. */
+    public IngestOptions(Dataset dataset, String input, String output, IfExists ifExists, long shardBytes,
+                         int imageSize, int resizeTo, boolean failOnCorrupt, String emnistSplit, String cifar100Labels,
+                         String valLabels, String devkitMeta, int channels) {
+        this(dataset, input, output, ifExists, shardBytes, imageSize, resizeTo, failOnCorrupt, emnistSplit,
+                cifar100Labels, valLabels, devkitMeta, channels, null, false);
+    }
+
+    /** The same options ingesting only these splits. */
+    public IngestOptions withSplits(String... names) {
+        return new IngestOptions(dataset, input, output, ifExists, shardBytes, imageSize, resizeTo, failOnCorrupt,
+                emnistSplit, cifar100Labels, valLabels, devkitMeta, channels, List.of(names), allowSubset);
+    }
+
+    /** The same options accepting files smaller than the published ones. */
+    public IngestOptions allowingSubset() {
+        return new IngestOptions(dataset, input, output, ifExists, shardBytes, imageSize, resizeTo, failOnCorrupt,
+                emnistSplit, cifar100Labels, valLabels, devkitMeta, channels, splits, true);
+    }
+
+    /** The splits to ingest, each required: the ones named, or every split the dataset publishes. */
+    public List<String> requiredSplits() {
+        return splits != null ? splits : dataset.publishedSplits();
     }
 
     /** Options without --channels (as published). */
@@ -84,6 +126,8 @@ public record IngestOptions(Dataset dataset, String input, String output, IfExis
         if (channels != 0) m.put("channels", Integer.toString(channels));
         if (emnistSplit != null) m.put("emnistSplit", emnistSplit);
         if (cifar100Labels != null) m.put("cifar100Labels", cifar100Labels);
+        if (splits != null) m.put("splits", String.join(",", splits));
+        if (allowSubset) m.put("allowSubset", "true");
         return m;
     }
 }

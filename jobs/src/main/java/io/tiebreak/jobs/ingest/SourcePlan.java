@@ -20,16 +20,19 @@ public record SourcePlan(String dataset, String source, int channels, int height
      * that every sample arrived), else an estimate that only sizes the shards. When partsAreShards, part k holds
      * exactly the samples with index mod parts == k, in index order, and becomes shard k as it is (no shuffle of
      * decoded pixels); otherwise samples are redistributed into shards by index mod shards, which gives the same
-     * shards.
+     * shards. classCounts, when known, are the samples per class the source holds (some may be skipped as
+     * undecodable): a class that has samples there must keep at least one.
      */
-    public record SplitPlan(String name, long count, boolean exact, List<SourcePart> parts, boolean partsAreShards) {
+    public record SplitPlan(String name, long count, boolean exact, List<SourcePart> parts, boolean partsAreShards,
+                            List<Long> classCounts) {
         public SplitPlan {
             parts = List.copyOf(parts);
+            classCounts = classCounts == null ? null : List.copyOf(classCounts);
             if (count < 0) throw new IllegalArgumentException("negative count for split " + name);
         }
 
         public SplitPlan(String name, long count, boolean exact, List<SourcePart> parts) {
-            this(name, count, exact, parts, false);
+            this(name, count, exact, parts, false, null);
         }
     }
 }

@@ -41,7 +41,7 @@ class DatasetReaderTest {
         Path in = tmp.resolve("in-" + n);
         if (!Files.exists(in)) DatasetFiles.idxPair(in, "", "train", n, H, W, 10, true, false);
         // Shards of 5 samples of 256 bytes.
-        Ingests.ingest(IngestOptions.of(Dataset.MNIST, in.toString(), out.toString(), ifExists, 5 * H * W));
+        Ingests.ingest(IngestOptions.of(Dataset.MNIST, in.toString(), out.toString(), ifExists, 5 * H * W).withSplits("train"));
         return out;
     }
 

@@ -2,6 +2,7 @@ package io.tiebreak.jobs.ingest;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -73,7 +74,7 @@ class IdxIngestTest {
         Path in = tmp.resolve("mnist");
         DatasetFiles.idxPair(in, "", "train", 6, H, H, 10, true, false);
         Manifest three = Ingests.ingest(new IngestOptions(Dataset.MNIST, in.toString(), tmp.resolve("rgb").toString(),
-                IfExists.REFUSE, 1024, 0, 0, false, null, null, null, null, 3));
+                IfExists.REFUSE, 1024, 0, 0, false, null, null, null, null, 3).withSplits("train"));
         assertEquals(List.of(3, H, H), List.of(three.channels(), three.height(), three.width()));
         assertEquals("3", three.options().get("channels"));
         Ingests.assertSamples(DatasetReader.open(tmp.resolve("rgb").toString(), "train", Ingests.conf()), 6, i -> {
@@ -85,7 +86,7 @@ class IdxIngestTest {
 
         // Resized to 2H: shape and statistics follow; the pixels are Pillow's (FashionMnistIngestTest checks them).
         Manifest big = Ingests.ingest(new IngestOptions(Dataset.MNIST, in.toString(), tmp.resolve("big").toString(),
-                IfExists.REFUSE, 1024, 2 * H, 0, false, null, null, null, null, 1));
+                IfExists.REFUSE, 1024, 2 * H, 0, false, null, null, null, null, 1).withSplits("train"));
         assertEquals(List.of(1, 2 * H, 2 * H), List.of(big.channels(), big.height(), big.width()));
         assertEquals(Integer.toString(2 * H), big.options().get("imageSize"));
 
@@ -107,7 +108,7 @@ class IdxIngestTest {
         DatasetFiles.idxPair(in, "emnist-digits-", "train", 3, 4, 4, 10, true, true); // another split, ignored
 
         Manifest m = Ingests.ingest(new IngestOptions(Dataset.EMNIST, in.toString(), tmp.resolve("out").toString(),
-                IfExists.REFUSE, 1 << 20, 0, 0, false, "letters", null, null, null));
+                IfExists.REFUSE, 1 << 20, 0, 0, false, "letters", null, null, null).withSplits("train"));
 
         assertEquals(27, m.classes().size());
         assertEquals("N/A", m.classes().get(0));
@@ -127,7 +128,8 @@ class IdxIngestTest {
         for (int i = 0; i < 10; i++) map.append(i).append(",U+").append(Integer.toHexString(chars[i].codePointAt(0)).toUpperCase()).append(',').append(chars[i]).append('\n');
         DatasetFiles.writeString(in.resolve("kmnist_classmap.csv"), map.toString());
 
-        Manifest m = Ingests.ingest(Dataset.KMNIST, in, tmp.resolve("out"), 1 << 20);
+        Manifest m = Ingests.ingest(IngestOptions.of(Dataset.KMNIST, in.toString(), tmp.resolve("out").toString(),
+                IfExists.REFUSE, 1 << 20).withSplits("test"));
 
         assertEquals(List.of(chars), m.classes());
         assertEquals(List.of("test"), List.copyOf(m.splits().keySet()));
@@ -137,6 +139,7 @@ class IdxIngestTest {
     void aTruncatedImagesFileFailsNamingItAndTheOffsetAndLeavesNoOutput() throws Exception {
         Path in = tmp.resolve("mnist");
         DatasetFiles.idxPair(in, "", "train", 10, H, W, 10, false, false);
+        DatasetFiles.idxPair(in, "", "t10k", 3, H, W, 10, false, false);
         Path images = in.resolve("train-images-idx3-ubyte");
         byte[] full = Files.readAllBytes(images);
         Files.write(images, Arrays.copyOf(full, full.length - 3));
@@ -153,12 +156,14 @@ class IdxIngestTest {
     void wrongMagicAndLabelsOutOfRangeAreUserErrorsNamingTheFile() throws Exception {
         Path in = tmp.resolve("bad-magic");
         DatasetFiles.idxPair(in, "", "train", 4, H, W, 10, true, false);
+        DatasetFiles.idxPair(in, "", "t10k", 2, H, W, 10, true, false);
         Files.write(in.resolve("train-labels-idx1-ubyte.gz"), DatasetFiles.gzip(new byte[] {0, 0, 0x0d, 1, 0, 0, 0, 4, 1, 2, 3, 4}));
         var magic = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(Dataset.MNIST, in, tmp.resolve("o1"), 1 << 20));
         assertTrue(magic.getMessage().contains("train-labels-idx1-ubyte.gz (gzip) at byte 2"), magic.getMessage());
 
         Path in2 = tmp.resolve("bad-label");
         DatasetFiles.idxPair(in2, "", "train", 4, H, W, 10, false, false);
+        DatasetFiles.idxPair(in2, "", "t10k", 2, H, W, 10, false, false);
         Files.write(in2.resolve("train-labels-idx1-ubyte"), DatasetFiles.idx(new int[] {4}, new byte[] {1, 2, 10, 3}));
         var label = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(Dataset.MNIST, in2, tmp.resolve("o2"), 1 << 20));
         assertTrue(label.getMessage().endsWith("train-labels-idx1-ubyte at byte 10: label 10 of item 2 is outside [0, 10)"),
@@ -172,9 +177,68 @@ class IdxIngestTest {
         DatasetFiles.idxPair(in, "", "train", 4, H, W, 10, true, false);
         Files.delete(in.resolve("train-labels-idx1-ubyte.gz"));
         var e = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(Dataset.FASHION_MNIST, in, tmp.resolve("o"), 1 << 20));
-        assertTrue(e.getMessage().contains("found train-images-idx3-ubyte.gz but not its labels file"), e.getMessage());
+        assertTrue(e.getMessage().contains(": train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz],"
+                + " t10k-labels-idx1-ubyte[.gz] are missing"), e.getMessage());
         Files.createDirectories(tmp.resolve("empty"));
         var none = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(Dataset.KMNIST, tmp.resolve("empty"), tmp.resolve("o"), 1 << 20));
-        assertTrue(none.getMessage().contains("no IDX files found"), none.getMessage());
+        assertTrue(none.getMessage().contains("train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-images"),
+                none.getMessage());
+    }
+
+    @Test
+    void bothSplitsAreRequiredUnlessOneIsAskedFor() throws Exception {
+        Path in = tmp.resolve("fashion");
+        DatasetFiles.idxPair(in, "", "train", 4, H, W, 10, true, false);
+        var e = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(Dataset.FASHION_MNIST, in, tmp.resolve("o"), 1 << 20));
+        assertTrue(e.getMessage().endsWith("/fashion: t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz] are missing;"
+                + " fashion-mnist publishes the images and labels of train and t10k (test); --splits train ingests the"
+                + " other split alone"), e.getMessage());
+        assertFalse(Files.exists(tmp.resolve("o")));
+        DatasetFiles.idxPair(in, "", "t10k", 0, H, W, 10, true, false);
+        var none = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(Dataset.FASHION_MNIST, in, tmp.resolve("o"), 1 << 20));
+        assertTrue(none.getMessage().endsWith("t10k-images-idx3-ubyte.gz at byte 4: the header declares 0 images"),
+                none.getMessage());
+    }
+
+    @Test
+    void aGzipStreamWithAChangedByteIsRefusedBeforeAnythingIsWritten() throws Exception {
+        Path in = tmp.resolve("mnist");
+        DatasetFiles.idxPair(in, "", "train", 30, H, W, 10, false, false);
+        DatasetFiles.idxPair(in, "", "t10k", 5, H, W, 10, false, false);
+        // Stored (deflate level 0): a changed byte still inflates, to a wrong pixel; only the CRC can tell.
+        byte[] raw = Files.readAllBytes(in.resolve("train-images-idx3-ubyte"));
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        try (var gz = new java.util.zip.GZIPOutputStream(b) { { def.setLevel(java.util.zip.Deflater.NO_COMPRESSION); } }) {
+            gz.write(raw);
+        }
+        byte[] gz = b.toByteArray();
+        gz[gz.length / 2] ^= 0x21;
+        Files.delete(in.resolve("train-images-idx3-ubyte"));
+        Files.write(in.resolve("train-images-idx3-ubyte.gz"), gz);
+        Path out = tmp.resolve("out");
+        var e = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(Dataset.MNIST, in, out, 1 << 20));
+        assertTrue(e.getMessage().contains("train-images-idx3-ubyte.gz (gzip)") && e.getMessage().contains("Corrupt GZIP trailer"),
+                e.getMessage());
+        assertFalse(Files.exists(out), "a failed ingest leaves no output folder");
+    }
+
+    @Test
+    void aWrongDimensionCountAndSplitsOfDifferentSizesNameTheRightByteAndFiles() throws Exception {
+        Path in = tmp.resolve("mnist");
+        DatasetFiles.idxPair(in, "", "train", 6, H, W, 10, false, false);
+        DatasetFiles.idxPair(in, "", "t10k", 4, H + 1, W, 10, false, false);
+        var sizes = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(Dataset.MNIST, in, tmp.resolve("o1"), 1 << 20));
+        assertTrue(sizes.getMessage().matches(".*/t10k-images-idx3-ubyte: holds 8x5 images, .*/train-images-idx3-ubyte 7x5:"
+                + " the splits of a dataset have one image size"), sizes.getMessage());
+
+        DatasetFiles.idxPair(in, "", "t10k", 4, H, W, 10, false, false);
+        Path images = in.resolve("train-images-idx3-ubyte");
+        byte[] b = Files.readAllBytes(images);
+        b[3] = 2; // the dimension count: 2 where the data has 3
+        Files.write(images, b);
+        var rank = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(Dataset.MNIST, in, tmp.resolve("o2"), 1 << 20));
+        assertTrue(rank.getMessage().endsWith("train-images-idx3-ubyte at byte 3: the header declares 2 dimensions,"
+                + " expected 3 dimensions (count, height, width) for an images file"), rank.getMessage());
+        assertFalse(Files.exists(tmp.resolve("o1")) || Files.exists(tmp.resolve("o2")));
     }
 }

@@ -2,6 +2,7 @@ package io.tiebreak.jobs.ingest;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -137,5 +138,39 @@ class ImageNetIngestTest {
         DatasetFiles.write(root.resolve("val/n09999999/x.JPEG"), DatasetFiles.jpeg(DatasetFiles.smoothImage(20, 20, 1)));
         var e = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(options(root, tmp.resolve("o"), false, null, null)));
         assertTrue(e.getMessage().contains("val/n09999999/x.JPEG: class n09999999 is not one of the 3 classes"), e.getMessage());
+    }
+
+    @Test
+    void aClassFolderWithoutImagesIsRefusedNamingIt() throws Exception {
+        Path root = tmp.resolve("imagenet");
+        trainTree(root);
+        Files.createDirectories(root.resolve("train/n09999999"));
+        Files.writeString(root.resolve("train/n09999999/.DS_Store"), "hidden files are not images");
+        Path out = tmp.resolve("o");
+        var e = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(options(root, out, false, null, null)));
+        assertTrue(e.getMessage().endsWith("train/n09999999: holds no image: every class folder of train/ holds that"
+                + " class's images (remove the folder, or restore its images)"), e.getMessage());
+        assertFalse(Files.exists(out));
+    }
+
+    @Test
+    void aClassWhoseEveryImageIsUndecodableIsRefused() throws Exception {
+        Path root = tmp.resolve("imagenet");
+        trainTree(root);
+        DatasetFiles.write(root.resolve("train/n01484850/n01484850_1.JPEG"), "<html>403</html>".getBytes());
+        Path out = tmp.resolve("o");
+        var e = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(options(root, out, false, null, null)));
+        assertTrue(e.getMessage().contains("class n01484850 of train keeps no image: none of its 1 could be decoded"),
+                e.getMessage());
+        assertFalse(Files.exists(out));
+    }
+
+    @Test
+    void askedForSplitsAreRequired() throws Exception {
+        Path root = tmp.resolve("imagenet");
+        trainTree(root);
+        var e = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(options(root, tmp.resolve("o"), false,
+                null, null).withSplits("train", "val")));
+        assertTrue(e.getMessage().endsWith("imagenet/val: missing (--splits asks for val)"), e.getMessage());
     }
 }

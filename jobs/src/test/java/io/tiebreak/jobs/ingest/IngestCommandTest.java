@@ -20,7 +20,7 @@ class IngestCommandTest {
         Path in = tmp.resolve("fashion");
         DatasetFiles.idxPair(in, "", "train", 12, 5, 5, 10, true, false);
         Result r = TiebreakCli.run("ingest", "--dataset", "fashion-mnist", "--input", in.toString(), "--output", tmp.resolve("out").toString(),
-                "--shard-size", "1k");
+                "--shard-size", "1k", "--splits", "train");
         assertEquals(0, r.exit(), r.err());
         assertEquals("train: 12 samples in 1 shards\n", r.out());
         assertTrue(Files.exists(tmp.resolve("out").resolve(IngestJob.MANIFEST)));

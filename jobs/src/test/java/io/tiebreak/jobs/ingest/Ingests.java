@@ -31,6 +31,11 @@ final class Ingests {
         return ingest(IngestOptions.of(d, in.toString(), out.toString(), IfExists.REFUSE, shardBytes));
     }
 
+    /** As above, for fixtures smaller than the published dataset (every published file still required). */
+    static Manifest ingestSubset(Dataset d, Path in, Path out, long shardBytes) throws IOException {
+        return ingest(IngestOptions.of(d, in.toString(), out.toString(), IfExists.REFUSE, shardBytes).allowingSubset());
+    }
+
     /** Every sample of data, in index order (no shuffle): pixels then labels. */
     record All(byte[][] pixels, int[] labels) {}
 

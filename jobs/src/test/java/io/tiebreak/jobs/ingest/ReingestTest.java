@@ -21,7 +21,7 @@ class ReingestTest {
     @TempDir Path tmp;
 
     private Manifest ingest(Path in, Path out, IfExists ifExists) throws Exception {
-        return Ingests.ingest(IngestOptions.of(Dataset.MNIST, in.toString(), out.toString(), ifExists, 1024));
+        return Ingests.ingest(IngestOptions.of(Dataset.MNIST, in.toString(), out.toString(), ifExists, 1024).withSplits("train"));
     }
 
     private Path input(String name, int n) throws Exception {

@@ -1,9 +1,11 @@
 package io.tiebreak.jobs.ingest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tiebreak.jobs.fs.ReplaceableOutput.IfExists;
 import io.tiebreak.runtime.cli.CliErrors;
 import io.tiebreak.jobs.testing.DatasetFiles;
 import java.nio.file.Files;
@@ -25,7 +27,8 @@ class SvhnIngestTest {
         DatasetFiles.svhn(dir.resolve("train_32x32.mat"), 13);
         DatasetFiles.svhn(dir.resolve("extra_32x32.mat"), 5);
 
-        Manifest m = Ingests.ingest(Dataset.SVHN, dir, tmp.resolve("out"), 4 * 3072);
+        Manifest m = Ingests.ingest(IngestOptions.of(Dataset.SVHN, dir.toString(), tmp.resolve("out").toString(),
+                IfExists.REFUSE, 4 * 3072).withSplits("train", "extra").allowingSubset());
 
         assertEquals(List.of("train", "extra"), List.copyOf(m.splits().keySet()));
         assertEquals(List.of("0", "1", "2", "3", "4", "5", "6", "7", "8", "9"), m.classes());
@@ -46,7 +49,8 @@ class SvhnIngestTest {
         byte[] full = Files.readAllBytes(file);
         Files.write(file, Arrays.copyOf(full, full.length * 2 / 3));
 
-        var e = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(Dataset.SVHN, dir, tmp.resolve("o"), 1 << 20));
+        var e = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(IngestOptions.of(Dataset.SVHN,
+                dir.toString(), tmp.resolve("o").toString(), IfExists.REFUSE, 1 << 20).withSplits("test").allowingSubset()));
 
         assertTrue(e.getMessage().contains("test_32x32.mat at byte"), e.getMessage());
         assertTrue(e.getMessage().contains("not a readable MATLAB v5 MAT-file"), e.getMessage());
@@ -61,7 +65,8 @@ class SvhnIngestTest {
             Files.createDirectories(dir);
             Mat5.writeToFile(mat, dir.resolve("train_32x32.mat").toFile());
         }
-        var shape = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(Dataset.SVHN, dir, tmp.resolve("o1"), 1 << 20));
+        var shape = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(IngestOptions.of(Dataset.SVHN, dir.toString(),
+                tmp.resolve("o1").toString(), IfExists.REFUSE, 1 << 20).withSplits("train").allowingSubset()));
         assertTrue(shape.getMessage().contains("variable X is uint8 [28, 28, 1, 2], expected uint8 [32, 32, 3, N]"), shape.getMessage());
 
         Path dir2 = tmp.resolve("labels");
@@ -73,8 +78,51 @@ class SvhnIngestTest {
             Files.createDirectories(dir2);
             Mat5.writeToFile(mat, dir2.resolve("train_32x32.mat").toFile());
         }
-        var label = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(Dataset.SVHN, dir2, tmp.resolve("o2"), 1 << 20));
+        var label = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(IngestOptions.of(Dataset.SVHN, dir2.toString(),
+                tmp.resolve("o2").toString(), IfExists.REFUSE, 1 << 20).withSplits("train").allowingSubset()));
         assertTrue(label.getMessage().endsWith("train_32x32.mat: y(2) is 11.0, expected a label 1..10 (10 is the digit 0)"),
                 label.getMessage());
+    }
+
+    @Test
+    void everyPublishedFileIsRequiredWithItsPublishedCount() throws Exception {
+        Path dir = tmp.resolve("svhn");
+        DatasetFiles.svhn(dir.resolve("train_32x32.mat"), 7);
+        DatasetFiles.svhn(dir.resolve("test_32x32.mat"), 3);
+        Path out = tmp.resolve("out");
+        var missing = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(Dataset.SVHN, dir, out, 1 << 20));
+        assertTrue(missing.getMessage().endsWith("/svhn: extra_32x32.mat is missing; SVHN publishes train_32x32.mat,"
+                + " test_32x32.mat and extra_32x32.mat (--splits train,test ingests the others alone)"), missing.getMessage());
+        assertFalse(Files.exists(out));
+
+        IngestOptions two = IngestOptions.of(Dataset.SVHN, dir.toString(), out.toString(), IfExists.REFUSE, 1 << 20)
+                .withSplits("train", "test");
+        var small = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(two));
+        assertTrue(small.getMessage().endsWith("train_32x32.mat: holds 7 images, SVHN publishes 73257 in"
+                + " train_32x32.mat (--allow-subset accepts a hand-made subset)"), small.getMessage());
+        assertFalse(Files.exists(out));
+
+        Files.write(dir.resolve("test_32x32.mat"), new byte[0]);
+        var empty = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(two.allowingSubset()));
+        assertTrue(empty.getMessage().endsWith("test_32x32.mat: empty (0 bytes)"), empty.getMessage());
+        assertFalse(Files.exists(out));
+    }
+
+    @Test
+    void aByteChangedInsideTheCompressedDataIsRefusedBeforeAnythingIsWritten() throws Exception {
+        Path dir = tmp.resolve("svhn");
+        Path file = dir.resolve("train_32x32.mat");
+        DatasetFiles.svhn(file, 9);
+        byte[] good = Files.readAllBytes(file);
+        for (int at : new int[] {good.length / 3, good.length / 2, good.length - 40}) {
+            byte[] bad = good.clone();
+            bad[at] ^= 0x10;
+            Files.write(file, bad);
+            Path out = tmp.resolve("o-" + at);
+            var e = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(IngestOptions.of(Dataset.SVHN,
+                    dir.toString(), out.toString(), IfExists.REFUSE, 1 << 20).withSplits("train").allowingSubset()));
+            assertTrue(e.getMessage().contains("train_32x32.mat"), e.getMessage());
+            assertFalse(Files.exists(out), "nothing left behind: " + out);
+        }
     }
 }

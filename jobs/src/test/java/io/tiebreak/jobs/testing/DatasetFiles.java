@@ -135,7 +135,16 @@ public final class DatasetFiles {
 
     /** A .tar.gz of dir's files under topFolder/, as the published archives are laid out. */
     public static void tarGz(Path dir, Path archive, String topFolder) throws IOException {
-        try (OutputStream f = Files.newOutputStream(archive); GZIPOutputStream gz = new GZIPOutputStream(f);
+        tarGz(dir, archive, topFolder, java.util.zip.Deflater.DEFAULT_COMPRESSION);
+    }
+
+    /**
+     * As above at a deflate level: 0 stores the bytes as they are, so a byte changed inside the archive still inflates
+     * (to the wrong value), and only gzip's CRC can tell.
+     */
+    public static void tarGz(Path dir, Path archive, String topFolder, int level) throws IOException {
+        try (OutputStream f = Files.newOutputStream(archive);
+             GZIPOutputStream gz = new GZIPOutputStream(f) { { def.setLevel(level); } };
              TarArchiveOutputStream tar = new TarArchiveOutputStream(gz); Stream<Path> files = Files.list(dir)) {
             TarArchiveEntry top = new TarArchiveEntry(topFolder + "/");
             tar.putArchiveEntry(top);
