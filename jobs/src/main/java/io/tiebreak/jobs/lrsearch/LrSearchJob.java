@@ -102,8 +102,14 @@ public final class LrSearchJob {
     public static int run(SparkSession spark, Grid grid, Options o) {
         LrSearchSettings settings = grid.lrSearch();
         ResultStore store = new ResultStore(spark, o.results());
-        Planner.Plan plan = Planner.plan(grid, new DataCatalog(o.data(), spark.sparkContext().hadoopConfiguration()),
-                id -> OptionalDouble.of(UNDRAWN), o.force());
+        DataCatalog catalog = new DataCatalog(o.data(), spark.sparkContext().hadoopConfiguration());
+        Planner.Plan plan = Planner.plan(grid, catalog, id -> OptionalDouble.of(UNDRAWN), o.force());
+        try {
+            catalog.requireShards(DataCatalog.splitsOf(plan.runs()));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot check the datasets under " + catalog.location(), e);
+        }
+        Set<String> badInput = new java.util.LinkedHashSet<>();
         Map<String, Search> searches = new LinkedHashMap<>();
         for (RunSpec r : plan.runs()) {
             searches.computeIfAbsent(r.configId(), id -> new Search(searches.size(), r));
@@ -142,6 +148,11 @@ public final class LrSearchJob {
                     Search s = (Search) ev[0];
                     RunOutcome outcome = (RunOutcome) ev[1];
                     running.remove(s);
+                    if (outcome.status() == Status.BAD_INPUT) { // not a trial: this configuration stops here
+                        badInput.add(outcome.reason());
+                        progress.finished(s.index * n + s.trials.size(), outcome);
+                        continue;
+                    }
                     record(s, outcome, settings, committer, progress);
                     if (s.trials.size() < n) running.put(s, submit(launcher, grid, settings, o, store, s, finished, progress));
                     else writeBest(s, committer);
@@ -166,12 +177,9 @@ public final class LrSearchJob {
         o.out().println();
         o.out().print(summary(store, searches, plan.runs()));
         long unfinished = searches.values().stream().filter(s -> s.trials.size() >= n && s.best() == null).count();
-        if (unfinished > 0) {
-            System.err.println("error: " + unfinished + " configurations have no completed trial, so no best lr (a"
-                    + " sweep with lr: best refuses them); widen lr_search.low/high or add trials, and re-run");
-            return io.tiebreak.runtime.cli.CliErrors.FAILURE;
-        }
-        return 0;
+        return io.tiebreak.jobs.sweep.SweepCommand.exitCode(List.copyOf(badInput), unfinished == 0 ? null : unfinished
+                + " configurations have no completed trial, so no best lr (a sweep with lr: best refuses them); widen"
+                + " lr_search.low/high or add trials, and re-run", System.err);
     }
 
     static int trialEpochs(LrSearchSettings s, RunSpec r) { return s.epochs() > 0 ? s.epochs() : r.epochs(); }

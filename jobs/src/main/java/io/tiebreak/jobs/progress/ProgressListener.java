@@ -3,6 +3,7 @@ package io.tiebreak.jobs.progress;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.apache.spark.TaskKilled;
 import org.apache.spark.scheduler.AccumulableInfo;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerExecutorMetricsUpdate;
@@ -60,8 +61,10 @@ public final class ProgressListener extends SparkListener {
     public void onTaskEnd(SparkListenerTaskEnd end) {
         Integer index = taskIndex.remove(end.taskInfo().taskId());
         if (index != null && !end.taskInfo().successful()) {
-            String why = end.reason().getClass().getSimpleName().replace("$", "");
-            progress.lost(index, why);
+            // Killed: the job was cancelled (Ctrl-C, SIGTERM), nothing retries it now. Anything else (an executor
+            // lost, a task failure): Spark runs the task again in this job.
+            if (end.reason() instanceof TaskKilled) progress.cancelled(index);
+            else progress.lost(index, end.reason().getClass().getSimpleName().replace("$", ""));
         }
     }
 

@@ -109,6 +109,25 @@ public final class SweepProgress implements AutoCloseable {
         }
     }
 
+    /**
+     * The task of run index was cancelled (the job was interrupted): the run waits for the next job, which resumes it
+     * from its last checkpoint. Nothing runs it again in this one.
+     */
+    public void cancelled(int index) {
+        synchronized (this) {
+            if (state[index] != State.RUNNING) return;
+            state[index] = State.PENDING;
+        }
+        if (mode != Mode.NONE) print("cancelled: " + labels[index] + "; it resumes from its last checkpoint when the job runs again");
+    }
+
+    /** Indexes of the runs whose tasks are running now. */
+    public synchronized List<Integer> running() {
+        List<Integer> out = new ArrayList<>();
+        for (int i = 0; i < state.length; i++) if (state[i] == State.RUNNING) out.add(i);
+        return out;
+    }
+
     /** The running task of run index has trained this many epochs (from executor heartbeats). */
     public synchronized void epochs(int index, long done) {
         if (state[index] != State.RUNNING || done <= epochsDone[index]) return;
@@ -141,6 +160,10 @@ public final class SweepProgress implements AutoCloseable {
     private String runLine(RunOutcome o) {
         String what = String.format(Locale.ROOT, "run %s %s after %d epochs in %s", o.runId(), o.status().id(),
                 o.epochsDone(), duration(o.seconds()));
+        if (o.status() == Status.BAD_INPUT) {
+            return "run " + o.runId() + " not trained, bad input: " + o.reason() + ": " + o.spec().label() + " [" + done()
+                    + "/" + labels.length + "]";
+        }
         if (o.status() == Status.COMPLETED || o.status() == Status.DIVERGED) {
             what += String.format(Locale.ROOT, ", test accuracy %.4f", o.finalTestAccuracy());
         }

@@ -26,7 +26,9 @@ public final class ReportCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         SparkSession spark = SparkSessions.getOrCreate("tiebreak report", ResultStore.sessionDefaults());
         ReferenceTable ref = reference == null ? ReferenceTable.bundled() : ReferenceTable.read(reference);
-        Report.Written w = Report.write(new ResultStore(spark, results), out, ref);
+        ResultStore store = new ResultStore(spark, results);
+        store.requireResults();
+        Report.Written w = Report.write(store, out, ref);
         System.out.printf("wrote %s and %d figures%n", w.html(), w.images().size());
         return 0;
     }

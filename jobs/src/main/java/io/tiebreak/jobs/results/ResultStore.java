@@ -1,6 +1,8 @@
 package io.tiebreak.jobs.results;
 
 import io.tiebreak.jobs.fs.HadoopFs;
+import io.tiebreak.jobs.fs.Redaction;
+import io.tiebreak.runtime.cli.CliErrors;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -67,6 +69,25 @@ public final class ResultStore {
     }
 
     public Path root() { return root; }
+
+    /**
+     * For commands that only read results (sql, report): a folder that is not there, or holds none of the tables,
+     * is a user error naming it, never an empty result.
+     */
+    public void requireResults() {
+        String shown = Redaction.uri(root.toString());
+        try {
+            if (!fs().exists(root)) {
+                throw new CliErrors.UserError("no results folder at " + shown + " (pass the --results a sweep wrote)");
+            }
+            for (Tables.Table t : Tables.Table.values()) if (fs().exists(tableDir(t))) return;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot list " + shown, e);
+        }
+        throw new CliErrors.UserError(shown + " holds no result tables (" + java.util.Arrays.stream(Tables.Table.values())
+                .map(t -> t.id() + "/").collect(java.util.stream.Collectors.joining(", ")) + "): is it the folder a sweep"
+                + " wrote its results to?");
+    }
 
     public Path tableDir(Tables.Table table) { return new Path(root, table.id()); }
 

@@ -13,8 +13,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Commits finished runs in waves while a sweep goes on: outcomes queue up as their tasks finish, and a background
- * thread writes them every interval (or as soon as maxPending are waiting), so results become queryable during a
- * long sweep without one write per run.
+ * thread writes them every interval (or as soon as maxPending are waiting; the first wave as soon as there is
+ * anything), so results become queryable during a long sweep without one write per run.
  *
  * <p>Each run lands exactly once. A wave writes the epochs of its completed and diverged runs first, then their runs
  * rows; the runs row is what marks a run done. Epochs of a run that already has epoch rows (a driver that died
@@ -61,6 +61,7 @@ public final class WaveCommitter implements AutoCloseable {
 
     public synchronized void offer(RunOutcome outcome) {
         throwIfFailed();
+        if (outcome.status() == Status.BAD_INPUT) throw new IllegalArgumentException("bad input is reported, not committed");
         if (pending() == 0) oldestPendingAt = System.currentTimeMillis();
         pendingRuns.add(outcome);
         notifyAll();
@@ -150,9 +151,13 @@ public final class WaveCommitter implements AutoCloseable {
         }
     }
 
+    /**
+     * The first wave goes as soon as anything is pending (the first finished run is queryable at once, and a driver
+     * killed early loses no finished row to the interval); later ones every interval or at maxPending.
+     */
     private boolean due() {
         int n = pending();
-        return n > 0 && (n >= maxPending || System.currentTimeMillis() - oldestPendingAt >= intervalMillis);
+        return n > 0 && (waves == 0 || n >= maxPending || System.currentTimeMillis() - oldestPendingAt >= intervalMillis);
     }
 
     /** One wave: epochs, then runs, then trials, then other rows; each write retried, none repeated once it succeeded. */

@@ -5,6 +5,7 @@ import io.tiebreak.jobs.results.ResultStore;
 import io.tiebreak.jobs.results.TextTable;
 import io.tiebreak.jobs.spark.SparkSessions;
 import io.tiebreak.runtime.cli.CliErrors;
+import io.tiebreak.runtime.cli.Flags;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.io.PrintStream;
@@ -45,7 +46,7 @@ public final class SqlCommand implements Callable<Integer> {
     @Option(names = "--parquet", paramLabel = "DIR", description = "Write the rows as Parquet into this new folder")
     String parquet;
 
-    @Option(names = "--max-rows", defaultValue = "100", description = "Rows printed at most (default: ${DEFAULT-VALUE})")
+    @Option(names = "--max-rows", defaultValue = "100", converter = Flags.Positive.class, description = "Rows printed at most (default: ${DEFAULT-VALUE})")
     int maxRows;
 
     @Override
@@ -59,6 +60,7 @@ public final class SqlCommand implements Callable<Integer> {
     /** Runs the query and prints or writes its rows; bad SQL is a user error naming what is wrong. */
     public static void run(SparkSession spark, ResultStore store, String query, String csv, String parquet, int maxRows,
                            PrintStream out) throws IOException {
+        store.requireResults();
         List<String> views = store.registerViews();
         Dataset<Row> df;
         try {

@@ -57,6 +57,23 @@ public final class DataCatalog implements DatasetCatalog {
                 stats.mean(), stats.std(), m.dataset() == null ? name : m.dataset());
     }
 
+    /**
+     * Before anything trains: the shards of these splits (dataset name -> splits) are all there with the sizes their
+     * manifests list, or this is bad input naming the first that is not (docs/design.md, "Exit codes and bad input").
+     */
+    public void requireShards(Map<String, ? extends java.util.Collection<String>> splitsByDataset) throws IOException {
+        for (var e : splitsByDataset.entrySet()) {
+            DatasetReader.requireShards(datasetPath(root.toString(), e.getKey()), e.getValue(), conf);
+        }
+    }
+
+    /** The splits each dataset's runs train and test on: what must be intact before they start. */
+    public static Map<String, java.util.Set<String>> splitsOf(List<io.tiebreak.jobs.grid.RunSpec> runs) {
+        Map<String, java.util.Set<String>> out = new java.util.TreeMap<>();
+        for (var r : runs) out.computeIfAbsent(r.dataset(), k -> new java.util.TreeSet<>()).addAll(List.of(r.trainSplit(), r.testSplit()));
+        return out;
+    }
+
     @Override
     public List<String> names() {
         List<String> out = new ArrayList<>();

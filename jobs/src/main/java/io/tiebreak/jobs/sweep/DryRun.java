@@ -5,6 +5,7 @@ import io.tiebreak.jobs.grid.Planner;
 import io.tiebreak.jobs.grid.RunSpec;
 import io.tiebreak.jobs.results.ResultStore;
 import io.tiebreak.jobs.results.TextTable;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,12 +20,15 @@ final class DryRun {
 
     static final int MAX_LISTED = 200;
 
-    static int print(SparkSession spark, Grid grid, String results, String data, boolean force, PrintStream out) {
+    static int print(SparkSession spark, Grid grid, String results, String data, boolean force, PrintStream out)
+            throws IOException {
         ResultStore store = new ResultStore(spark, results);
         Map<String, Double> best = store.bestLrs();
         Planner.Plan plan = Planner.plan(grid, new DataCatalog(data, spark.sparkContext().hadoopConfiguration()),
                 id -> best.containsKey(id) ? OptionalDouble.of(best.get(id)) : OptionalDouble.empty(), force);
         Map<String, ResultStore.RunState> states = store.runStates();
+        Map<String, Integer> checkpointed = HadoopCheckpoints.latestEpochs(store.checkpointDir(),
+                spark.sparkContext().hadoopConfiguration());
         List<String> columns = new ArrayList<>(List.of("run_id", "state"));
         List<String> varying = Summary.varyingColumns(plan.runs());
         columns.addAll(varying);
@@ -35,7 +39,7 @@ final class DryRun {
             ResultStore.RunState st = states.get(r.runId());
             List<String> row = new ArrayList<>();
             row.add(r.runId());
-            row.add(st == null ? "to run" : st.status().id() + (st.status().isFinal() ? "" : ", will retry"));
+            row.add(state(st, checkpointed.get(r.runId()), r.epochs()));
             for (String c : varying) row.add(TextTable.cell(value(r, c)));
             row.add(Long.toString(r.seed()));
             rows.add(row);
@@ -45,6 +49,23 @@ final class DryRun {
         out.printf("%s: %d runs%s; the grid is valid%n", grid.name(), plan.runs().size(),
                 plan.duplicatesRemoved() > 0 ? " (" + plan.duplicatesRemoved() + " duplicate points merged)" : "");
         return 0;
+    }
+
+    /**
+     * What the next sweep does with a run: nothing (completed, diverged), or trains it, from the epoch after its last
+     * checkpoint when it has one (an interrupted run, or a failed one that checkpointed before failing).
+     */
+    static String state(ResultStore.RunState st, Integer lastCheckpoint, int epochs) {
+        if (st != null && st.status().isFinal()) return st.status().id();
+        String s = st == null ? "to run" : st.status().id() + ", will retry";
+        return lastCheckpoint == null ? s : s + ", " + resumes(lastCheckpoint, epochs);
+    }
+
+    /** Where a run with a checkpoint after epoch lastCheckpoint (0-based, as the files are named) goes on. */
+    static String resumes(int lastCheckpoint, int epochs) {
+        int done = lastCheckpoint + 1;
+        return done >= epochs ? "all " + epochs + " epochs checkpointed: only its results are written"
+                : "resumes at epoch " + (done + 1) + " of " + epochs;
     }
 
     private static Object value(RunSpec r, String column) {

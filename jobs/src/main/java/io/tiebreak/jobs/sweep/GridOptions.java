@@ -6,6 +6,7 @@ import io.tiebreak.jobs.grid.GridParser;
 import io.tiebreak.jobs.results.ResultStore;
 import io.tiebreak.jobs.spark.SparkSessions;
 import io.tiebreak.runtime.cli.CliErrors;
+import io.tiebreak.runtime.cli.Flags;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.SparkSession;
@@ -32,8 +33,8 @@ public final class GridOptions {
     @Option(names = "--force", description = "Run a grid over its max_runs limit")
     public boolean force;
 
-    @Option(names = "--wave-seconds", defaultValue = "60",
-            description = "Commit finished results at least this often (default: ${DEFAULT-VALUE})")
+    @Option(names = "--wave-seconds", defaultValue = "60", converter = Flags.PositiveReal.class,
+            description = "Commit finished results at least this often, the first as soon as there are some (default: ${DEFAULT-VALUE})")
     public double waveSeconds;
 
     /** The grid file with the --set overrides, checked for the given command. */

@@ -1,12 +1,17 @@
 package io.tiebreak.jobs.sweep;
 
 import io.tiebreak.jobs.fs.HadoopFs;
+import io.tiebreak.jobs.fs.Redaction;
+import io.tiebreak.runtime.train.CheckpointException;
 import io.tiebreak.runtime.train.CheckpointStore;
 import java.io.IOException;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.ChecksumException;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.Path;
 
@@ -45,10 +50,36 @@ public final class HadoopCheckpoints implements CheckpointStore {
     }
 
     @Override
-    public Optional<byte[]> latest() throws IOException {
+    public Optional<Stored> latest() throws IOException {
         int epoch = latestEpoch();
-        if (epoch < 0) return Optional.empty();
-        return Optional.of(HadoopFs.readAll(new Path(dir, fileName(epoch)), conf, Integer.MAX_VALUE - 8));
+        return epoch < 0 ? Optional.empty() : Optional.of(read(new Path(dir, fileName(epoch)), conf));
+    }
+
+    /**
+     * Reads a checkpoint file. One the file system finds damaged (its own checksums: local, HDFS) is a corrupt
+     * checkpoint; any other failure to read it is an I/O error naming it.
+     */
+    public static Stored read(Path file, Configuration conf) throws IOException {
+        String shown = Redaction.uri(file.toString());
+        try {
+            return new Stored(shown, HadoopFs.readAll(file, conf, Integer.MAX_VALUE - 8));
+        } catch (ChecksumException e) {
+            throw new CheckpointException(shown, "corrupt checkpoint: the file system's checksum failed ("
+                    + e.getMessage() + ")", e);
+        } catch (IOException e) {
+            throw new IOException(shown + ": cannot read the checkpoint (" + e + ")", e);
+        }
+    }
+
+    /** Epoch of the newest checkpoint file of every run under a checkpoints root (run_id -> epoch), in one listing. */
+    public static Map<String, Integer> latestEpochs(Path root, Configuration conf) throws IOException {
+        Map<String, Integer> out = new HashMap<>();
+        if (!HadoopFs.exists(root, conf)) return out;
+        for (FileStatus st : HadoopFs.listFilesRecursively(root, conf)) {
+            Matcher m = NAME.matcher(st.getPath().getName());
+            if (m.matches()) out.merge(st.getPath().getParent().getName(), Integer.parseInt(m.group(1)), Math::max);
+        }
+        return out;
     }
 
     @Override

@@ -7,8 +7,10 @@ import io.tiebreak.jobs.results.EpochRow;
 import io.tiebreak.jobs.results.RunOutcome;
 import io.tiebreak.jobs.results.Status;
 import io.tiebreak.runtime.backend.cpu.CpuBackend;
+import io.tiebreak.runtime.cli.CliErrors;
 import io.tiebreak.runtime.data.ImageData;
 import io.tiebreak.runtime.data.InMemoryImages;
+import io.tiebreak.runtime.train.CheckpointException;
 import io.tiebreak.runtime.train.EpochMetrics;
 import io.tiebreak.runtime.train.RunResult;
 import io.tiebreak.runtime.train.Trainer;
@@ -31,7 +33,8 @@ import org.apache.spark.resource.ResourceInformation;
 /**
  * Trains one run on an executor: opens its device, takes its dataset (loaded once per executor JVM and shared),
  * resumes from its newest checkpoint, trains, and returns what happened. A run that throws is returned as failed
- * with the reason (the sweep goes on); a task Spark kills is not a failure and ends as Spark asked.
+ * with the reason (the sweep goes on), one that meets bad input (its checkpoint, its dataset) as bad input, never
+ * trained; a task Spark kills is not a failure and ends as Spark asked.
  */
 public final class RunExecutor {
     private RunExecutor() {}
@@ -107,8 +110,25 @@ public final class RunExecutor {
         } catch (Exception | OutOfMemoryError | StackOverflowError e) {
             TaskContext tc = TaskContext.get();
             if (tc != null && tc.isInterrupted()) throw e instanceof RuntimeException re ? re : new RuntimeException(e);
+            Throwable bad = badInput(e);
+            if (bad != null) {
+                return outcome(task, Status.BAD_INPUT, Redaction.redact(bad.getMessage(), conf), -1, List.of(), t0,
+                        started, device, backendInfo, placement);
+            }
             return outcome(task, Status.FAILED, reason(e, conf), -1, seen, t0, started, device, backendInfo, placement);
         }
+    }
+
+    /**
+     * The bad input among an exception and its causes, or null: an error in a user's file (a dataset shard that
+     * changed since ingest, a missing file) or a checkpoint that cannot be resumed. Anything else is a failure of
+     * the run (docs/design.md, "Exit codes and bad input").
+     */
+    public static Throwable badInput(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof CliErrors.UserError || t instanceof CheckpointException) return t;
+        }
+        return null;
     }
 
     /** A split (or its first n samples), shared by every run of this JVM. */

@@ -6,6 +6,7 @@ import io.tiebreak.jobs.grid.GridParser;
 import io.tiebreak.jobs.progress.SweepProgress;
 import io.tiebreak.jobs.results.ResultStore;
 import io.tiebreak.runtime.cli.CliErrors;
+import io.tiebreak.runtime.cli.Flags;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -27,7 +28,7 @@ public final class SweepCommand implements Callable<Integer> {
     @Option(names = "--dry-run", description = "Check the grid and print its runs; train nothing")
     boolean dryRun;
 
-    @Option(names = "--wave-runs", defaultValue = "64",
+    @Option(names = "--wave-runs", defaultValue = "64", converter = Flags.Positive.class,
             description = "...or as soon as this many are waiting (default: ${DEFAULT-VALUE})")
     int waveRuns;
 
@@ -37,7 +38,6 @@ public final class SweepCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (waveRuns < 1) throw new CliErrors.UserError("--wave-runs must be at least 1");
         Grid g = options.read(GridParser.Purpose.SWEEP);
         SparkSession spark = options.session("sweep", g);
         if (dryRun) {
@@ -47,12 +47,25 @@ public final class SweepCommand implements Callable<Integer> {
                 options.waveMillis(), waveRuns, mode(progress), System.out));
         System.out.printf(Locale.ROOT, "%nsweep %s: %d runs, %d skipped as done, ran %s in %s, %d result waves; results in %s%n",
                 g.name(), r.planned(), r.skipped(), r.ran(), SweepProgress.duration(r.seconds()), r.waves(), options.results);
-        if (r.failed() > 0) {
-            System.err.println("error: " + r.failed() + " runs failed (reasons in the runs table: tiebreak sql"
-                    + " \"SELECT run_id, reason FROM runs WHERE status = 'failed'\"); re-run the sweep to retry them");
-            return CliErrors.FAILURE;
+        return exitCode(r.badInput(), r.failed() == 0 ? null : r.failed() + " runs failed (reasons in the runs table:"
+                + " tiebreak sql \"SELECT run_id, reason FROM runs WHERE status = 'failed'\"); re-run the sweep to retry"
+                + " them", System.err);
+    }
+
+    /**
+     * The end of a job that trains runs (sweep, lr-search), per docs/design.md "Exit codes and bad input": bad input
+     * met by runs (one line per distinct problem, naming the file) is exit 2, whatever else happened; otherwise failed
+     * runs are exit 1 (failures: what to say of them, or null); otherwise 0, diverged runs included.
+     */
+    public static int exitCode(java.util.List<String> badInput, String failures, java.io.PrintStream err) {
+        for (String line : badInput) err.println("error: " + line);
+        if (failures != null) err.println("error: " + failures);
+        if (!badInput.isEmpty()) {
+            err.println("error: what met bad input was not trained and nothing was written for it; mend the input"
+                    + " named above and run again");
+            return CliErrors.USER_ERROR;
         }
-        return 0;
+        return failures != null ? CliErrors.FAILURE : 0;
     }
 
     /**

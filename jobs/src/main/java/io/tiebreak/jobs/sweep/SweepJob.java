@@ -15,13 +15,18 @@ import io.tiebreak.runtime.cli.CliErrors;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.EnumMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalDouble;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.util.ShutdownHookManager;
 import org.apache.spark.SimpleFutureAction;
@@ -34,8 +39,10 @@ import scala.runtime.BoxedUnit;
 /**
  * {@code tiebreak sweep}: every run of a grid as one Spark job, one task per run, results committed to the runs and
  * epochs tables in waves while the job goes on. Runs already completed or diverged are skipped; failed ones are
- * tried again as a new attempt; interrupted ones resume from their last checkpoint. Ctrl-C cancels the job, commits
- * the runs that finished, and leaves the others' checkpoints for the next time.
+ * tried again as a new attempt; interrupted ones resume from their last checkpoint. Before anything trains, the
+ * datasets' shards are checked against their manifests (bad input stops the sweep there); a run that meets bad input
+ * of its own on an executor (its checkpoint) is reported, not written, and the others go on. Ctrl-C or SIGTERM
+ * cancels the job, commits the runs that finished, and says which runs were cancelled and where each resumes.
  */
 public final class SweepJob {
     private static final Logger LOG = LoggerFactory.getLogger(SweepJob.class);
@@ -50,8 +57,12 @@ public final class SweepJob {
     public record Options(String results, String data, boolean force, long waveMillis, int waveRuns,
                           SweepProgress.Mode progress, PrintStream out) {}
 
-    /** What a sweep did: runs in the grid, skipped as done before, run now and how they ended. */
-    public record Result(int planned, int skipped, Map<Status, Integer> ran, int waves, double seconds) {
+    /**
+     * What a sweep did: runs in the grid, skipped as done before, run now and how they ended; badInput holds one line
+     * per distinct bad input that runs met (naming the file), those runs being neither trained nor written.
+     */
+    public record Result(int planned, int skipped, Map<Status, Integer> ran, List<String> badInput, int waves,
+                         double seconds) {
         public int failed() { return ran.getOrDefault(Status.FAILED, 0); }
     }
 
@@ -85,22 +96,24 @@ public final class SweepJob {
         LOG.info("planned {} runs in {} ({} to run)", plan.runs().size(),
                 SweepProgress.duration((System.nanoTime() - t0) / 1e9), tasks.size());
         requireGpuScheduling(spark, tasks);
+        catalog.requireShards(DataCatalog.splitsOf(tasks.stream().map(RunTask::spec).toList()));
         tasks.sort(Comparator.comparingDouble((RunTask t) -> -RunCost.of(t.spec(), trainSamples(catalog, t.spec()))));
 
         Map<Status, Integer> ran = new EnumMap<>(Status.class);
+        Set<String> badInput = Collections.synchronizedSet(new LinkedHashSet<>());
         int waves = 0;
         if (!tasks.isEmpty()) {
-            waves = execute(spark, store, tasks, skipped, o, ran, grid.name());
+            waves = execute(spark, store, tasks, skipped, o, ran, badInput, grid.name());
         }
         LOG.info("training and commits done after {}", SweepProgress.duration((System.nanoTime() - t0) / 1e9));
         o.out().println();
         o.out().print(Summary.table(store, grid.name(), plan.runs()));
         LOG.info("summary printed after {}", SweepProgress.duration((System.nanoTime() - t0) / 1e9));
-        return new Result(plan.runs().size(), skipped, ran, waves, (System.nanoTime() - t0) / 1e9);
+        return new Result(plan.runs().size(), skipped, ran, List.copyOf(badInput), waves, (System.nanoTime() - t0) / 1e9);
     }
 
     private static int execute(SparkSession spark, ResultStore store, List<RunTask> tasks, int skipped, Options o,
-                               Map<Status, Integer> ran, String title) {
+                               Map<Status, Integer> ran, Set<String> badInput, String title) {
         SparkContext sc = spark.sparkContext();
         RunLauncher launcher = new RunLauncher(sc, "tiebreak-sweep-" + UUID.randomUUID());
         List<String> labels = new ArrayList<>();
@@ -115,13 +128,21 @@ public final class SweepJob {
         sc.addSparkListener(listener);
         WaveCommitter committer = new WaveCommitter(store, store.runIdsWithEpochs(), o.waveMillis(), o.waveRuns(),
                 progress::committed);
-        // On Ctrl-C: stop training, commit the runs that finished, before Spark's own hook stops the context.
+        // On Ctrl-C or SIGTERM: stop training, commit the runs that finished, and say what became of the running ones,
+        // before Spark's own hook stops the context.
         java.util.concurrent.atomic.AtomicBoolean interrupted = new java.util.concurrent.atomic.AtomicBoolean();
         Runnable onExit = () -> {
             interrupted.set(true);
+            List<Integer> running = progress.running();
             launcher.cancel("interrupted");
             committer.close();
             progress.close();
+            int finished;
+            synchronized (ran) {
+                finished = ran.entrySet().stream().filter(e -> e.getKey() != Status.BAD_INPUT).mapToInt(Map.Entry::getValue).sum();
+            }
+            o.out().print(cancelled(store.checkpointDir(), sc.hadoopConfiguration(), tasks, running, finished));
+            o.out().flush();
         };
         ShutdownHookManager.get().addShutdownHook(onExit, 100, 120, TimeUnit.SECONDS);
         try {
@@ -130,7 +151,8 @@ public final class SweepJob {
                     ran.merge(outcome.status(), 1, Integer::sum);
                 }
                 progress.finished(index, outcome);
-                committer.offer(outcome);
+                if (outcome.status() == Status.BAD_INPUT) badInput.add(outcome.reason());
+                else committer.offer(outcome);
             });
             try {
                 job.get();
@@ -154,6 +176,30 @@ public final class SweepJob {
             }
         }
         return committer.waves();
+    }
+
+    /**
+     * What an interrupted sweep tells about the runs it cancelled: each resumes, on the next sweep, from the last
+     * checkpoint it wrote (read from the checkpoints folder now), or starts over where it wrote none.
+     */
+    static String cancelled(Path checkpoints, Configuration conf, List<RunTask> tasks, List<Integer> running, int finished) {
+        Map<String, Integer> epochs;
+        try {
+            epochs = HadoopCheckpoints.latestEpochs(checkpoints, conf);
+        } catch (IOException | RuntimeException e) {
+            epochs = Map.of();
+        }
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "sweep interrupted: %d finished run%s committed;"
+                + " %d running run%s cancelled, to resume on the next sweep of this grid%n", finished,
+                finished == 1 ? "" : "s", running.size(), running.size() == 1 ? "" : "s"));
+        for (int i : running) {
+            RunTask t = tasks.get(i);
+            Integer last = epochs.get(t.spec().runId());
+            sb.append("  cancelled run ").append(t.spec().runId()).append(' ').append(t.spec().label()).append(": ")
+                    .append(last == null ? "no checkpoint yet, it starts over" : DryRun.resumes(last, t.spec().epochs())
+                            + " from its checkpoint").append(System.lineSeparator());
+        }
+        return sb.toString();
     }
 
     /** The sweep was stopped (Ctrl-C, SIGTERM); said as one line. */

@@ -1,15 +1,18 @@
 package io.tiebreak.jobs.zones;
 
-import io.tiebreak.jobs.fs.HadoopFs;
 import io.tiebreak.jobs.fs.Redaction;
 import io.tiebreak.jobs.grid.ZoneSpec;
 import io.tiebreak.jobs.results.ZoneRow;
 import io.tiebreak.jobs.sweep.DeviceChoice;
+import io.tiebreak.jobs.sweep.HadoopCheckpoints;
 import io.tiebreak.jobs.sweep.RunExecutor;
 import io.tiebreak.runtime.backend.Backend;
 import io.tiebreak.runtime.data.ImageData;
 import io.tiebreak.runtime.io.Safetensors;
 import io.tiebreak.runtime.io.TensorFiles;
+import io.tiebreak.runtime.train.Checkpoint;
+import io.tiebreak.runtime.train.CheckpointException;
+import io.tiebreak.runtime.train.CheckpointStore;
 import io.tiebreak.runtime.zones.ZoneProbe;
 import java.io.IOException;
 import java.io.Serializable;
@@ -28,8 +31,12 @@ import org.apache.hadoop.fs.Path;
 public final class ZoneExecutor {
     private ZoneExecutor() {}
 
-    /** A task's rows, and the device it ran on. */
-    public record Chunk(ZoneTask task, List<ZoneRow> rows, String device, double seconds) implements Serializable {
+    /**
+     * A task's rows, and the device it ran on; or, with badInput set (one line naming the file), no rows: the task met
+     * bad input (its checkpoint, its dataset) and measured nothing.
+     */
+    public record Chunk(ZoneTask task, List<ZoneRow> rows, String device, double seconds, String badInput)
+            implements Serializable {
         private static final long serialVersionUID = 1L;
     }
 
@@ -74,24 +81,34 @@ public final class ZoneExecutor {
                         started[0] = now;
                         tick.measured();
                     });
-            return new Chunk(task, rows, opened.description(), (System.nanoTime() - t0) / 1e9);
-        } catch (IOException e) {
+            return new Chunk(task, rows, opened.description(), (System.nanoTime() - t0) / 1e9, null);
+        } catch (IOException | RuntimeException e) {
+            Throwable bad = RunExecutor.badInput(e);
+            if (bad != null) {
+                return new Chunk(task, List.of(), opened.description(), (System.nanoTime() - t0) / 1e9,
+                        Redaction.redact(bad.getMessage(), conf));
+            }
+            if (e instanceof RuntimeException re) throw re;
             throw new IllegalStateException(RunExecutor.reason(e, conf), e);
         }
     }
 
-    /** Loads the sweep checkpoint into policy A's model (then the others), after checking whose it is. */
+    /**
+     * Loads the sweep checkpoint into policy A's model (then the others), after the checks every checkpoint gets
+     * (intact, finite, written for the named run's configuration).
+     */
     private static void loadCheckpoint(ZoneTask task, ZoneProbe probe, Backend backend, Configuration conf)
             throws IOException {
-        String shown = Redaction.uri(task.checkpoint());
-        Safetensors.Contents c = Safetensors.read(HadoopFs.readAll(new Path(task.checkpoint()), conf,
-                Integer.MAX_VALUE - 8), shown);
-        String config = c.metadata().get("config");
-        if (!task.runConfig().equals(config)) {
-            throw new IllegalArgumentException(shown + ": not the checkpoint of run " + task.spec().sourceRunId()
-                    + "\n  checkpoint: " + config + "\n  that run:   " + task.runConfig());
+        CheckpointStore.Stored stored = HadoopCheckpoints.read(new Path(task.checkpoint()), conf);
+        Safetensors.Contents c = Checkpoint.open(stored.bytes(), stored.location(), task.runConfig());
+        try {
+            TensorFiles.loadParameters(c, backend, probe.modelA().parameters(), true);
+        } catch (IllegalArgumentException e) {
+            String detail = e.getMessage().startsWith(stored.location() + ": ")
+                    ? e.getMessage().substring(stored.location().length() + 2) : e.getMessage();
+            throw new CheckpointException(stored.location(), "does not fit run " + task.spec().sourceRunId() + ": "
+                    + detail, e);
         }
-        TensorFiles.loadParameters(c, backend, probe.modelA().parameters(), true);
         probe.syncFromA();
     }
 }

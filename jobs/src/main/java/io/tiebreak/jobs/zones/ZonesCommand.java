@@ -5,7 +5,7 @@ import io.tiebreak.jobs.grid.GridParser;
 import io.tiebreak.jobs.results.ResultStore;
 import io.tiebreak.jobs.sweep.GridOptions;
 import io.tiebreak.jobs.progress.SweepProgress;
-import io.tiebreak.runtime.cli.CliErrors;
+import io.tiebreak.runtime.cli.Flags;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
@@ -28,18 +28,16 @@ public final class ZonesCommand implements Callable<Integer> {
     @Option(names = "--dry-run", description = "Check the grid and list its configurations; measure nothing")
     boolean dryRun;
 
-    @Option(names = "--minibatches-per-task", defaultValue = "16",
+    @Option(names = "--minibatches-per-task", defaultValue = "16", converter = Flags.Positive.class,
             description = "Largest range of minibatches one task measures (default: ${DEFAULT-VALUE})")
     int minibatchesPerTask;
 
-    @Option(names = "--wave-tasks", defaultValue = "64",
+    @Option(names = "--wave-tasks", defaultValue = "64", converter = Flags.Positive.class,
             description = "...or as soon as this many tasks' rows are waiting (default: ${DEFAULT-VALUE})")
     int waveTasks;
 
     @Override
     public Integer call() throws Exception {
-        if (waveTasks < 1) throw new CliErrors.UserError("--wave-tasks must be at least 1");
-        if (minibatchesPerTask < 1) throw new CliErrors.UserError("--minibatches-per-task must be at least 1");
         Grid g = options.read(GridParser.Purpose.ZONES);
         SparkSession spark = options.session("zones", g);
         if (dryRun) {
@@ -54,6 +52,6 @@ public final class ZonesCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "%nzones %s: %d configurations, %d minibatches, %d done before, measured %d in %s"
                         + " (%d tasks, %d result waves); results in %s%n", g.name(), r.configurations(), r.planned(),
                 r.skipped(), r.measured(), SweepProgress.duration(r.seconds()), r.tasks(), r.waves(), options.results);
-        return 0;
+        return io.tiebreak.jobs.sweep.SweepCommand.exitCode(r.badInput(), null, System.err);
     }
 }

@@ -76,7 +76,7 @@ public final class ZonesJob {
     }
 
     /** What a zones job did: configurations and minibatches planned, minibatches done before and now. */
-    public record Result(int configurations, long planned, long skipped, long measured, int tasks, int waves,
+    public record Result(int configurations, long planned, long skipped, long measured, List<String> badInput, int tasks, int waves,
                          double seconds) {}
 
     /** The plan against the results folder: lr-search's choices, datasets from the data root. */
@@ -109,10 +109,14 @@ public final class ZonesJob {
                         ? " (" + plan.duplicatesMerged() + " duplicate configurations merged)" : "",
                 skipped, toMeasure, tasks.size());
         SweepJob.requireGpuScheduling(spark, tasks.stream().anyMatch(t -> t.spec().device() == Device.GPU));
-        int waves = tasks.isEmpty() ? 0 : execute(spark, store, tasks, toMeasure, o);
+        Map<String, Set<String>> splits = new java.util.TreeMap<>();
+        for (ZoneTask t : tasks) splits.computeIfAbsent(t.spec().dataset(), k -> new java.util.TreeSet<>()).add(t.spec().trainSplit());
+        new DataCatalog(o.data(), spark.sparkContext().hadoopConfiguration()).requireShards(splits);
+        Set<String> badInput = java.util.Collections.synchronizedSet(new java.util.LinkedHashSet<>());
+        int waves = tasks.isEmpty() ? 0 : execute(spark, store, tasks, toMeasure, o, badInput);
         o.out().println();
         o.out().print(ZoneSummary.table(store, plan));
-        return new Result(plan.configs().size(), plan.minibatches(), skipped, toMeasure, tasks.size(), waves,
+        return new Result(plan.configs().size(), plan.minibatches(), skipped, toMeasure, List.copyOf(badInput), tasks.size(), waves,
                 (System.nanoTime() - t0) / 1e9);
     }
 
@@ -158,7 +162,8 @@ public final class ZonesJob {
                 + " grid (otherwise a run keeps only its last epoch)");
     }
 
-    private static int execute(SparkSession spark, ResultStore store, List<ZoneTask> tasks, long total, Options o) {
+    private static int execute(SparkSession spark, ResultStore store, List<ZoneTask> tasks, long total, Options o,
+                               Set<String> badInput) {
         SparkContext sc = spark.sparkContext();
         String group = "tiebreak-zones-" + UUID.randomUUID();
         LongAccumulator measured = sc.longAccumulator("tiebreak.zones.minibatches");
@@ -180,6 +185,10 @@ public final class ZonesJob {
             try {
                 job = sc.submitJob(rdd, new Measure(conf, measured), CollectionConverters.asScala(partitions).toSeq(),
                         new Deliver(chunk -> {
+                            if (chunk.badInput() != null) {
+                                if (badInput.add(chunk.badInput())) o.out().println("bad input: " + chunk.badInput());
+                                return;
+                            }
                             List<Row> rows = new ArrayList<>(chunk.rows().size());
                             for (ZoneRow r : chunk.rows()) rows.add(Tables.ZONES.row(r));
                             committer.offer(Tables.Table.ZONES, rows);
