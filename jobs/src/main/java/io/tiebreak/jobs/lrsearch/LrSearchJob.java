@@ -179,7 +179,7 @@ public final class LrSearchJob {
         long unfinished = searches.values().stream().filter(s -> s.trials.size() >= n && s.best() == null).count();
         return io.tiebreak.jobs.sweep.SweepCommand.exitCode(List.copyOf(badInput), unfinished == 0 ? null : unfinished
                 + " configurations have no completed trial, so no best lr (a sweep with lr: best refuses them); widen"
-                + " lr_search.low/high or add trials, and re-run", System.err);
+                + " lr_search.low/high or add trials, and re-run", new java.io.PrintWriter(System.err, true));
     }
 
     static int trialEpochs(LrSearchSettings s, RunSpec r) { return s.epochs() > 0 ? s.epochs() : r.epochs(); }

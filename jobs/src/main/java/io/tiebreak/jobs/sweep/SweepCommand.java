@@ -25,6 +25,9 @@ public final class SweepCommand implements Callable<Integer> {
     @Mixin
     GridOptions options;
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--dry-run", description = "Check the grid and print its runs; train nothing")
     boolean dryRun;
 
@@ -49,7 +52,7 @@ public final class SweepCommand implements Callable<Integer> {
                 g.name(), r.planned(), r.skipped(), r.ran(), SweepProgress.duration(r.seconds()), r.waves(), options.results);
         return exitCode(r.badInput(), r.failed() == 0 ? null : r.failed() + " runs failed (reasons in the runs table:"
                 + " tiebreak sql \"SELECT run_id, reason FROM runs WHERE status = 'failed'\"); re-run the sweep to retry"
-                + " them", System.err);
+                + " them", spec.commandLine().getErr());
     }
 
     /**
@@ -57,7 +60,7 @@ public final class SweepCommand implements Callable<Integer> {
      * met by runs (one line per distinct problem, naming the file) is exit 2, whatever else happened; otherwise failed
      * runs are exit 1 (failures: what to say of them, or null); otherwise 0, diverged runs included.
      */
-    public static int exitCode(java.util.List<String> badInput, String failures, java.io.PrintStream err) {
+    public static int exitCode(java.util.List<String> badInput, String failures, java.io.PrintWriter err) {
         for (String line : badInput) err.println("error: " + line);
         if (failures != null) err.println("error: " + failures);
         if (!badInput.isEmpty()) {
@@ -65,6 +68,7 @@ public final class SweepCommand implements Callable<Integer> {
                     + " named above and run again");
             return CliErrors.USER_ERROR;
         }
+        err.flush();
         return failures != null ? CliErrors.FAILURE : 0;
     }
 

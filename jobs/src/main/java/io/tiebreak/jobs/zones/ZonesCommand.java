@@ -25,6 +25,9 @@ public final class ZonesCommand implements Callable<Integer> {
     @Mixin
     GridOptions options;
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--dry-run", description = "Check the grid and list its configurations; measure nothing")
     boolean dryRun;
 
@@ -52,6 +55,6 @@ public final class ZonesCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "%nzones %s: %d configurations, %d minibatches, %d done before, measured %d in %s"
                         + " (%d tasks, %d result waves); results in %s%n", g.name(), r.configurations(), r.planned(),
                 r.skipped(), r.measured(), SweepProgress.duration(r.seconds()), r.tasks(), r.waves(), options.results);
-        return io.tiebreak.jobs.sweep.SweepCommand.exitCode(r.badInput(), null, System.err);
+        return io.tiebreak.jobs.sweep.SweepCommand.exitCode(r.badInput(), null, spec.commandLine().getErr());
     }
 }

@@ -2,6 +2,7 @@ package io.tiebreak.jobs.results;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tiebreak.jobs.grid.RunSpec;
@@ -143,5 +144,39 @@ public class ResultStoreTest {
             assertEquals(List.of(1), committed);
             assertEquals(1, store.read(Tables.Table.RUNS).count());
         }
+    }
+
+    /**
+     * The first finished run is committed at once, not after the wave interval (a driver killed early loses no
+     * finished row to it); later ones wait for the interval, so a long sweep still writes in waves.
+     */
+    @Test
+    void theFirstWaveGoesAsSoonAsARunFinishesAndLaterOnesWaitForTheInterval(@TempDir Path dir) throws Exception {
+        ResultStore store = new ResultStore(spark, dir.toString());
+        List<Integer> committed = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<RunSpec> specs = Specs.lenet(3);
+        try (WaveCommitter c = new WaveCommitter(store, Set.of(), 600_000, 100, committed::add)) {
+            c.offer(outcome(specs.get(0), 1, Status.COMPLETED, 1));
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (committed.isEmpty() && System.currentTimeMillis() < deadline) Thread.sleep(50);
+            assertEquals(List.of(1), committed, "the first wave, well before the 10-minute interval");
+            assertEquals(1, store.read(Tables.Table.RUNS).count());
+            c.offer(outcome(specs.get(1), 1, Status.COMPLETED, 1));
+            c.offer(outcome(specs.get(2), 1, Status.DIVERGED, 1));
+            Thread.sleep(2_000);
+            assertEquals(List.of(1), committed, "the next ones wait for the interval (or for close)");
+        }
+        assertEquals(List.of(1, 2), committed);
+        assertEquals(3, store.read(Tables.Table.RUNS).count());
+        assertEquals(3, store.read(Tables.Table.EPOCHS).count());
+    }
+
+    @Test
+    void aRunThatMetBadInputIsNeverWritten(@TempDir Path dir) {
+        ResultStore store = new ResultStore(spark, dir.toString());
+        try (WaveCommitter c = new WaveCommitter(store, Set.of(), 60_000, 100, n -> { })) {
+            assertThrows(IllegalArgumentException.class, () -> c.offer(outcome(Specs.lenet(1).get(0), 1, Status.BAD_INPUT, 0)));
+        }
+        assertEquals(0, store.read(Tables.Table.RUNS).count());
     }
 }

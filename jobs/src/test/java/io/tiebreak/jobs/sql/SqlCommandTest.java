@@ -1,6 +1,7 @@
 package io.tiebreak.jobs.sql;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,6 +11,7 @@ import io.tiebreak.jobs.results.Status;
 import io.tiebreak.jobs.results.WaveCommitter;
 import io.tiebreak.jobs.testing.LocalSpark;
 import io.tiebreak.jobs.testing.Specs;
+import io.tiebreak.jobs.testing.TiebreakCli;
 import io.tiebreak.runtime.cli.CliErrors;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -75,5 +77,23 @@ class SqlCommandTest {
                 () -> run(spark, store, "SELECT accuracy FROM runs", null));
         assertTrue(column.getMessage().contains("accuracy") && column.getMessage().contains("views: runs"),
                 column.getMessage());
+    }
+
+    @Test
+    void aResultsFolderThatIsNotThereIsAnErrorNotACountOfZero(@TempDir Path dir) throws Exception {
+        Path missing = dir.resolve("nowhere");
+        TiebreakCli.Result r = TiebreakCli.run("sql", "--results", missing.toString(), "SELECT count(*) FROM runs");
+        assertEquals(CliErrors.USER_ERROR, r.exit(), r.out());
+        assertEquals("error: no results folder at " + missing + " (pass the --results a sweep wrote)\n", r.err());
+        assertFalse(Files.exists(missing));
+
+        Files.createDirectories(dir.resolve("data"));
+        TiebreakCli.Result other = TiebreakCli.run("sql", "--results", dir.resolve("data").toString(), "SELECT 1");
+        assertEquals(CliErrors.USER_ERROR, other.exit());
+        assertTrue(other.err().contains("data holds no result tables (runs/, epochs/, lr_trials/, zones/)"), other.err());
+
+        TiebreakCli.Result report = TiebreakCli.run("report", missing.toString(), "-o", dir.resolve("page").toString());
+        assertEquals(CliErrors.USER_ERROR, report.exit());
+        assertTrue(report.err().startsWith("error: no results folder at " + missing), report.err());
     }
 }

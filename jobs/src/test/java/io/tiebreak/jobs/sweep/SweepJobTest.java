@@ -59,6 +59,7 @@ class SweepJobTest {
         assertEquals(4, store.read(Tables.Table.EPOCHS).count());
     }
 
+    /** A run whose checkpoints cannot be written (its checkpoint folder is a file): a failure of the run, not bad input. */
     @Test
     void aDivergedRunAndAFailedRunEndOnlyThemselvesAndTheFailedOneIsRetried(@TempDir Path results) throws Exception {
         String yaml = Sweeps.grid("lr: [0.05, 1e12, 0.02]", "epochs: 2");
@@ -68,7 +69,7 @@ class SweepJobTest {
                         spark.sparkContext().hadoopConfiguration()),
                 io.tiebreak.jobs.grid.LrChoices.NONE, false).runs();
         RunSpec broken = specs.get(2);
-        Path bad = results.resolve("checkpoints").resolve(broken.runId()).resolve(HadoopCheckpoints.fileName(0));
+        Path bad = results.resolve("checkpoints").resolve(broken.runId());
         Files.createDirectories(bad.getParent());
         Files.write(bad, new byte[] {1, 2, 3});
 
