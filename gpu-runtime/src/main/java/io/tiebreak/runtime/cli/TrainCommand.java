@@ -71,6 +71,7 @@ final class TrainCommand implements Callable<Integer> {
         System.out.println(r.status().name().toLowerCase(java.util.Locale.ROOT)
                 + (r.reason().isEmpty() ? "" : ": " + r.reason())
                 + String.format(" (final test accuracy %.4f, %.1f s)", r.finalTestAccuracy(), r.seconds()));
-        return r.status() == RunResult.Status.COMPLETED ? 0 : 3;
+        // A diverged run is a result (docs/design.md, "Exit codes and bad input"), said on the line above.
+        return r.status() == RunResult.Status.FAILED ? CliErrors.FAILURE : 0;
     }
 }

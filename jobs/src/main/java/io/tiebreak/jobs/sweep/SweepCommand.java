@@ -64,8 +64,8 @@ public final class SweepCommand implements Callable<Integer> {
         for (String line : badInput) err.println("error: " + line);
         if (failures != null) err.println("error: " + failures);
         if (!badInput.isEmpty()) {
-            err.println("error: what met bad input was not trained and nothing was written for it; mend the input"
-                    + " named above and run again");
+            err.println("error: what met bad input was skipped and nothing was written for it; mend the input named"
+                    + " above and run again");
             return CliErrors.USER_ERROR;
         }
         err.flush();

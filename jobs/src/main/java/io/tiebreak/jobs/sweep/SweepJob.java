@@ -135,6 +135,11 @@ public final class SweepJob {
             interrupted.set(true);
             List<Integer> running = progress.running();
             launcher.cancel("interrupted");
+            // Said at once: the commit needs a free task slot (a cancelled task ends with its epoch) and takes a while.
+            o.out().printf(Locale.ROOT, "sweep interrupted: cancelling %d running run%s (the next sweep of this grid"
+                    + " resumes %s from %s last checkpoint); committing the runs that finished%n", running.size(),
+                    running.size() == 1 ? "" : "s", running.size() == 1 ? "it" : "them", running.size() == 1 ? "its" : "their");
+            o.out().flush();
             committer.close();
             progress.close();
             int finished;

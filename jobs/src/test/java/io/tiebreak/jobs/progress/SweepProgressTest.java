@@ -63,6 +63,34 @@ class SweepProgressTest {
         assertTrue(lines[2].startsWith("grid: 1/4 runs"), lines[2]);
     }
 
+    /** A lost executor's task is run again by Spark; a cancelled one (Ctrl-C, SIGTERM) waits for the next sweep. */
+    @Test
+    void aLostTaskAndACancelledOneSayWhatReallyHappensToTheirRuns() {
+        SweepProgress p = progress(SweepProgress.Mode.LOG);
+        p.started(0);
+        p.started(1);
+        p.started(2);
+        assertEquals(List.of(0, 1, 2), p.running());
+        p.lost(0, "ExecutorLostFailure");
+        p.cancelled(1);
+        assertEquals(List.of(2), p.running());
+        String[] lines = bytes.toString(StandardCharsets.UTF_8).split("\n");
+        assertEquals("task lost (ExecutorLostFailure): a; Spark runs it again, from the run's last checkpoint", lines[0]);
+        assertEquals("cancelled: b; it resumes from its last checkpoint when the job runs again", lines[1]);
+    }
+
+    @Test
+    void aRunThatMetBadInputIsSaidToBeNotTrained() {
+        SweepProgress p = progress(SweepProgress.Mode.LOG);
+        p.started(3);
+        var o = ResultStoreTest.outcome(Specs.lenet(1).get(0), 1, Status.BAD_INPUT, 0);
+        p.finished(3, new io.tiebreak.jobs.results.RunOutcome(o.grid(), o.spec(), 1, Status.BAD_INPUT,
+                "/r/checkpoints/x/epoch-00000.safetensors: corrupt checkpoint", -1, List.of(), 1, "cpu", "0", "h", 0, 1,
+                o.versions()));
+        assertTrue(bytes.toString(StandardCharsets.UTF_8).startsWith("run " + o.runId() + " not trained, bad input:"
+                + " /r/checkpoints/x/epoch-00000.safetensors: corrupt checkpoint: fashion-mnist"), bytes.toString());
+    }
+
     @Test
     void durationsReadLikeClocks() {
         assertEquals("3.2s", SweepProgress.duration(3.21));

@@ -142,4 +142,23 @@ class SweepJobTest {
             for (Path q : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(q);
         }
     }
+
+    /** What an interrupted sweep says of its cancelled runs comes from the checkpoints they left. */
+    @Test
+    void anInterruptedSweepSaysWhereEachCancelledRunResumes(@TempDir Path dir) throws Exception {
+        List<RunSpec> specs = io.tiebreak.jobs.testing.Specs.lenet(3);
+        List<RunTask> tasks = specs.stream().map(s -> new RunTask("g", s, 1, "data", dir.resolve(s.runId()).toString(),
+                false)).toList();
+        Files.createDirectories(dir.resolve(specs.get(1).runId()));
+        Files.write(dir.resolve(specs.get(1).runId()).resolve(HadoopCheckpoints.fileName(0)), new byte[] {1});
+        String said = SweepJob.cancelled(new org.apache.hadoop.fs.Path(dir.toString()),
+                spark.sparkContext().hadoopConfiguration(), tasks, List.of(0, 1), 2);
+        List<String> lines = said.lines().toList();
+        assertEquals("sweep interrupted: 2 finished runs committed; 2 running runs cancelled, to resume on the next"
+                + " sweep of this grid", lines.get(0));
+        assertTrue(lines.get(1).startsWith("  cancelled run " + specs.get(0).runId()) && lines.get(1).endsWith(
+                ": no checkpoint yet, it starts over"), lines.get(1));
+        assertTrue(lines.get(2).startsWith("  cancelled run " + specs.get(1).runId()) && lines.get(2).endsWith(
+                ": resumes at epoch 2 of 2 from its checkpoint"), lines.get(2));
+    }
 }

@@ -149,7 +149,8 @@ class ZonesJobTest {
         assertTrue(missing.getMessage().startsWith("1 checkpoint is missing:") && missing.getMessage().contains(
                 "epoch-00001.safetensors") && missing.getMessage().contains("checkpoints: all"), missing.getMessage());
 
-        // A checkpoint file of another run, where seed 4's should be, is refused by the task that reads it.
+        // A checkpoint file of another run, where seed 4's should be, is bad input: the task that reads it says so
+        // in one line naming it, measures nothing, and the job ends with that line (exit 2).
         Path other = results.resolve("checkpoints").resolve(runId).resolve("epoch-00001.safetensors");
         String seed4Grid = sweep + "weights: [1]\nseeds: [4]\nminibatches: 1\n";
         String seed4 = ZonesJob.plan(spark, GridParser.parse("z.yaml", seed4Grid, List.of(), GridParser.Purpose.ZONES),
@@ -157,9 +158,23 @@ class ZonesJobTest {
         Path planted = results.resolve("checkpoints").resolve(seed4).resolve("epoch-00001.safetensors");
         Files.createDirectories(planted.getParent());
         Files.copy(other, planted);
-        IllegalStateException wrong = assertThrows(IllegalStateException.class,
-                () -> zones(seed4Grid, results, 2));
-        assertTrue(wrong.getMessage().contains("not the checkpoint of run " + seed4), wrong.getMessage());
+        Ran wrong = zones(seed4Grid, results, 2);
+        assertEquals(List.of(planted + ": written for another configuration (seed 0 in the checkpoint, 4 in this run)"),
+                wrong.result().badInput());
+        assertEquals(0, wrong.store().read(Tables.Table.ZONES).filter("source_run_id = '" + seed4 + "'").count());
         assertNotEquals(runId, seed4);
+
+        // A damaged checkpoint (NaN over a weight, the file system's .crc gone with a copy) is refused the same way.
+        Path first = results.resolve("checkpoints").resolve(runId).resolve("epoch-00000.safetensors");
+        byte[] b = Files.readAllBytes(first);
+        int at = io.tiebreak.runtime.io.Safetensors.read(b, "x").require("conv2.weight").data().arrayOffset();
+        b[at + 3] = 0x7f;
+        b[at + 2] = (byte) 0xc0;
+        Files.delete(first.resolveSibling("." + first.getFileName() + ".crc"));
+        Files.write(first, b);
+        Ran damaged = zones(sweep + "weights: [0]\nminibatches: 3\n", results, 2);
+        assertEquals(1, damaged.result().badInput().size(), damaged.output());
+        assertTrue(damaged.result().badInput().get(0).startsWith(first + ": corrupt checkpoint: its contents sum to"),
+                damaged.result().badInput().get(0));
     }
 }
