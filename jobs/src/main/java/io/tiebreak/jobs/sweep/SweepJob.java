@@ -163,8 +163,8 @@ public final class SweepJob {
                 job.get();
             } catch (Exception e) {
                 if (interrupted.get()) {
-                    throw new Interrupted("sweep interrupted: the runs that finished are committed; re-run it to"
-                            + " resume the others from their checkpoints");
+                    throw new Interrupted("sweep interrupted: what was committed and where each cancelled run resumes"
+                            + " is said on standard output");
                 }
                 throw new IllegalStateException("the sweep's Spark job failed: " + rootMessage(e)
                         + " (runs that finished are committed; re-run the sweep to resume the others)", e);
