@@ -170,6 +170,17 @@ class SweepBadInputTest {
                 + ": the dataset was modified after ingest; ingest it again (tiebreak ingest ... --replace)\n", r.err());
         assertFalse(Files.exists(results.resolve("checkpoints")), "nothing trained");
         assertEquals(0, rows(results, Tables.Table.RUNS));
+        // lr-search, which trains and tests too, says the same before it starts; zones, which reads only the training
+        // split, is not held up by a test shard.
+        Path search = tmp.resolve("search.yaml"), zones = tmp.resolve("zones.yaml");
+        Files.writeString(search, tinyGrid("epochs: 1", "lr_search: {trials: 2}"));
+        Files.writeString(zones, tinyGrid("lr: 0.05", "epochs: 1", "minibatches: 1"));
+        TiebreakCli.Result lr = TiebreakCli.run("lr-search", search.toString(), "--data", root.toString(), "--results",
+                tmp.resolve("r-search").toString());
+        assertEquals(CliErrors.USER_ERROR, lr.exit(), lr.err());
+        assertEquals(r.err(), lr.err());
+        assertEquals(0, TiebreakCli.run("zones", zones.toString(), "--data", root.toString(), "--results",
+                tmp.resolve("r-zones").toString()).exit());
 
         Files.delete(cut);
         TiebreakCli.Result gone = sweep(yaml, root, tmp.resolve("r2"));
