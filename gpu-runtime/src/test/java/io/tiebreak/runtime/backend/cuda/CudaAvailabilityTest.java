@@ -1,5 +1,6 @@
 package io.tiebreak.runtime.backend.cuda;
 
+import io.tiebreak.runtime.check.SelfTest;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;

@@ -1,5 +1,6 @@
 package io.tiebreak.runtime.backend.cuda;
 
+import io.tiebreak.runtime.check.SelfTest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 

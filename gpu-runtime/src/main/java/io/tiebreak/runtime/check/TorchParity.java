@@ -1,10 +1,11 @@
-package io.tiebreak.runtime.backend.cuda;
+package io.tiebreak.runtime.check;
 
 import io.tiebreak.runtime.backend.Backend;
 import io.tiebreak.runtime.backend.Backends;
 import io.tiebreak.runtime.backend.PoolGeometry;
 import io.tiebreak.runtime.backend.PoolPolicy;
 import io.tiebreak.runtime.backend.cpu.CpuBackend;
+import io.tiebreak.runtime.backend.cuda.CudaUnavailableException;
 import io.tiebreak.runtime.io.Safetensors;
 import io.tiebreak.runtime.precision.Precision;
 import io.tiebreak.runtime.random.Rng;
