@@ -1,5 +1,6 @@
 package io.tiebreak.runtime.backend;
 
+import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.precision.Precision;
 import io.tiebreak.runtime.tensor.Tensor;
 

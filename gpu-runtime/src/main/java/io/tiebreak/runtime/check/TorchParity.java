@@ -3,7 +3,7 @@ package io.tiebreak.runtime.check;
 import io.tiebreak.runtime.backend.Backend;
 import io.tiebreak.runtime.backend.Backends;
 import io.tiebreak.runtime.backend.PoolGeometry;
-import io.tiebreak.runtime.backend.PoolPolicy;
+import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.backend.cpu.CpuBackend;
 import io.tiebreak.runtime.backend.cuda.CudaUnavailableException;
 import io.tiebreak.runtime.io.Safetensors;

@@ -1,7 +1,7 @@
 package io.tiebreak.runtime.nn;
 
 import io.tiebreak.runtime.backend.PoolGeometry;
-import io.tiebreak.runtime.backend.PoolPolicy;
+import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.tensor.Tensor;
 import java.util.List;
 

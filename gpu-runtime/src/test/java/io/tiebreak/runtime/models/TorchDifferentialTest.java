@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.tiebreak.runtime.backend.PoolGeometry;
-import io.tiebreak.runtime.backend.PoolPolicy;
+import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.backend.cpu.CpuBackend;
 import io.tiebreak.runtime.data.Augmentation;
 import io.tiebreak.runtime.data.BatchAssembler;

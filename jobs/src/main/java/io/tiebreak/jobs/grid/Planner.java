@@ -1,6 +1,6 @@
 package io.tiebreak.jobs.grid;
 
-import io.tiebreak.runtime.backend.PoolPolicy;
+import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.data.Augmentation;
 import io.tiebreak.runtime.data.Normalization;
 import io.tiebreak.runtime.models.ModelSpec;

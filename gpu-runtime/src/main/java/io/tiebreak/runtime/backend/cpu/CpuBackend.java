@@ -3,7 +3,7 @@ package io.tiebreak.runtime.backend.cpu;
 import io.tiebreak.runtime.backend.Backend;
 import io.tiebreak.runtime.backend.ConvGeometry;
 import io.tiebreak.runtime.backend.PoolGeometry;
-import io.tiebreak.runtime.backend.PoolPolicy;
+import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.precision.Precision;
 import io.tiebreak.runtime.precision.Precision.Format;
 import io.tiebreak.runtime.tensor.Shapes;

@@ -2,7 +2,7 @@ package io.tiebreak.runtime.backend.cpu;
 
 import io.tiebreak.runtime.backend.ConvGeometry;
 import io.tiebreak.runtime.backend.PoolGeometry;
-import io.tiebreak.runtime.backend.PoolPolicy;
+import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.precision.Precision.Format;
 
 /**

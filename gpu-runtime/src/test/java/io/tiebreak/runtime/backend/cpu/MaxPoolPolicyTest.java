@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tiebreak.runtime.backend.PoolGeometry;
-import io.tiebreak.runtime.backend.PoolPolicy;
-import io.tiebreak.runtime.backend.PoolPolicy.Form;
+import io.tiebreak.runtime.jacobian.PoolPolicy;
+import io.tiebreak.runtime.jacobian.PoolPolicy.Form;
 import io.tiebreak.runtime.precision.Half;
 import io.tiebreak.runtime.precision.Precision;
 import io.tiebreak.runtime.random.Rng;

@@ -1,4 +1,4 @@
-package io.tiebreak.runtime.backend;
+package io.tiebreak.runtime.jacobian;
 
 import java.util.Locale;
 
