@@ -19,6 +19,7 @@ import io.tiebreak.runtime.tensor.Tensor;
 public final class CpuBackend implements Backend {
     private final WorkerPool pool;
     private final Scratch scratch = new Scratch();
+    private final Tensor.Owner owner = new Tensor.Owner("cpu");
 
     public CpuBackend(int threads) {
         this.pool = new WorkerPool(threads);
@@ -29,7 +30,7 @@ public final class CpuBackend implements Backend {
         return new CpuBackend(Runtime.getRuntime().availableProcessors());
     }
 
-    @Override public String name() { return "cpu"; }
+    @Override public String name() { return owner.name(); }
     @Override public int threads() { return pool.threads(); }
 
     /** Which BLAS the GEMMs reach, for logs and result rows. */
@@ -38,12 +39,12 @@ public final class CpuBackend implements Backend {
     // ---- storage access --------------------------------------------------------------------------------------
 
     private float[] f(Tensor t) {
-        if (t.backend() != this || !(t.storage() instanceof float[])) throw wrongStorage(t, "float[]");
+        if (t.owner() != owner || !(t.storage() instanceof float[])) throw wrongStorage(t, "float[]");
         return (float[]) t.storage();
     }
 
     private double[] d(Tensor t) {
-        if (t.backend() != this || !(t.storage() instanceof double[])) throw wrongStorage(t, "double[]");
+        if (t.owner() != owner || !(t.storage() instanceof double[])) throw wrongStorage(t, "double[]");
         return (double[]) t.storage();
     }
 
@@ -59,7 +60,7 @@ public final class CpuBackend implements Backend {
     @Override
     public Tensor zeros(Precision p, int... shape) {
         int n = Shapes.size(shape);
-        return new Tensor(this, p, shape, p.isDouble() ? new double[n] : new float[n]);
+        return new Tensor(owner, p, shape, p.isDouble() ? new double[n] : new float[n]);
     }
 
     @Override
@@ -96,7 +97,7 @@ public final class CpuBackend implements Backend {
         if (len != n || (array instanceof double[]) != p.isDouble()) {
             throw new IllegalArgumentException("cannot wrap an array of " + len + " values as " + Shapes.str(shape) + " " + p.id());
         }
-        return new Tensor(this, p, shape, array);
+        return new Tensor(owner, p, shape, array);
     }
 
     private static void requireLength(int length, Tensor t) {

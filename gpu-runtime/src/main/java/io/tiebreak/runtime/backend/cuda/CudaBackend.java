@@ -36,12 +36,12 @@ public final class CudaBackend implements Backend {
 
     private final Device device;
     private final MemoryPool pool;
-    private final String name;
+    private final Tensor.Owner owner;
     private final Map<Slot, long[]> scratch = new EnumMap<>(Slot.class); // slot -> {address, bytes}
 
     CudaBackend(Device device, String name) {
         this.device = device;
-        this.name = name;
+        this.owner = new Tensor.Owner(name);
         this.pool = new MemoryPool(new MemoryPool.Raw() {
             @Override public long allocate(long bytes) { return device.allocate(bytes); }
             @Override public void free(long address) { device.free(address); }
@@ -62,7 +62,7 @@ public final class CudaBackend implements Backend {
     /** How the packaged kernels were built, for result rows: "simt-fp32acc, nvcc 13.0", or "none". */
     public static String kernelDescription() { return KernelImage.describe(); }
 
-    @Override public String name() { return name; }
+    @Override public String name() { return owner.name(); }
 
     /** One host thread drives the GPU. */
     @Override public int threads() { return 1; }
@@ -70,7 +70,7 @@ public final class CudaBackend implements Backend {
     // ---- plumbing --------------------------------------------------------------------------------------------
 
     private DeviceBuffer buf(Tensor t) {
-        if (t.backend() != this || !(t.storage() instanceof DeviceBuffer)) {
+        if (t.owner() != owner || !(t.storage() instanceof DeviceBuffer)) {
             throw new IllegalArgumentException(t + " is not a tensor of this CUDA backend");
         }
         return (DeviceBuffer) t.storage();
@@ -116,12 +116,12 @@ public final class CudaBackend implements Backend {
         int n = Shapes.size(shape);
         DeviceBuffer b = pool.buffer(Format.of(p), n);
         device.zero(b.address, b.bytes);
-        return new Tensor(this, p, shape, b);
+        return new Tensor(owner, p, shape, b);
     }
 
     /** A tensor whose contents are about to be overwritten. */
     private Tensor empty(Precision p, int... shape) {
-        return new Tensor(this, p, shape, pool.buffer(Format.of(p), Shapes.size(shape)));
+        return new Tensor(owner, p, shape, pool.buffer(Format.of(p), Shapes.size(shape)));
     }
 
     @Override
