@@ -19,6 +19,9 @@ public interface Backend extends AutoCloseable {
     /** Short name for logs and result rows, e.g. "cpu" or "cuda:0 (NVIDIA H100)". */
     String name();
 
+    /** What this backend computes with, for result rows: "cpu, BLAS ..." with the BLAS the CPU reaches, or the GPU. */
+    default String description() { return name(); }
+
     /** Worker threads (CPU) used by this backend; results never depend on it. */
     int threads();
 

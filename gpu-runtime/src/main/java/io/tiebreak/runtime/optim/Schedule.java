@@ -1,5 +1,7 @@
 package io.tiebreak.runtime.optim;
 
+import io.tiebreak.runtime.precision.Transcendentals;
+
 import java.util.Locale;
 
 /** Learning rate per epoch (PyTorch schedulers stepped once per epoch). */
@@ -31,9 +33,9 @@ public record Schedule(Kind kind, int stepSize, double gamma, double etaMin) {
     public double lr(double base, int epoch, int totalEpochs) {
         switch (kind) {
             case COSINE:
-                return etaMin + (base - etaMin) * (1 + Math.cos(Math.PI * epoch / totalEpochs)) / 2;
+                return etaMin + (base - etaMin) * (1 + Transcendentals.cos(Math.PI * epoch / totalEpochs)) / 2;
             case STEP:
-                return base * Math.pow(gamma, epoch / stepSize);
+                return base * Transcendentals.pow(gamma, epoch / stepSize);
             default:
                 return base;
         }

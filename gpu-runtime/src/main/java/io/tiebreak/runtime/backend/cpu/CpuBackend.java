@@ -1,6 +1,6 @@
 package io.tiebreak.runtime.backend.cpu;
 
-import io.tiebreak.runtime.backend.Backend;
+import io.tiebreak.runtime.backend.CheckedBackend;
 import io.tiebreak.runtime.backend.ConvGeometry;
 import io.tiebreak.runtime.backend.PoolGeometry;
 import io.tiebreak.runtime.jacobian.PoolPolicy;
@@ -16,7 +16,7 @@ import io.tiebreak.runtime.tensor.Tensor;
  * <p>One backend serves one training thread (the one that created it); results are bit-identical whatever
  * {@code threads} is.
  */
-public final class CpuBackend implements Backend {
+public final class CpuBackend extends CheckedBackend {
     private final WorkerPool pool;
     private final Scratch scratch = new Scratch();
     private final Tensor.Owner owner = new Tensor.Owner("cpu");
@@ -35,6 +35,8 @@ public final class CpuBackend implements Backend {
 
     /** Which BLAS the GEMMs reach, for logs and result rows. */
     public static String blasDescription() { return NativeBlas.describe(); }
+
+    @Override public String description() { return "cpu, BLAS " + blasDescription(); }
 
     // ---- storage access --------------------------------------------------------------------------------------
 
@@ -64,8 +66,7 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void write(Tensor t, double[] values) {
-        requireLength(values.length, t);
+    protected void writeKernel(Tensor t, double[] values) {
         if (t.precision().isDouble()) {
             System.arraycopy(values, 0, d(t), 0, values.length);
         } else {
@@ -76,8 +77,7 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void write(Tensor t, float[] values) {
-        requireLength(values.length, t);
+    protected void writeKernel(Tensor t, float[] values) {
         if (t.precision().isDouble()) {
             double[] a = d(t);
             for (int i = 0; i < a.length; i++) a[i] = values[i];
@@ -100,12 +100,6 @@ public final class CpuBackend implements Backend {
         return new Tensor(owner, p, shape, array);
     }
 
-    private static void requireLength(int length, Tensor t) {
-        if (length != t.size()) {
-            throw new IllegalArgumentException("expected " + t.size() + " values for " + t + ", got " + length);
-        }
-    }
-
     @Override
     public double[] download(Tensor t) {
         if (t.precision().isDouble()) return d(t).clone();
@@ -121,14 +115,12 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void copy(Tensor src, Tensor dst) {
-        Shapes.requireSame(src, dst, "copy");
+    protected void copyKernel(Tensor src, Tensor dst) {
         System.arraycopy(src.storage(), 0, dst.storage(), 0, src.size());
     }
 
     @Override
-    public void convert(Tensor src, Tensor dst) {
-        if (src.size() != dst.size()) throw new IllegalArgumentException("convert: " + src + " vs " + dst);
+    protected void convertKernel(Tensor src, Tensor dst) {
         write(dst, download(src));
     }
 
@@ -141,11 +133,8 @@ public final class CpuBackend implements Backend {
     // ---- convolution and linear ------------------------------------------------------------------------------
 
     @Override
-    public void conv2dForward(Tensor x, Tensor w, Tensor b, ConvGeometry g, Tensor y) {
+    protected void conv2dForwardKernel(Tensor x, Tensor w, Tensor b, ConvGeometry g, Tensor y) {
         int n = x.dim(0), h = x.dim(2), wd = x.dim(3);
-        Shapes.require(x, "conv2d input", -1, g.inChannels(), -1, -1);
-        Shapes.require(w, "conv2d weight", g.outChannels(), g.inChannels(), g.kernelH(), g.kernelW());
-        Shapes.require(y, "conv2d output", n, g.outChannels(), g.outH(h), g.outW(wd));
         Precision p = x.precision();
         if (p.isDouble()) {
             DoubleKernels.conv2dForward(pool, scratch, d(x), n, h, wd, d(w), dOrNull(b), g, d(y), p.matmulFormat(), null);
@@ -156,9 +145,9 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void conv2dBackward(Tensor x, Tensor w, Tensor dy, ConvGeometry g, Tensor dx, Tensor dw, Tensor db) {
+    protected void conv2dBackwardKernel(Tensor x, Tensor w, Tensor dy, ConvGeometry g, Tensor dx, Tensor dw,
+                                        Tensor db) {
         int n = x.dim(0), h = x.dim(2), wd = x.dim(3);
-        Shapes.require(dy, "conv2d output gradient", n, g.outChannels(), g.outH(h), g.outW(wd));
         Precision p = x.precision();
         if (p.isDouble()) {
             DoubleKernels.conv2dBackward(pool, scratch, d(x), n, h, wd, d(w), d(dy), g, dOrNull(dx), d(dw),
@@ -170,10 +159,8 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void linearForward(Tensor x, Tensor w, Tensor b, Tensor y) {
+    protected void linearForwardKernel(Tensor x, Tensor w, Tensor b, Tensor y) {
         int n = x.dim(0), in = w.dim(1), out = w.dim(0);
-        Shapes.require(x, "linear input", n, in);
-        Shapes.require(y, "linear output", n, out);
         Precision p = x.precision();
         if (p.isDouble()) {
             DoubleKernels.linearForward(pool, scratch, d(x), n, in, d(w), out, dOrNull(b), d(y), p.matmulFormat(), null);
@@ -184,9 +171,8 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void linearBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db) {
+    protected void linearBackwardKernel(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db) {
         int n = x.dim(0), in = w.dim(1), out = w.dim(0);
-        Shapes.require(dy, "linear output gradient", n, out);
         Precision p = x.precision();
         if (p.isDouble()) {
             DoubleKernels.linearBackward(pool, scratch, d(x), n, in, d(w), out, d(dy), dOrNull(dx), d(dw),
@@ -200,64 +186,60 @@ public final class CpuBackend implements Backend {
     // ---- activations and pooling -----------------------------------------------------------------------------
 
     @Override
-    public void reluForward(Tensor x, Tensor y) {
-        Shapes.requireSame(x, y, "relu");
+    protected void reluForwardKernel(Tensor x, Tensor y) {
         if (x.precision().isDouble()) DoubleKernels.relu(pool, d(x), d(y), x.size());
         else FloatKernels.relu(pool, f(x), f(y), x.size());
     }
 
     @Override
-    public void reluBackward(Tensor x, Tensor dy, double alpha, Tensor dx) {
-        Shapes.requireSame(x, dy, "relu backward");
+    protected void reluBackwardKernel(Tensor x, Tensor dy, double alpha, Tensor dx) {
         Format fmt = x.precision().valueFormat();
         if (x.precision().isDouble()) DoubleKernels.reluBackward(pool, d(x), d(dy), alpha, d(dx), x.size(), fmt);
         else FloatKernels.reluBackward(pool, f(x), f(dy), (float) alpha, f(dx), x.size(), fmt);
     }
 
     @Override
-    public long maxPoolForward(Tensor x, PoolGeometry g, PoolPolicy policy, Tensor y) {
+    protected long maxPoolForwardKernel(Tensor x, PoolGeometry g, PoolPolicy policy, double beta,
+                                        double oneMinusBeta, Tensor y) {
         int planes = x.dim(0) * x.dim(1), h = x.dim(2), w = x.dim(3);
-        Shapes.require(y, "max pool output", x.dim(0), x.dim(1), g.out(h), g.out(w));
         Format fmt = x.precision().valueFormat();
         return x.precision().isDouble()
-                ? DoubleKernels.maxPoolForward(pool, d(x), planes, h, w, g, policy, d(y), fmt)
-                : FloatKernels.maxPoolForward(pool, f(x), planes, h, w, g, policy, f(y), fmt);
+                ? DoubleKernels.maxPoolForward(pool, d(x), planes, h, w, g, policy, beta, oneMinusBeta, d(y), fmt)
+                : FloatKernels.maxPoolForward(pool, f(x), planes, h, w, g, policy, (float) beta, (float) oneMinusBeta,
+                        f(y), fmt);
     }
 
     @Override
-    public void maxPoolBackward(Tensor x, Tensor dy, PoolGeometry g, PoolPolicy policy, Tensor dx) {
+    protected void maxPoolBackwardKernel(Tensor x, Tensor dy, PoolGeometry g, PoolPolicy policy, double beta,
+                                         double oneMinusBeta, Tensor dx) {
         int planes = x.dim(0) * x.dim(1), h = x.dim(2), w = x.dim(3);
-        Shapes.require(dy, "max pool output gradient", x.dim(0), x.dim(1), g.out(h), g.out(w));
-        Shapes.requireSame(x, dx, "max pool input gradient");
         Format fmt = x.precision().valueFormat();
         if (x.precision().isDouble()) {
-            DoubleKernels.maxPoolBackward(pool, scratch, d(x), d(dy), planes, h, w, g, policy, d(dx), fmt);
+            DoubleKernels.maxPoolBackward(pool, scratch, d(x), d(dy), planes, h, w, g, policy, beta, oneMinusBeta,
+                    d(dx), fmt);
         } else {
-            FloatKernels.maxPoolBackward(pool, scratch, f(x), f(dy), planes, h, w, g, policy, f(dx), fmt);
+            FloatKernels.maxPoolBackward(pool, scratch, f(x), f(dy), planes, h, w, g, policy, (float) beta,
+                    (float) oneMinusBeta, f(dx), fmt);
         }
     }
 
     @Override
-    public void avgPoolForward(Tensor x, PoolGeometry g, Tensor y) {
-        Shapes.require(y, "avg pool output", x.dim(0), x.dim(1), g.out(x.dim(2)), g.out(x.dim(3)));
+    protected void avgPoolForwardKernel(Tensor x, PoolGeometry g, Tensor y) {
         averagePool(x, g.windows(x.dim(2)), g.windows(x.dim(3)), g.kernel() * g.kernel(), y);
     }
 
     @Override
-    public void avgPoolBackward(Tensor dy, PoolGeometry g, Tensor dx) {
-        Shapes.require(dy, "avg pool output gradient", dx.dim(0), dx.dim(1), g.out(dx.dim(2)), g.out(dx.dim(3)));
+    protected void avgPoolBackwardKernel(Tensor dy, PoolGeometry g, Tensor dx) {
         averagePoolBackward(dy, g.windows(dx.dim(2)), g.windows(dx.dim(3)), g.kernel() * g.kernel(), dx);
     }
 
     @Override
-    public void adaptiveAvgPoolForward(Tensor x, Tensor y) {
-        Shapes.require(y, "adaptive avg pool output", x.dim(0), x.dim(1), -1, -1);
+    protected void adaptiveAvgPoolForwardKernel(Tensor x, Tensor y) {
         averagePool(x, PoolGeometry.adaptiveWindows(x.dim(2), y.dim(2)), PoolGeometry.adaptiveWindows(x.dim(3), y.dim(3)), 0, y);
     }
 
     @Override
-    public void adaptiveAvgPoolBackward(Tensor dy, Tensor dx) {
-        Shapes.require(dy, "adaptive avg pool output gradient", dx.dim(0), dx.dim(1), -1, -1);
+    protected void adaptiveAvgPoolBackwardKernel(Tensor dy, Tensor dx) {
         averagePoolBackward(dy, PoolGeometry.adaptiveWindows(dx.dim(2), dy.dim(2)),
                 PoolGeometry.adaptiveWindows(dx.dim(3), dy.dim(3)), 0, dx);
     }
@@ -280,12 +262,10 @@ public final class CpuBackend implements Backend {
     // ---- normalization and elementwise -----------------------------------------------------------------------
 
     @Override
-    public void batchNormForward(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
-                                 boolean training, double momentum, double eps, Tensor y, Tensor saveMean,
-                                 Tensor saveInvStd) {
+    protected void batchNormForwardKernel(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+                                          boolean training, double momentum, double eps, Tensor y, Tensor saveMean,
+                                          Tensor saveInvStd) {
         int n = x.dim(0), c = x.dim(1), spatial = x.size() / Math.max(1, n * c);
-        Shapes.require(gamma, "batch norm weight", c);
-        Shapes.requireSame(x, y, "batch norm output");
         Format fmt = x.precision().valueFormat();
         if (x.precision().isDouble()) {
             DoubleKernels.batchNormForward(pool, d(x), n, c, spatial, d(gamma), d(beta), d(runningMean),
@@ -298,10 +278,9 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void batchNormBackward(Tensor x, Tensor gamma, Tensor dy, Tensor saveMean, Tensor saveInvStd, Tensor dx,
-                                  Tensor dgamma, Tensor dbeta) {
+    protected void batchNormBackwardKernel(Tensor x, Tensor gamma, Tensor dy, Tensor saveMean, Tensor saveInvStd,
+                                           Tensor dx, Tensor dgamma, Tensor dbeta) {
         int n = x.dim(0), c = x.dim(1), spatial = x.size() / Math.max(1, n * c);
-        Shapes.requireSame(x, dy, "batch norm output gradient");
         Format fmt = x.precision().valueFormat();
         if (x.precision().isDouble()) {
             DoubleKernels.batchNormBackward(pool, d(x), n, c, spatial, d(gamma), d(dy), d(saveMean), d(saveInvStd),
@@ -313,16 +292,14 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void add(Tensor a, Tensor b, Tensor out) {
-        Shapes.requireSame(a, b, "add");
-        Shapes.requireSame(a, out, "add output");
+    protected void addKernel(Tensor a, Tensor b, Tensor out) {
         Format fmt = a.precision().valueFormat();
         if (a.precision().isDouble()) DoubleKernels.add(pool, d(a), d(b), d(out), a.size(), fmt);
         else FloatKernels.add(pool, f(a), f(b), f(out), a.size(), fmt);
     }
 
     @Override
-    public void scale(Tensor t, double factor) {
+    protected void scaleKernel(Tensor t, double factor) {
         Format fmt = t.precision().valueFormat();
         if (t.precision().isDouble()) DoubleKernels.scale(pool, d(t), factor, t.size(), fmt);
         else FloatKernels.scale(pool, f(t), (float) factor, t.size(), fmt);
@@ -342,8 +319,7 @@ public final class CpuBackend implements Backend {
     // ---- loss ------------------------------------------------------------------------------------------------
 
     @Override
-    public LossResult softmaxCrossEntropy(Tensor logits, int[] labels, double lossScale, Tensor dlogits) {
-        Shapes.requireLabels(logits, labels, dlogits);
+    protected LossResult softmaxCrossEntropyKernel(Tensor logits, int[] labels, double lossScale, Tensor dlogits) {
         int n = logits.dim(0), k = logits.dim(1);
         int[] correct = new int[1];
         Format fmt = logits.precision().valueFormat();
@@ -356,33 +332,29 @@ public final class CpuBackend implements Backend {
     // ---- optimizers ------------------------------------------------------------------------------------------
 
     @Override
-    public void sgdUpdate(Tensor param, Tensor grad, Tensor momentumBuf, double lr, double momentum,
-                          double dampening, double weightDecay, boolean nesterov, boolean firstStep) {
-        Shapes.requireSame(param, grad, "sgd gradient");
+    protected void sgdUpdateKernel(Tensor param, Tensor grad, Tensor momentumBuf, double lr, double momentum,
+                                   double keep, double weightDecay, boolean nesterov, boolean firstStep) {
         Format fmt = param.precision().valueFormat();
         if (param.precision().isDouble()) {
             DoubleKernels.sgdUpdate(pool, d(param), d(grad), dOrNull(momentumBuf), param.size(), lr, momentum,
-                    dampening, weightDecay, nesterov, firstStep, fmt);
+                    keep, weightDecay, nesterov, firstStep, fmt);
         } else {
             FloatKernels.sgdUpdate(pool, f(param), f(grad), fOrNull(momentumBuf), param.size(), (float) lr,
-                    (float) momentum, (float) dampening, (float) weightDecay, nesterov, firstStep, fmt);
+                    (float) momentum, (float) keep, (float) weightDecay, nesterov, firstStep, fmt);
         }
     }
 
     @Override
-    public void adamUpdate(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, double lr, double beta1,
-                           double beta2, double eps, double weightDecay, long step) {
-        Shapes.requireSame(param, grad, "adam gradient");
-        // PyTorch computes the bias corrections as Python floats (binary64) and hands kernels binary32 scalars.
-        double stepSize = lr / (1 - Math.pow(beta1, step));
-        double bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, step));
+    protected void adamUpdateKernel(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, double stepSize,
+                                    double oneMinusBeta1, double beta2, double oneMinusBeta2, double bc2Sqrt,
+                                    double eps, double weightDecay) {
         Format fmt = param.precision().valueFormat();
         if (param.precision().isDouble()) {
             DoubleKernels.adamUpdate(pool, d(param), d(grad), d(expAvg), d(expAvgSq), param.size(), stepSize,
-                    1 - beta1, beta2, 1 - beta2, bc2Sqrt, eps, weightDecay, fmt);
+                    oneMinusBeta1, beta2, oneMinusBeta2, bc2Sqrt, eps, weightDecay, fmt);
         } else {
             FloatKernels.adamUpdate(pool, f(param), f(grad), f(expAvg), f(expAvgSq), param.size(), (float) stepSize,
-                    (float) (1 - beta1), (float) beta2, (float) (1 - beta2), (float) bc2Sqrt, (float) eps,
+                    (float) oneMinusBeta1, (float) beta2, (float) oneMinusBeta2, (float) bc2Sqrt, (float) eps,
                     (float) weightDecay, fmt);
         }
     }

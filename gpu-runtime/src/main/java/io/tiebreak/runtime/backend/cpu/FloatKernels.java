@@ -4,6 +4,7 @@ import io.tiebreak.runtime.backend.ConvGeometry;
 import io.tiebreak.runtime.backend.PoolGeometry;
 import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.precision.Precision.Format;
+import io.tiebreak.runtime.precision.Transcendentals;
 
 /**
  * CPU kernels on binary32 arrays: fp32, and fp16/mixed whose values are binary16 held in binary32 (the arithmetic is
@@ -518,7 +519,7 @@ final class FloatKernels {
             l2 += v * v;
             if (v > linf || v != v) linf = v;
         }
-        return new double[] {l1, Math.sqrt(l2), linf};
+        return new double[] {l1, Transcendentals.sqrt(l2), linf};
     }
 
     // ---- pooling ---------------------------------------------------------------------------------------------
@@ -528,10 +529,9 @@ final class FloatKernels {
      * A NaN in a window is its maximum (PyTorch) and the NaN positions are its tie set. Returns windows with k >= 2.
      */
     static long maxPoolForward(WorkerPool pool, float[] x, int planes, int h, int w, PoolGeometry g,
-                               PoolPolicy policy, float[] y, Format f) {
+                               PoolPolicy policy, float beta, float oneMinusBeta, float[] y, Format f) {
         int ho = g.out(h), wo = g.out(w);
         boolean composite = policy.form() == PoolPolicy.Form.COMPOSITE;
-        float beta = (float) policy.beta(), oneMinusBeta = 1 - beta;
         boolean fast2x2 = g.kernel() == 2 && g.stride() == 2 && g.padding() == 0;
         int tasks = WorkerPool.tasks((long) planes * ho * wo * g.kernel() * g.kernel(), ELEMENTWISE_GRAIN,
                 Math.min(MAX_TASKS, planes));
@@ -582,14 +582,14 @@ final class FloatKernels {
      * rounds g_min = B*g, g_first = (1-B)*g, each share g_min/k, each branch's sum, and their sum, step by step.
      */
     static void maxPoolBackward(WorkerPool pool, Scratch s, float[] x, float[] dy, int planes, int h, int w,
-                                PoolGeometry g, PoolPolicy policy, float[] dx, Format f) {
+                                PoolGeometry g, PoolPolicy policy, float beta, float oneMinusBeta, float[] dx,
+                                Format f) {
         int ho = g.out(h), wo = g.out(w), plane = h * w;
         boolean composite = policy.form() == PoolPolicy.Form.COMPOSITE;
         float[] firstBranch = composite ? s.floats(4, planes * plane) : null;
-        float beta = (float) policy.beta(), oneMinusBeta = 1 - beta;
         PoolPolicy.Kind kind = policy.kind();
         if (g.kernel() == 2 && g.stride() == 2 && g.padding() == 0) {
-            maxPoolBackward2x2(pool, x, dy, planes, h, w, policy, dx, f);
+            maxPoolBackward2x2(pool, x, dy, planes, h, w, policy, beta, oneMinusBeta, dx, f);
             return;
         }
         int tasks = WorkerPool.tasks((long) planes * ho * wo * g.kernel() * g.kernel(), ELEMENTWISE_GRAIN,
@@ -644,10 +644,9 @@ final class FloatKernels {
      * sum), and picked per input with bit masks, because which inputs tie is data and branches on it mispredict.
      */
     private static void maxPoolBackward2x2(WorkerPool pool, float[] x, float[] dy, int planes, int h, int w,
-                                           PoolPolicy policy, float[] dx, Format f) {
+                                           PoolPolicy policy, float beta, float oneMinusBeta, float[] dx, Format f) {
         int ho = h / 2, wo = w / 2, plane = h * w;
         boolean composite = policy.form() == PoolPolicy.Form.COMPOSITE;
-        float beta = (float) policy.beta(), oneMinusBeta = 1 - beta;
         PoolPolicy.Kind kind = policy.kind();
         int tasks = WorkerPool.tasks((long) planes * plane, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, planes));
         pool.run(tasks, t -> {
@@ -798,7 +797,7 @@ final class FloatKernels {
                     mean = sum(part, 0, batch) / count;
                     for (int n = 0; n < batch; n++) part[n] = sumSquaredDeviation(x, (n * channels + c) * spatial, spatial, mean);
                     float sq = sum(part, 0, batch);
-                    invStd = (float) (1 / Math.sqrt(sq / count + eps));
+                    invStd = (float) (1 / Transcendentals.sqrt(sq / count + eps));
                     saveMean[c] = mean;
                     saveInvStd[c] = invStd;
                     float unbiased = count > 1 ? sq / (count - 1) : Float.NaN;
@@ -806,7 +805,7 @@ final class FloatKernels {
                     runVar[c] = f.round((1 - momentum) * runVar[c] + momentum * unbiased);
                 } else {
                     mean = runMean[c];
-                    invStd = (float) (1 / Math.sqrt(runVar[c] + eps));
+                    invStd = (float) (1 / Transcendentals.sqrt(runVar[c] + eps));
                 }
                 float a = gamma[c] * invStd, b = betaParam[c] - mean * a;
                 for (int n = 0; n < batch; n++) {
@@ -868,13 +867,13 @@ final class FloatKernels {
             }
             if (arg == label) right++;
             float sumExp = 0;
-            for (int j = 0; j < classes; j++) sumExp += (float) Math.exp(logits[row + j] - max);
-            float logSum = (float) Math.log(sumExp);
+            for (int j = 0; j < classes; j++) sumExp += (float) Transcendentals.exp(logits[row + j] - max);
+            float logSum = (float) Transcendentals.log(sumExp);
             total += logSum - (logits[row + label] - max);
             if (dlogits != null) {
                 float factor = scale / batch;
                 for (int j = 0; j < classes; j++) {
-                    float prob = (float) Math.exp(logits[row + j] - max) / sumExp;
+                    float prob = (float) Transcendentals.exp(logits[row + j] - max) / sumExp;
                     dlogits[row + j] = f.round((prob - (j == label ? 1 : 0)) * factor);
                 }
             }
@@ -885,10 +884,9 @@ final class FloatKernels {
 
     // ---- optimizers ------------------------------------------------------------------------------------------
 
-    /** torch.optim.SGD's single-tensor step, each PyTorch op rounded once to f. */
+    /** torch.optim.SGD's single-tensor step, each PyTorch op rounded once to f; keep is 1 - dampening. */
     static void sgdUpdate(WorkerPool pool, float[] p, float[] g, float[] buf, int n, float lr, float momentum,
-                          float dampening, float weightDecay, boolean nesterov, boolean firstStep, Format f) {
-        float keep = 1 - dampening;
+                          float keep, float weightDecay, boolean nesterov, boolean firstStep, Format f) {
         int tasks = WorkerPool.tasks(n, ELEMENTWISE_GRAIN, MAX_TASKS);
         pool.run(tasks, t -> {
             for (int i = WorkerPool.start(n, tasks, t), end = WorkerPool.start(n, tasks, t + 1); i < end; i++) {
@@ -918,7 +916,7 @@ final class FloatKernels {
                 float vi = f.round(f.round(beta2 * v[i]) + oneMinusBeta2 * gi * gi);
                 m[i] = mi;
                 v[i] = vi;
-                float denom = f.round(f.round(f.round((float) Math.sqrt(vi)) / bc2Sqrt) + eps);
+                float denom = f.round(f.round(f.round((float) Transcendentals.sqrt(vi)) / bc2Sqrt) + eps);
                 p[i] = f.round(p[i] - stepSize * (mi / denom));
             }
         });
