@@ -10,8 +10,9 @@ import io.tiebreak.runtime.tensor.Shapes;
 import io.tiebreak.runtime.tensor.Tensor;
 
 /**
- * The CPU backend: float[] storage for fp16/fp32/mixed, double[] for fp64, kernels in {@link FloatKernels} and its
- * generated twin DoubleKernels, GEMMs through the native BLAS, work spread over a {@link WorkerPool}.
+ * The CPU backend: float[] storage for fp16/fp32/mixed, double[] for fp64, kernels in the Float*Kernels files (one per
+ * op family) and their generated fp64 twins Double*Kernels, GEMMs through the native BLAS, work spread over a
+ * {@link WorkerPool}.
  *
  * <p>One backend serves one training thread (the one that created it); results are bit-identical whatever
  * {@code threads} is.
@@ -137,9 +138,9 @@ public final class CpuBackend extends CheckedBackend {
         int n = x.dim(0), h = x.dim(2), wd = x.dim(3);
         Precision p = x.precision();
         if (p.isDouble()) {
-            DoubleKernels.conv2dForward(pool, scratch, d(x), n, h, wd, d(w), dOrNull(b), g, d(y), p.matmulFormat(), null);
+            DoubleMatmulKernels.conv2dForward(pool, scratch, d(x), n, h, wd, d(w), dOrNull(b), g, d(y), p.matmulFormat(), null);
         } else {
-            FloatKernels.conv2dForward(pool, scratch, f(x), n, h, wd, f(w), fOrNull(b), g, f(y), p.matmulFormat(),
+            FloatMatmulKernels.conv2dForward(pool, scratch, f(x), n, h, wd, f(w), fOrNull(b), g, f(y), p.matmulFormat(),
                     p.matmulOperandRounding());
         }
     }
@@ -150,10 +151,10 @@ public final class CpuBackend extends CheckedBackend {
         int n = x.dim(0), h = x.dim(2), wd = x.dim(3);
         Precision p = x.precision();
         if (p.isDouble()) {
-            DoubleKernels.conv2dBackward(pool, scratch, d(x), n, h, wd, d(w), d(dy), g, dOrNull(dx), d(dw),
+            DoubleMatmulKernels.conv2dBackward(pool, scratch, d(x), n, h, wd, d(w), d(dy), g, dOrNull(dx), d(dw),
                     dOrNull(db), p.matmulFormat(), null);
         } else {
-            FloatKernels.conv2dBackward(pool, scratch, f(x), n, h, wd, f(w), f(dy), g, fOrNull(dx), f(dw),
+            FloatMatmulKernels.conv2dBackward(pool, scratch, f(x), n, h, wd, f(w), f(dy), g, fOrNull(dx), f(dw),
                     fOrNull(db), p.matmulFormat(), p.matmulOperandRounding());
         }
     }
@@ -163,9 +164,9 @@ public final class CpuBackend extends CheckedBackend {
         int n = x.dim(0), in = w.dim(1), out = w.dim(0);
         Precision p = x.precision();
         if (p.isDouble()) {
-            DoubleKernels.linearForward(pool, scratch, d(x), n, in, d(w), out, dOrNull(b), d(y), p.matmulFormat(), null);
+            DoubleMatmulKernels.linearForward(pool, scratch, d(x), n, in, d(w), out, dOrNull(b), d(y), p.matmulFormat(), null);
         } else {
-            FloatKernels.linearForward(pool, scratch, f(x), n, in, f(w), out, fOrNull(b), f(y), p.matmulFormat(),
+            FloatMatmulKernels.linearForward(pool, scratch, f(x), n, in, f(w), out, fOrNull(b), f(y), p.matmulFormat(),
                     p.matmulOperandRounding());
         }
     }
@@ -175,10 +176,10 @@ public final class CpuBackend extends CheckedBackend {
         int n = x.dim(0), in = w.dim(1), out = w.dim(0);
         Precision p = x.precision();
         if (p.isDouble()) {
-            DoubleKernels.linearBackward(pool, scratch, d(x), n, in, d(w), out, d(dy), dOrNull(dx), d(dw),
+            DoubleMatmulKernels.linearBackward(pool, scratch, d(x), n, in, d(w), out, d(dy), dOrNull(dx), d(dw),
                     dOrNull(db), p.matmulFormat(), null);
         } else {
-            FloatKernels.linearBackward(pool, scratch, f(x), n, in, f(w), out, f(dy), fOrNull(dx), f(dw),
+            FloatMatmulKernels.linearBackward(pool, scratch, f(x), n, in, f(w), out, f(dy), fOrNull(dx), f(dw),
                     fOrNull(db), p.matmulFormat(), p.matmulOperandRounding());
         }
     }
@@ -187,15 +188,15 @@ public final class CpuBackend extends CheckedBackend {
 
     @Override
     protected void reluForwardKernel(Tensor x, Tensor y) {
-        if (x.precision().isDouble()) DoubleKernels.relu(pool, d(x), d(y), x.size());
-        else FloatKernels.relu(pool, f(x), f(y), x.size());
+        if (x.precision().isDouble()) DoubleElementwiseKernels.relu(pool, d(x), d(y), x.size());
+        else FloatElementwiseKernels.relu(pool, f(x), f(y), x.size());
     }
 
     @Override
     protected void reluBackwardKernel(Tensor x, Tensor dy, double alpha, Tensor dx) {
         Format fmt = x.precision().valueFormat();
-        if (x.precision().isDouble()) DoubleKernels.reluBackward(pool, d(x), d(dy), alpha, d(dx), x.size(), fmt);
-        else FloatKernels.reluBackward(pool, f(x), f(dy), (float) alpha, f(dx), x.size(), fmt);
+        if (x.precision().isDouble()) DoubleElementwiseKernels.reluBackward(pool, d(x), d(dy), alpha, d(dx), x.size(), fmt);
+        else FloatElementwiseKernels.reluBackward(pool, f(x), f(dy), (float) alpha, f(dx), x.size(), fmt);
     }
 
     @Override
@@ -204,8 +205,8 @@ public final class CpuBackend extends CheckedBackend {
         int planes = x.dim(0) * x.dim(1), h = x.dim(2), w = x.dim(3);
         Format fmt = x.precision().valueFormat();
         return x.precision().isDouble()
-                ? DoubleKernels.maxPoolForward(pool, d(x), planes, h, w, g, policy, beta, oneMinusBeta, d(y), fmt)
-                : FloatKernels.maxPoolForward(pool, f(x), planes, h, w, g, policy, (float) beta, (float) oneMinusBeta,
+                ? DoublePoolKernels.maxPoolForward(pool, d(x), planes, h, w, g, policy, beta, oneMinusBeta, d(y), fmt)
+                : FloatPoolKernels.maxPoolForward(pool, f(x), planes, h, w, g, policy, (float) beta, (float) oneMinusBeta,
                         f(y), fmt);
     }
 
@@ -215,10 +216,10 @@ public final class CpuBackend extends CheckedBackend {
         int planes = x.dim(0) * x.dim(1), h = x.dim(2), w = x.dim(3);
         Format fmt = x.precision().valueFormat();
         if (x.precision().isDouble()) {
-            DoubleKernels.maxPoolBackward(pool, scratch, d(x), d(dy), planes, h, w, g, policy, beta, oneMinusBeta,
+            DoublePoolKernels.maxPoolBackward(pool, scratch, d(x), d(dy), planes, h, w, g, policy, beta, oneMinusBeta,
                     d(dx), fmt);
         } else {
-            FloatKernels.maxPoolBackward(pool, scratch, f(x), f(dy), planes, h, w, g, policy, (float) beta,
+            FloatPoolKernels.maxPoolBackward(pool, scratch, f(x), f(dy), planes, h, w, g, policy, (float) beta,
                     (float) oneMinusBeta, f(dx), fmt);
         }
     }
@@ -248,15 +249,15 @@ public final class CpuBackend extends CheckedBackend {
     private void averagePool(Tensor x, int[] rows, int[] cols, int divisor, Tensor y) {
         int planes = x.dim(0) * x.dim(1), h = x.dim(2), w = x.dim(3);
         Format fmt = x.precision().valueFormat();
-        if (x.precision().isDouble()) DoubleKernels.avgPoolForward(pool, d(x), planes, h, w, rows, cols, divisor, d(y), fmt);
-        else FloatKernels.avgPoolForward(pool, f(x), planes, h, w, rows, cols, divisor, f(y), fmt);
+        if (x.precision().isDouble()) DoublePoolKernels.avgPoolForward(pool, d(x), planes, h, w, rows, cols, divisor, d(y), fmt);
+        else FloatPoolKernels.avgPoolForward(pool, f(x), planes, h, w, rows, cols, divisor, f(y), fmt);
     }
 
     private void averagePoolBackward(Tensor dy, int[] rows, int[] cols, int divisor, Tensor dx) {
         int planes = dx.dim(0) * dx.dim(1), h = dx.dim(2), w = dx.dim(3);
         Format fmt = dx.precision().valueFormat();
-        if (dx.precision().isDouble()) DoubleKernels.avgPoolBackward(pool, d(dy), planes, h, w, rows, cols, divisor, d(dx), fmt);
-        else FloatKernels.avgPoolBackward(pool, f(dy), planes, h, w, rows, cols, divisor, f(dx), fmt);
+        if (dx.precision().isDouble()) DoublePoolKernels.avgPoolBackward(pool, d(dy), planes, h, w, rows, cols, divisor, d(dx), fmt);
+        else FloatPoolKernels.avgPoolBackward(pool, f(dy), planes, h, w, rows, cols, divisor, f(dx), fmt);
     }
 
     // ---- normalization and elementwise -----------------------------------------------------------------------
@@ -268,10 +269,10 @@ public final class CpuBackend extends CheckedBackend {
         int n = x.dim(0), c = x.dim(1), spatial = x.size() / Math.max(1, n * c);
         Format fmt = x.precision().valueFormat();
         if (x.precision().isDouble()) {
-            DoubleKernels.batchNormForward(pool, d(x), n, c, spatial, d(gamma), d(beta), d(runningMean),
+            DoubleNormKernels.batchNormForward(pool, d(x), n, c, spatial, d(gamma), d(beta), d(runningMean),
                     d(runningVar), training, momentum, eps, d(y), dOrNull(saveMean), dOrNull(saveInvStd), fmt);
         } else {
-            FloatKernels.batchNormForward(pool, f(x), n, c, spatial, f(gamma), f(beta), f(runningMean),
+            FloatNormKernels.batchNormForward(pool, f(x), n, c, spatial, f(gamma), f(beta), f(runningMean),
                     f(runningVar), training, (float) momentum, (float) eps, f(y), fOrNull(saveMean),
                     fOrNull(saveInvStd), fmt);
         }
@@ -283,10 +284,10 @@ public final class CpuBackend extends CheckedBackend {
         int n = x.dim(0), c = x.dim(1), spatial = x.size() / Math.max(1, n * c);
         Format fmt = x.precision().valueFormat();
         if (x.precision().isDouble()) {
-            DoubleKernels.batchNormBackward(pool, d(x), n, c, spatial, d(gamma), d(dy), d(saveMean), d(saveInvStd),
+            DoubleNormKernels.batchNormBackward(pool, d(x), n, c, spatial, d(gamma), d(dy), d(saveMean), d(saveInvStd),
                     d(dx), d(dgamma), d(dbeta), fmt);
         } else {
-            FloatKernels.batchNormBackward(pool, f(x), n, c, spatial, f(gamma), f(dy), f(saveMean), f(saveInvStd),
+            FloatNormKernels.batchNormBackward(pool, f(x), n, c, spatial, f(gamma), f(dy), f(saveMean), f(saveInvStd),
                     f(dx), f(dgamma), f(dbeta), fmt);
         }
     }
@@ -294,26 +295,26 @@ public final class CpuBackend extends CheckedBackend {
     @Override
     protected void addKernel(Tensor a, Tensor b, Tensor out) {
         Format fmt = a.precision().valueFormat();
-        if (a.precision().isDouble()) DoubleKernels.add(pool, d(a), d(b), d(out), a.size(), fmt);
-        else FloatKernels.add(pool, f(a), f(b), f(out), a.size(), fmt);
+        if (a.precision().isDouble()) DoubleElementwiseKernels.add(pool, d(a), d(b), d(out), a.size(), fmt);
+        else FloatElementwiseKernels.add(pool, f(a), f(b), f(out), a.size(), fmt);
     }
 
     @Override
     protected void scaleKernel(Tensor t, double factor) {
         Format fmt = t.precision().valueFormat();
-        if (t.precision().isDouble()) DoubleKernels.scale(pool, d(t), factor, t.size(), fmt);
-        else FloatKernels.scale(pool, f(t), (float) factor, t.size(), fmt);
+        if (t.precision().isDouble()) DoubleElementwiseKernels.scale(pool, d(t), factor, t.size(), fmt);
+        else FloatElementwiseKernels.scale(pool, f(t), (float) factor, t.size(), fmt);
     }
 
     @Override
     public long countNonFinite(Tensor t) {
-        return t.precision().isDouble() ? DoubleKernels.countNonFinite(d(t), t.size())
-                : FloatKernels.countNonFinite(f(t), t.size());
+        return t.precision().isDouble() ? DoubleElementwiseKernels.countNonFinite(d(t), t.size())
+                : FloatElementwiseKernels.countNonFinite(f(t), t.size());
     }
 
     @Override
     public double[] norms(Tensor t) {
-        return t.precision().isDouble() ? DoubleKernels.norms(d(t), t.size()) : FloatKernels.norms(f(t), t.size());
+        return t.precision().isDouble() ? DoubleElementwiseKernels.norms(d(t), t.size()) : FloatElementwiseKernels.norms(f(t), t.size());
     }
 
     // ---- loss ------------------------------------------------------------------------------------------------
@@ -324,8 +325,8 @@ public final class CpuBackend extends CheckedBackend {
         int[] correct = new int[1];
         Format fmt = logits.precision().valueFormat();
         double loss = logits.precision().isDouble()
-                ? DoubleKernels.softmaxCrossEntropy(d(logits), n, k, labels, lossScale, dOrNull(dlogits), correct, fmt)
-                : FloatKernels.softmaxCrossEntropy(f(logits), n, k, labels, (float) lossScale, fOrNull(dlogits), correct, fmt);
+                ? DoubleLossKernels.softmaxCrossEntropy(d(logits), n, k, labels, lossScale, dOrNull(dlogits), correct, fmt)
+                : FloatLossKernels.softmaxCrossEntropy(f(logits), n, k, labels, (float) lossScale, fOrNull(dlogits), correct, fmt);
         return new LossResult(loss, correct[0]);
     }
 
@@ -336,10 +337,10 @@ public final class CpuBackend extends CheckedBackend {
                                    double keep, double weightDecay, boolean nesterov, boolean firstStep) {
         Format fmt = param.precision().valueFormat();
         if (param.precision().isDouble()) {
-            DoubleKernels.sgdUpdate(pool, d(param), d(grad), dOrNull(momentumBuf), param.size(), lr, momentum,
+            DoubleOptimizerKernels.sgdUpdate(pool, d(param), d(grad), dOrNull(momentumBuf), param.size(), lr, momentum,
                     keep, weightDecay, nesterov, firstStep, fmt);
         } else {
-            FloatKernels.sgdUpdate(pool, f(param), f(grad), fOrNull(momentumBuf), param.size(), (float) lr,
+            FloatOptimizerKernels.sgdUpdate(pool, f(param), f(grad), fOrNull(momentumBuf), param.size(), (float) lr,
                     (float) momentum, (float) keep, (float) weightDecay, nesterov, firstStep, fmt);
         }
     }
@@ -350,10 +351,10 @@ public final class CpuBackend extends CheckedBackend {
                                     double eps, double weightDecay) {
         Format fmt = param.precision().valueFormat();
         if (param.precision().isDouble()) {
-            DoubleKernels.adamUpdate(pool, d(param), d(grad), d(expAvg), d(expAvgSq), param.size(), stepSize,
+            DoubleOptimizerKernels.adamUpdate(pool, d(param), d(grad), d(expAvg), d(expAvgSq), param.size(), stepSize,
                     oneMinusBeta1, beta2, oneMinusBeta2, bc2Sqrt, eps, weightDecay, fmt);
         } else {
-            FloatKernels.adamUpdate(pool, f(param), f(grad), f(expAvg), f(expAvgSq), param.size(), (float) stepSize,
+            FloatOptimizerKernels.adamUpdate(pool, f(param), f(grad), f(expAvg), f(expAvgSq), param.size(), (float) stepSize,
                     (float) oneMinusBeta1, (float) beta2, (float) oneMinusBeta2, (float) bc2Sqrt, (float) eps,
                     (float) weightDecay, fmt);
         }
