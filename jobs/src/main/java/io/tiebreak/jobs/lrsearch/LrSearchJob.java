@@ -169,7 +169,7 @@ public final class LrSearchJob {
         if (unfinished > 0) {
             System.err.println("error: " + unfinished + " configurations have no completed trial, so no best lr (a"
                     + " sweep with lr: best refuses them); widen lr_search.low/high or add trials, and re-run");
-            return io.tiebreak.runtime.cli.CliErrors.FAILURE;
+            return io.tiebreak.jobs.errors.ExitCodes.FAILURE;
         }
         return 0;
     }

@@ -5,7 +5,8 @@ import io.tiebreak.jobs.grid.Grid;
 import io.tiebreak.jobs.grid.GridParser;
 import io.tiebreak.jobs.progress.SweepProgress;
 import io.tiebreak.jobs.results.ResultStore;
-import io.tiebreak.runtime.cli.CliErrors;
+import io.tiebreak.jobs.errors.ExitCodes;
+import io.tiebreak.jobs.errors.UserError;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -37,7 +38,7 @@ public final class SweepCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (waveRuns < 1) throw new CliErrors.UserError("--wave-runs must be at least 1");
+        if (waveRuns < 1) throw new UserError("--wave-runs must be at least 1");
         Grid g = options.read(GridParser.Purpose.SWEEP);
         SparkSession spark = options.session("sweep", g);
         if (dryRun) {
@@ -50,7 +51,7 @@ public final class SweepCommand implements Callable<Integer> {
         if (r.failed() > 0) {
             System.err.println("error: " + r.failed() + " runs failed (reasons in the runs table: tiebreak sql"
                     + " \"SELECT run_id, reason FROM runs WHERE status = 'failed'\"); re-run the sweep to retry them");
-            return CliErrors.FAILURE;
+            return ExitCodes.FAILURE;
         }
         return 0;
     }
@@ -80,7 +81,7 @@ public final class SweepCommand implements Callable<Integer> {
             case "bar": return SweepProgress.Mode.BAR;
             case "log": return SweepProgress.Mode.LOG;
             case "none": return SweepProgress.Mode.NONE;
-            default: throw new CliErrors.UserError("--progress must be bar, log, none or auto, not '" + s + "'");
+            default: throw new UserError("--progress must be bar, log, none or auto, not '" + s + "'");
         }
     }
 }

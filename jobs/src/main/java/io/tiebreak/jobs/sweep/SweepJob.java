@@ -11,7 +11,7 @@ import io.tiebreak.jobs.results.ResultStore;
 import io.tiebreak.jobs.results.RunOutcome;
 import io.tiebreak.jobs.results.Status;
 import io.tiebreak.jobs.results.WaveCommitter;
-import io.tiebreak.runtime.cli.CliErrors;
+import io.tiebreak.jobs.errors.UserError;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -173,12 +173,12 @@ public final class SweepJob {
         if (!wantsGpu) return;
         var conf = spark.sparkContext().getConf();
         if (SweepCommand.isLocalMode(spark.sparkContext().master())) {
-            throw new CliErrors.UserError("the grid has runs with device: gpu, but Spark's local mode schedules no"
+            throw new UserError("the grid has runs with device: gpu, but Spark's local mode schedules no"
                     + " GPUs: run on a cluster whose executors have GPUs (a one-machine standalone cluster will do; see"
                     + " docs/sweep.md), or use device: auto, which trains on the CPU here");
         }
         if (!conf.contains("spark.task.resource.gpu.amount")) {
-            throw new CliErrors.UserError("the grid has runs with device: gpu, but Spark schedules no GPUs: set"
+            throw new UserError("the grid has runs with device: gpu, but Spark schedules no GPUs: set"
                     + " spark.executor.resource.gpu.amount and spark.task.resource.gpu.amount (and a discovery script"
                     + " where the cluster manager needs one; see docs/sweep.md), or use device: auto");
         }

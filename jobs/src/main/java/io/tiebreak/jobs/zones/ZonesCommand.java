@@ -5,7 +5,7 @@ import io.tiebreak.jobs.grid.GridParser;
 import io.tiebreak.jobs.results.ResultStore;
 import io.tiebreak.jobs.sweep.GridOptions;
 import io.tiebreak.jobs.progress.SweepProgress;
-import io.tiebreak.runtime.cli.CliErrors;
+import io.tiebreak.jobs.errors.UserError;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
@@ -38,8 +38,8 @@ public final class ZonesCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (waveTasks < 1) throw new CliErrors.UserError("--wave-tasks must be at least 1");
-        if (minibatchesPerTask < 1) throw new CliErrors.UserError("--minibatches-per-task must be at least 1");
+        if (waveTasks < 1) throw new UserError("--wave-tasks must be at least 1");
+        if (minibatchesPerTask < 1) throw new UserError("--minibatches-per-task must be at least 1");
         Grid g = options.read(GridParser.Purpose.ZONES);
         SparkSession spark = options.session("zones", g);
         if (dryRun) {

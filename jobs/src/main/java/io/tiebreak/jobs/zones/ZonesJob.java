@@ -14,7 +14,7 @@ import io.tiebreak.jobs.results.ZoneRow;
 import io.tiebreak.jobs.sweep.DataCatalog;
 import io.tiebreak.jobs.sweep.HadoopCheckpoints;
 import io.tiebreak.jobs.sweep.SweepJob;
-import io.tiebreak.runtime.cli.CliErrors;
+import io.tiebreak.jobs.errors.UserError;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.Serializable;
@@ -71,7 +71,7 @@ public final class ZonesJob {
     public record Options(String results, String data, boolean force, int minibatchesPerTask, long waveMillis,
                           int waveTasks, PrintStream out) {
         public Options {
-            if (minibatchesPerTask < 1) throw new CliErrors.UserError("--minibatches-per-task must be at least 1");
+            if (minibatchesPerTask < 1) throw new UserError("--minibatches-per-task must be at least 1");
         }
     }
 
@@ -150,7 +150,7 @@ public final class ZonesJob {
             }
         }
         if (missing.isEmpty()) return;
-        throw new CliErrors.UserError(missing.size() + " checkpoint" + (missing.size() == 1 ? " is" : "s are")
+        throw new UserError(missing.size() + " checkpoint" + (missing.size() == 1 ? " is" : "s are")
                 + " missing:\n  " + String.join("\n  ", missing.subList(0, Math.min(MAX_LISTED_MISSING, missing.size())))
                 + (missing.size() > MAX_LISTED_MISSING ? "\n  ... and " + (missing.size() - MAX_LISTED_MISSING) + " more" : "")
                 + "\nzones along training read the checkpoints of the sweep run the grid describes: train it with"

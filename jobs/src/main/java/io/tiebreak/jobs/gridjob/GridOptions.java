@@ -1,11 +1,11 @@
-package io.tiebreak.jobs.sweep;
+package io.tiebreak.jobs.gridjob;
 
 import io.tiebreak.jobs.fs.S3ACommitters;
 import io.tiebreak.jobs.grid.Grid;
 import io.tiebreak.jobs.grid.GridParser;
 import io.tiebreak.jobs.results.ResultStore;
 import io.tiebreak.jobs.spark.SparkSessions;
-import io.tiebreak.runtime.cli.CliErrors;
+import io.tiebreak.jobs.errors.UserError;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.SparkSession;
@@ -42,7 +42,7 @@ public final class GridOptions {
     }
 
     public long waveMillis() {
-        if (!(waveSeconds > 0)) throw new CliErrors.UserError("--wave-seconds must be positive, not " + waveSeconds);
+        if (!(waveSeconds > 0)) throw new UserError("--wave-seconds must be positive, not " + waveSeconds);
         return (long) (waveSeconds * 1000);
     }
 
