@@ -3,11 +3,11 @@ package io.tiebreak.runtime.jacobian;
 import java.util.Locale;
 
 /**
- * Which element of the Clarke Jacobian the MaxPool backward uses at ties (DESIGN.md, "MaxPool Jacobian policies"),
+ * Which element of the Clarke Jacobian the MaxPool backward uses at ties (docs/design.md, "MaxPool Jacobian policies"),
  * and, for {@code beta:B}, whether it is evaluated in the fused {@code exact} form or the reference study's
  * {@code composite} form {@code B * minpool(x) + (1 - B) * maxpool(x)}.
  */
-public record PoolPolicy(Kind kind, double beta, Form form) {
+public record PoolPolicy(Kind kind, double beta, Form form) implements java.io.Serializable {
 
     public enum Kind { FIRST, LAST, MIN_NORM, ALL, BETA }
 
@@ -35,31 +35,67 @@ public record PoolPolicy(Kind kind, double beta, Form form) {
 
     public static PoolPolicy beta(double b, Form form) { return new PoolPolicy(Kind.BETA, b, form); }
 
-    /** Parses first, last, min-norm, all, beta:B; the form applies to beta:B only. */
+    /**
+     * Parses every spelling that grids, flags and result rows use: first, last, min-norm, all, beta:B, or a bare
+     * number B (the study's B axis, meaning beta:B); a beta policy may end in /exact or /composite (exact when it does
+     * not). The inverse of {@link #id()}: {@code parse(p.id()).equals(p)}.
+     *
+     * @throws IllegalArgumentException naming the text and what was expected
+     */
+    public static PoolPolicy parse(String text) {
+        int slash = text.indexOf('/');
+        String name = (slash < 0 ? text : text.substring(0, slash)).trim().toLowerCase(Locale.ROOT);
+        PoolPolicy p = named(text, name);
+        if (slash < 0) return p;
+        if (p.kind != Kind.BETA) {
+            throw new IllegalArgumentException("'" + text.trim() + "': the composite form exists only for beta:B (the"
+                    + " composite form of first is beta:0/composite, of min-norm beta:1/composite)");
+        }
+        return p.withForm(Form.parse(text.substring(slash + 1)));
+    }
+
+    /** A policy named as in {@link #parse(String)} (without a form), evaluated in the given form. */
     public static PoolPolicy parse(String policy, Form form) {
-        String s = policy.trim().toLowerCase(Locale.ROOT);
-        switch (s) {
+        if (policy.indexOf('/') >= 0) {
+            throw new IllegalArgumentException("bad pool policy '" + policy + "': give the form separately");
+        }
+        return parse(policy).withForm(form);
+    }
+
+    /** This policy in another form; only beta:B has a composite form. */
+    public PoolPolicy withForm(Form f) {
+        if (f == form) return this;
+        if (kind != Kind.BETA) {
+            throw new IllegalArgumentException("the composite form exists only for beta:B, not for " + name());
+        }
+        return beta(beta, f);
+    }
+
+    private static PoolPolicy named(String text, String name) {
+        switch (name) {
             case "first": return FIRST;
             case "last": return LAST;
             case "min-norm": return MIN_NORM;
             case "all": return ALL;
             default:
         }
-        if (s.startsWith("beta:")) {
+        String b = name.startsWith("beta:") ? name.substring(5) : name;
+        if (b.matches("[-+]?[0-9.][0-9.eE+-]*")) {
             try {
-                return beta(Double.parseDouble(s.substring(5)), form);
+                return beta(Double.parseDouble(b), Form.EXACT);
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("bad beta in pool policy '" + policy + "': expected beta:<number>");
+                // reported below
             }
         }
-        throw new IllegalArgumentException("unknown pool policy '" + policy
-                + "': expected first, last, min-norm, all or beta:<B>");
+        if (name.startsWith("beta:")) {
+            throw new IllegalArgumentException("bad beta in pool policy '" + text.trim() + "': expected beta:<number>");
+        }
+        throw new IllegalArgumentException("unknown pool policy '" + text.trim()
+                + "': expected first, last, min-norm, all, beta:<B> or a number B");
     }
 
-    public static PoolPolicy parse(String policy) { return parse(policy, Form.EXACT); }
-
-    /** Canonical name: first, last, min-norm, all, beta:1000 (integral B without a decimal point). */
-    public String id() {
+    /** The policy without its form, as the runs table's pool column has it: first, last, min-norm, all, beta:1000. */
+    public String name() {
         switch (kind) {
             case FIRST: return "first";
             case LAST: return "last";
@@ -71,6 +107,12 @@ public record PoolPolicy(Kind kind, double beta, Form form) {
         }
     }
 
+    /**
+     * The canonical text, {@link #parse(String)}'s inverse: the name, with its form for beta:B (first, min-norm,
+     * beta:1000/exact, beta:1000/composite), as zones rows and logs write a policy.
+     */
+    public String id() { return kind == Kind.BETA ? name() + "/" + form.id() : name(); }
+
     @Override
-    public String toString() { return kind == Kind.BETA ? id() + "/" + form.id() : id(); }
+    public String toString() { return id(); }
 }

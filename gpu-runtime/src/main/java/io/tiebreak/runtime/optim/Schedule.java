@@ -5,7 +5,7 @@ import io.tiebreak.runtime.precision.Transcendentals;
 import java.util.Locale;
 
 /** Learning rate per epoch (PyTorch schedulers stepped once per epoch). */
-public record Schedule(Kind kind, int stepSize, double gamma, double etaMin) {
+public record Schedule(Kind kind, int stepSize, double gamma, double etaMin) implements java.io.Serializable {
 
     public enum Kind {
         CONSTANT, COSINE, STEP;

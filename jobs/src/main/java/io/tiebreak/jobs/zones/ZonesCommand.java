@@ -3,7 +3,7 @@ package io.tiebreak.jobs.zones;
 import io.tiebreak.jobs.grid.Grid;
 import io.tiebreak.jobs.grid.GridParser;
 import io.tiebreak.jobs.results.ResultStore;
-import io.tiebreak.jobs.sweep.GridOptions;
+import io.tiebreak.jobs.gridjob.GridOptions;
 import io.tiebreak.jobs.progress.SweepProgress;
 import io.tiebreak.jobs.errors.UserError;
 import java.util.Locale;
@@ -51,6 +51,8 @@ public final class ZonesCommand implements Callable<Integer> {
         }
         ZonesJob.Result r = ZonesJob.run(spark, g, new ZonesJob.Options(options.results, options.data, options.force,
                 minibatchesPerTask, options.waveMillis(), waveTasks, System.out));
+        System.out.println();
+        System.out.print(ZoneSummary.table(new ResultStore(spark, options.results), r.plan()));
         System.out.printf(Locale.ROOT, "%nzones %s: %d configurations, %d minibatches, %d done before, measured %d in %s"
                         + " (%d tasks, %d result waves); results in %s%n", g.name(), r.configurations(), r.planned(),
                 r.skipped(), r.measured(), SweepProgress.duration(r.seconds()), r.tasks(), r.waves(), options.results);

@@ -11,9 +11,9 @@ import io.tiebreak.jobs.results.ResultStore;
 import io.tiebreak.jobs.results.Tables;
 import io.tiebreak.jobs.results.WaveCommitter;
 import io.tiebreak.jobs.results.ZoneRow;
-import io.tiebreak.jobs.sweep.DataCatalog;
-import io.tiebreak.jobs.sweep.HadoopCheckpoints;
-import io.tiebreak.jobs.sweep.SweepJob;
+import io.tiebreak.jobs.gridjob.DataCatalog;
+import io.tiebreak.jobs.gridjob.HadoopCheckpoints;
+import io.tiebreak.jobs.gridjob.GridSessions;
 import io.tiebreak.jobs.errors.UserError;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -75,9 +75,12 @@ public final class ZonesJob {
         }
     }
 
-    /** What a zones job did: configurations and minibatches planned, minibatches done before and now. */
-    public record Result(int configurations, long planned, long skipped, long measured, int tasks, int waves,
-                         double seconds) {}
+    /** What a zones job did: its plan, minibatches done before and now (the command prints the table). */
+    public record Result(ZonePlanner.Plan plan, long skipped, long measured, int tasks, int waves, double seconds) {
+        public int configurations() { return plan.configs().size(); }
+
+        public long planned() { return plan.minibatches(); }
+    }
 
     /** The plan against the results folder: lr-search's choices, datasets from the data root. */
     static ZonePlanner.Plan plan(SparkSession spark, Grid grid, String results, String data, boolean force) {
@@ -91,7 +94,7 @@ public final class ZonesJob {
         long t0 = System.nanoTime();
         ResultStore store = new ResultStore(spark, o.results());
         ZonePlanner.Plan plan = plan(spark, grid, o.results(), o.data(), o.force());
-        int removed = store.removeAbandonedWaves(SweepJob.ABANDONED_WAVE_MILLIS);
+        int removed = store.removeAbandonedWaves(ResultStore.ABANDONED_WAVE_MILLIS);
         if (removed > 0) LOG.info("removed {} result writes abandoned by an earlier driver", removed);
 
         Map<String, BitSet> done = store.zoneMinibatches();
@@ -108,12 +111,9 @@ public final class ZonesJob {
                 grid.name(), plan.configs().size(), plan.minibatches(), plan.duplicatesMerged() > 0
                         ? " (" + plan.duplicatesMerged() + " duplicate configurations merged)" : "",
                 skipped, toMeasure, tasks.size());
-        SweepJob.requireGpuScheduling(spark, tasks.stream().anyMatch(t -> t.spec().device() == Device.GPU));
+        GridSessions.requireGpuScheduling(spark, tasks.stream().anyMatch(t -> t.spec().device() == Device.GPU));
         int waves = tasks.isEmpty() ? 0 : execute(spark, store, tasks, toMeasure, o);
-        o.out().println();
-        o.out().print(ZoneSummary.table(store, plan));
-        return new Result(plan.configs().size(), plan.minibatches(), skipped, toMeasure, tasks.size(), waves,
-                (System.nanoTime() - t0) / 1e9);
+        return new Result(plan, skipped, toMeasure, tasks.size(), waves, (System.nanoTime() - t0) / 1e9);
     }
 
     /** The missing minibatches of a configuration as ranges of at most minibatchesPerTask. */

@@ -1,5 +1,7 @@
 package io.tiebreak.jobs.sweep;
 
+import io.tiebreak.jobs.gridjob.HadoopCheckpoints;
+import io.tiebreak.jobs.gridjob.DataCatalog;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
