@@ -1,5 +1,8 @@
 package io.tiebreak.runtime.backend.cpu;
 
+import static io.tiebreak.runtime.backend.cpu.WorkerPool.ELEMENTWISE_GRAIN;
+import static io.tiebreak.runtime.backend.cpu.WorkerPool.MAX_TASKS;
+
 import io.tiebreak.runtime.precision.Precision.Format;
 import io.tiebreak.runtime.precision.Transcendentals;
 
@@ -17,7 +20,7 @@ final class FloatElementwiseKernels {
 
     /** y = x < 0 ? 0 : x, as PyTorch's CPU relu: NaN and -0 pass through unchanged. */
     static void relu(WorkerPool pool, float[] x, float[] y, int n) {
-        int tasks = WorkerPool.tasks(n, WorkerPool.ELEMENTWISE_GRAIN, WorkerPool.MAX_TASKS);
+        int tasks = WorkerPool.tasks(n, ELEMENTWISE_GRAIN, MAX_TASKS);
         pool.run(tasks, t -> {
             // Bit masks instead of branches: signs are random, and mispredicted branches cost ten times the work.
             for (int i = WorkerPool.start(n, tasks, t), end = WorkerPool.start(n, tasks, t + 1); i < end; i++) {
@@ -30,7 +33,7 @@ final class FloatElementwiseKernels {
 
     /** dx = dy (x > 0 or NaN, as PyTorch's threshold_backward), 0 (x < 0), alpha*dy rounded (x == 0). */
     static void reluBackward(WorkerPool pool, float[] x, float[] dy, float alpha, float[] dx, int n, Format f) {
-        int tasks = WorkerPool.tasks(n, WorkerPool.ELEMENTWISE_GRAIN, WorkerPool.MAX_TASKS);
+        int tasks = WorkerPool.tasks(n, ELEMENTWISE_GRAIN, MAX_TASKS);
         pool.run(tasks, t -> {
             int start = WorkerPool.start(n, tasks, t), end = WorkerPool.start(n, tasks, t + 1);
             for (int i = start; i < end; i++) {
@@ -46,7 +49,7 @@ final class FloatElementwiseKernels {
 
     /** out = a + b, rounded. */
     static void add(WorkerPool pool, float[] a, float[] b, float[] out, int n, Format f) {
-        int tasks = WorkerPool.tasks(n, WorkerPool.ELEMENTWISE_GRAIN, WorkerPool.MAX_TASKS);
+        int tasks = WorkerPool.tasks(n, ELEMENTWISE_GRAIN, MAX_TASKS);
         pool.run(tasks, t -> {
             for (int i = WorkerPool.start(n, tasks, t), end = WorkerPool.start(n, tasks, t + 1); i < end; i++) {
                 out[i] = f.round(a[i] + b[i]);
@@ -55,7 +58,7 @@ final class FloatElementwiseKernels {
     }
 
     static void scale(WorkerPool pool, float[] a, float factor, int n, Format f) {
-        int tasks = WorkerPool.tasks(n, WorkerPool.ELEMENTWISE_GRAIN, WorkerPool.MAX_TASKS);
+        int tasks = WorkerPool.tasks(n, ELEMENTWISE_GRAIN, MAX_TASKS);
         pool.run(tasks, t -> {
             for (int i = WorkerPool.start(n, tasks, t), end = WorkerPool.start(n, tasks, t + 1); i < end; i++) {
                 a[i] = f.round(a[i] * factor);

@@ -1,5 +1,8 @@
 package io.tiebreak.runtime.backend.cpu;
 
+import static io.tiebreak.runtime.backend.cpu.WorkerPool.ELEMENTWISE_GRAIN;
+import static io.tiebreak.runtime.backend.cpu.WorkerPool.MAX_TASKS;
+
 import io.tiebreak.runtime.backend.ConvGeometry;
 import io.tiebreak.runtime.precision.Precision.Format;
 
@@ -33,7 +36,7 @@ final class FloatMatmulKernels {
     static void gemm(WorkerPool pool, boolean ta, boolean tb, int m, int n, int k, float alpha,
                      float[] a, int lda, float[] b, int ldb, float beta, float[] c, int ldc) {
         if (m == 0 || n == 0) return;
-        int tasks = WorkerPool.tasks((long) m * n * k, GEMM_GRAIN, WorkerPool.MAX_TASKS);
+        int tasks = WorkerPool.tasks((long) m * n * k, GEMM_GRAIN, MAX_TASKS);
         // Each task packs the operand it shares with the others again: keep blocks at least 64 wide, and split a
         // long k instead when C is small (weight gradients: C is weights-sized, k is batch x pixels).
         int byN = Math.min(tasks, n / 64), byM = Math.min(tasks, m / 64);
@@ -96,7 +99,7 @@ final class FloatMatmulKernels {
     static void im2col(WorkerPool pool, float[] x, int batch, int h, int w, ConvGeometry g, float[] col,
                        Format operand) {
         int p = g.outH(h) * g.outW(w), np = batch * p, ld = aligned(np), rows = g.patchSize();
-        int tasks = WorkerPool.tasks((long) rows * np, WorkerPool.ELEMENTWISE_GRAIN, WorkerPool.MAX_TASKS);
+        int tasks = WorkerPool.tasks((long) rows * np, ELEMENTWISE_GRAIN, MAX_TASKS);
         pool.run(tasks, t -> {
             int r0 = WorkerPool.start(rows, tasks, t), r1 = WorkerPool.start(rows, tasks, t + 1);
             im2col(x, 0, batch, r0, r1, h, w, g, col, ld, operand);
@@ -156,7 +159,7 @@ final class FloatMatmulKernels {
     static void col2im(WorkerPool pool, float[] col, int batch, int h, int w, ConvGeometry g, float[] dx,
                        Format out) {
         int p = g.outH(h) * g.outW(w), ld = aligned(batch * p);
-        int tasks = WorkerPool.tasks((long) batch * g.patchSize() * p, WorkerPool.ELEMENTWISE_GRAIN, Math.min(WorkerPool.MAX_TASKS, batch));
+        int tasks = WorkerPool.tasks((long) batch * g.patchSize() * p, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, batch));
         pool.run(tasks, t -> {
             int n0 = WorkerPool.start(batch, tasks, t), n1 = WorkerPool.start(batch, tasks, t + 1);
             col2im(col, n0 * p, ld, n0, n1, h, w, g, dx, out);
@@ -210,7 +213,7 @@ final class FloatMatmulKernels {
         float[] wm = operand != null ? roundedCopy(wt, s.floats(3, wt.length), operand) : wt;
         float[] yt = s.floats(2, cout * ld);
         gemm(pool, false, false, cout, ld, ck, 1, wm, ck, col, ld, 0, yt, ld);
-        int tasks = WorkerPool.tasks((long) cout * np, WorkerPool.ELEMENTWISE_GRAIN, Math.min(WorkerPool.MAX_TASKS, batch));
+        int tasks = WorkerPool.tasks((long) cout * np, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, batch));
         pool.run(tasks, t -> {
             for (int n = WorkerPool.start(batch, tasks, t), end = WorkerPool.start(batch, tasks, t + 1); n < end; n++) {
                 for (int o = 0; o < cout; o++) {
@@ -232,7 +235,7 @@ final class FloatMatmulKernels {
             return;
         }
         float[] dyt = s.floats(2, cout * ld); // dy as [cout][n*P], padded with zeros: the GEMMs' layout
-        int tasks = WorkerPool.tasks((long) cout * np, WorkerPool.ELEMENTWISE_GRAIN, Math.min(WorkerPool.MAX_TASKS, cout));
+        int tasks = WorkerPool.tasks((long) cout * np, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, cout));
         pool.run(tasks, t -> {
             for (int o = WorkerPool.start(cout, tasks, t), end = WorkerPool.start(cout, tasks, t + 1); o < end; o++) {
                 for (int n = 0; n < batch; n++) System.arraycopy(dy, (n * cout + o) * p, dyt, o * ld + n * p, p);
@@ -263,8 +266,8 @@ final class FloatMatmulKernels {
         return p % COLUMN_ALIGN == 0 && g.patchSize() <= 256;
     }
 
-    /** Image chunks: at most WorkerPool.MAX_TASKS, fixed by the batch size alone. */
-    private static int imageChunks(int batch) { return Math.min(WorkerPool.MAX_TASKS, batch); }
+    /** Image chunks: at most MAX_TASKS, fixed by the batch size alone. */
+    private static int imageChunks(int batch) { return Math.min(MAX_TASKS, batch); }
 
     private static void conv2dForwardByChunks(WorkerPool pool, Scratch s, float[] x, int batch, int h, int w,
                                               float[] wt, float[] b, ConvGeometry g, float[] y, Format mm,
@@ -333,7 +336,7 @@ final class FloatMatmulKernels {
      */
     private static void biasGradient(WorkerPool pool, Scratch s, float[] dy, int batch, int cout, int p, float[] db,
                                      Format mm, Format operand) {
-        int np = batch * p, tasks = WorkerPool.tasks((long) cout * np, WorkerPool.ELEMENTWISE_GRAIN, Math.min(WorkerPool.MAX_TASKS, cout));
+        int np = batch * p, tasks = WorkerPool.tasks((long) cout * np, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, cout));
         pool.run(tasks, t -> {
             float[] channel = s.local().floats(4, np);
             for (int o = WorkerPool.start(cout, tasks, t), end = WorkerPool.start(cout, tasks, t + 1); o < end; o++) {

@@ -1,5 +1,8 @@
 package io.tiebreak.runtime.backend.cpu;
 
+import static io.tiebreak.runtime.backend.cpu.WorkerPool.ELEMENTWISE_GRAIN;
+import static io.tiebreak.runtime.backend.cpu.WorkerPool.MAX_TASKS;
+
 import io.tiebreak.runtime.precision.Precision.Format;
 import io.tiebreak.runtime.precision.Transcendentals;
 
@@ -21,7 +24,7 @@ final class FloatNormKernels {
                                  float momentum, float eps, float[] y, float[] saveMean, float[] saveInvStd,
                                  Format f) {
         int count = batch * spatial;
-        int tasks = WorkerPool.tasks((long) batch * channels * spatial, WorkerPool.ELEMENTWISE_GRAIN, Math.min(WorkerPool.MAX_TASKS, channels));
+        int tasks = WorkerPool.tasks((long) batch * channels * spatial, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, channels));
         pool.run(tasks, t -> {
             float[] part = new float[batch];
             for (int c = WorkerPool.start(channels, tasks, t), end = WorkerPool.start(channels, tasks, t + 1); c < end; c++) {
@@ -55,7 +58,7 @@ final class FloatNormKernels {
                                   float[] dy, float[] saveMean, float[] saveInvStd, float[] dx, float[] dgamma,
                                   float[] dbeta, Format f) {
         int count = batch * spatial;
-        int tasks = WorkerPool.tasks((long) batch * channels * spatial, WorkerPool.ELEMENTWISE_GRAIN, Math.min(WorkerPool.MAX_TASKS, channels));
+        int tasks = WorkerPool.tasks((long) batch * channels * spatial, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, channels));
         pool.run(tasks, t -> {
             float[] part = new float[batch];
             for (int c = WorkerPool.start(channels, tasks, t), end = WorkerPool.start(channels, tasks, t + 1); c < end; c++) {

@@ -1,5 +1,8 @@
 package io.tiebreak.runtime.backend.cpu;
 
+import static io.tiebreak.runtime.backend.cpu.WorkerPool.ELEMENTWISE_GRAIN;
+import static io.tiebreak.runtime.backend.cpu.WorkerPool.MAX_TASKS;
+
 import io.tiebreak.runtime.precision.Precision.Format;
 import io.tiebreak.runtime.precision.Transcendentals;
 
@@ -15,7 +18,7 @@ final class FloatOptimizerKernels {
     /** torch.optim.SGD's single-tensor step, each PyTorch op rounded once to f; keep is 1 - dampening. */
     static void sgdUpdate(WorkerPool pool, float[] p, float[] g, float[] buf, int n, float lr, float momentum,
                           float keep, float weightDecay, boolean nesterov, boolean firstStep, Format f) {
-        int tasks = WorkerPool.tasks(n, WorkerPool.ELEMENTWISE_GRAIN, WorkerPool.MAX_TASKS);
+        int tasks = WorkerPool.tasks(n, ELEMENTWISE_GRAIN, MAX_TASKS);
         pool.run(tasks, t -> {
             for (int i = WorkerPool.start(n, tasks, t), end = WorkerPool.start(n, tasks, t + 1); i < end; i++) {
                 float d = weightDecay != 0 ? f.round(g[i] + weightDecay * p[i]) : g[i];
@@ -36,7 +39,7 @@ final class FloatOptimizerKernels {
     static void adamUpdate(WorkerPool pool, float[] p, float[] g, float[] m, float[] v, int n, float stepSize,
                            float oneMinusBeta1, float beta2, float oneMinusBeta2, float bc2Sqrt, float eps,
                            float weightDecay, Format f) {
-        int tasks = WorkerPool.tasks(n, WorkerPool.ELEMENTWISE_GRAIN, WorkerPool.MAX_TASKS);
+        int tasks = WorkerPool.tasks(n, ELEMENTWISE_GRAIN, MAX_TASKS);
         pool.run(tasks, t -> {
             for (int i = WorkerPool.start(n, tasks, t), end = WorkerPool.start(n, tasks, t + 1); i < end; i++) {
                 float gi = weightDecay != 0 ? f.round(g[i] + weightDecay * p[i]) : g[i];

@@ -1,5 +1,8 @@
 package io.tiebreak.runtime.backend.cpu;
 
+import static io.tiebreak.runtime.backend.cpu.WorkerPool.ELEMENTWISE_GRAIN;
+import static io.tiebreak.runtime.backend.cpu.WorkerPool.MAX_TASKS;
+
 import io.tiebreak.runtime.backend.PoolGeometry;
 import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.precision.Precision.Format;
@@ -80,8 +83,8 @@ final class FloatPoolKernels {
         int ho = g.out(h), wo = g.out(w);
         TieRule rule = new TieRule(policy, beta, oneMinusBeta, f);
         boolean fast2x2 = g.kernel() == 2 && g.stride() == 2 && g.padding() == 0;
-        int tasks = WorkerPool.tasks((long) planes * ho * wo * g.kernel() * g.kernel(), WorkerPool.ELEMENTWISE_GRAIN,
-                Math.min(WorkerPool.MAX_TASKS, planes));
+        int tasks = WorkerPool.tasks((long) planes * ho * wo * g.kernel() * g.kernel(), ELEMENTWISE_GRAIN,
+                Math.min(MAX_TASKS, planes));
         long[] ties = new long[tasks];
         pool.run(tasks, t -> {
             int[] tie = new int[g.kernel() * g.kernel()];
@@ -139,8 +142,8 @@ final class FloatPoolKernels {
             maxPoolBackward2x2(pool, x, dy, planes, h, w, rule, dx);
             return;
         }
-        int tasks = WorkerPool.tasks((long) planes * ho * wo * g.kernel() * g.kernel(), WorkerPool.ELEMENTWISE_GRAIN,
-                Math.min(WorkerPool.MAX_TASKS, planes));
+        int tasks = WorkerPool.tasks((long) planes * ho * wo * g.kernel() * g.kernel(), ELEMENTWISE_GRAIN,
+                Math.min(MAX_TASKS, planes));
         pool.run(tasks, t -> {
             int[] tie = new int[g.kernel() * g.kernel()];
             for (int pl = WorkerPool.start(planes, tasks, t), end = WorkerPool.start(planes, tasks, t + 1); pl < end; pl++) {
@@ -180,7 +183,7 @@ final class FloatPoolKernels {
     private static void maxPoolBackward2x2(WorkerPool pool, float[] x, float[] dy, int planes, int h, int w,
                                            TieRule rule, float[] dx) {
         int ho = h / 2, wo = w / 2, plane = h * w;
-        int tasks = WorkerPool.tasks((long) planes * plane, WorkerPool.ELEMENTWISE_GRAIN, Math.min(WorkerPool.MAX_TASKS, planes));
+        int tasks = WorkerPool.tasks((long) planes * plane, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, planes));
         pool.run(tasks, t -> {
             int[] tie = new int[4];
             for (int pl = WorkerPool.start(planes, tasks, t), end = WorkerPool.start(planes, tasks, t + 1); pl < end; pl++) {
@@ -257,7 +260,7 @@ final class FloatPoolKernels {
     static void avgPoolForward(WorkerPool pool, float[] x, int planes, int h, int w, int[] rows, int[] cols,
                                int divisor, float[] y, Format f) {
         int ho = rows.length / 2, wo = cols.length / 2;
-        int tasks = WorkerPool.tasks((long) planes * h * w, WorkerPool.ELEMENTWISE_GRAIN, Math.min(WorkerPool.MAX_TASKS, planes));
+        int tasks = WorkerPool.tasks((long) planes * h * w, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, planes));
         pool.run(tasks, t -> {
             for (int pl = WorkerPool.start(planes, tasks, t), end = WorkerPool.start(planes, tasks, t + 1); pl < end; pl++) {
                 int in = pl * h * w, out = pl * ho * wo;
@@ -277,7 +280,7 @@ final class FloatPoolKernels {
     static void avgPoolBackward(WorkerPool pool, float[] dy, int planes, int h, int w, int[] rows, int[] cols,
                                 int divisor, float[] dx, Format f) {
         int ho = rows.length / 2, wo = cols.length / 2;
-        int tasks = WorkerPool.tasks((long) planes * h * w, WorkerPool.ELEMENTWISE_GRAIN, Math.min(WorkerPool.MAX_TASKS, planes));
+        int tasks = WorkerPool.tasks((long) planes * h * w, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, planes));
         pool.run(tasks, t -> {
             for (int pl = WorkerPool.start(planes, tasks, t), end = WorkerPool.start(planes, tasks, t + 1); pl < end; pl++) {
                 int in = pl * h * w, out = pl * ho * wo;
