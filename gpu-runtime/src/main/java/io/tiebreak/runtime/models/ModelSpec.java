@@ -3,7 +3,7 @@ package io.tiebreak.runtime.models;
 import java.util.Locale;
 
 /**
- * Which network to build (DESIGN.md, "Models"): name, batch-norm on/off, input channels, input size and classes.
+ * Which network to build (docs/design.md, "Models"): name, batch-norm on/off, input channels, input size and classes.
  * The ResNet stem follows the input size: 3x3/1 below 64 pixels (CIFAR form), 7x7/2 from 64 up (ImageNet form).
  */
 public record ModelSpec(Network network, boolean batchNorm, int inChannels, int height, int width, int classes)

@@ -20,7 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The study's networks (DESIGN.md, "Models"), with PyTorch state_dict names. Every MaxPool takes the policy and
+ * The study's networks (docs/design.md, "Models"), with PyTorch state_dict names. Every MaxPool takes the policy and
  * every ReLU the alpha; batch-norm off means the layer is absent (identity). Weights come from Rng.of(seed, "init"),
  * drawn in construction order.
  */

@@ -75,7 +75,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  *   inputs: PyTorch's own two fp32 convolution back-ends (oneDNN and, with mkldnn disabled, im2col) give gradients
  *   up to 4e-2 apart and tie counts up to 3 apart (0.2%) on this very batch; both are 8e-2 to 9e-2 off the fp64
  *   answer in VGG11+BN's first layer. And our fp32 batch-norm accumulates in binary32 as
- *   DESIGN.md says, where PyTorch's CPU kernel uses binary64 (a PyTorch batch-norm accumulating in fp32 reproduces
+ *   docs/design.md says, where PyTorch's CPU kernel uses binary64 (a PyTorch batch-norm accumulating in fp32 reproduces
  *   our 1.8e-2 gap to fp64). Nor is fp64 a reference there: at B = 1000 fp32 rounding changes the answer, which is
  *   what the study measures. So fp32 at B = 1000 is compared with PyTorch's fp32 run for gross errors only: loss
  *   within the scaled tolerance, gradients within 50%, the first pool's tie count exactly (its input precedes any
@@ -86,8 +86,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  *   conv's weight instead of its own.</li>
  * </ul>
  *
- * <p>Edges where PyTorch differs from DESIGN.md and that this data avoids: with NaN in a window PyTorch's
- * max_pool2d routes the gradient to the last NaN (its CPU kernel takes every NaN as a new maximum), DESIGN.md to the
+ * <p>Edges where PyTorch differs from docs/design.md and that this data avoids: with NaN in a window PyTorch's
+ * max_pool2d routes the gradient to the last NaN (its CPU kernel takes every NaN as a new maximum), docs/design.md to the
  * first; the Python min-norm and tie count compare with ==, so they see no tie among NaNs.
  *
  * <p>Run with -Dtiebreak.torchdiff.dir=DIR to keep the exchanged files (in, out = PyTorch, ours) for a look by hand.

@@ -241,7 +241,7 @@ public final class Planner {
     }
 
     /**
-     * Smallest input side a network accepts (DESIGN.md, "Models"): LeNet-5's two k5 convs and two 2x2 pools need 16;
+     * Smallest input side a network accepts (docs/design.md, "Models"): LeNet-5's two k5 convs and two 2x2 pools need 16;
      * VGG's five 2x2 pools need 32; ResNet below 64 pixels (3x3 stem, pool, three stride-2 stages) needs 16.
      */
     static int minimumInput(ModelSpec.Network network, int side) {

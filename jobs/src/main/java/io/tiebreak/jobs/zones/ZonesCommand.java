@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
 @Command(name = "zones", mixinStandardHelpOptions = true,
         description = {"For each configuration of a zones grid, compares the gradients of two MaxPool Jacobians"
                 + " minibatch by minibatch and classifies each minibatch as agree, bifurcation or compensation"
-                + " (DESIGN.md, \"Zones\"); one row per minibatch in the zones table.",
+                + " (docs/design.md, \"Zones\"); one row per minibatch in the zones table.",
             "Minibatches are measured in ranges, one Spark task each; re-running measures only what is missing.",
             "A zones grid has a sweep grid's axes plus policies ([first, min-norm] by default), weights (init, or"
                     + " checkpoint epochs of the sweep run the axes describe) and minibatches (a number or all)."})

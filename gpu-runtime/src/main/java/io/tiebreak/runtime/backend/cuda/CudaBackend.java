@@ -16,7 +16,7 @@ import java.util.function.Consumer;
 
 /**
  * The CUDA backend: tensors in device memory, every op a kernel of src/main/cuda (compiled into the jar's fatbin),
- * the same semantics as {@link io.tiebreak.runtime.backend.cpu.CpuBackend} (DESIGN.md, "Precision semantics").
+ * the same semantics as {@link io.tiebreak.runtime.backend.cpu.CpuBackend} (docs/design.md, "Precision semantics").
  * Elementwise ops, pooling under every policy, batch norm and the bias gradients give the CPU's bits; GEMMs
  * (conv, linear) accumulate in a different but fixed order, so they agree with the CPU within the rounding bound
  * the self-test states, and repeat bit for bit on any GPU. fp16 values are stored as binary16 on the device.
@@ -309,7 +309,7 @@ public final class CudaBackend extends CheckedBackend {
     }
 
     /**
-     * Sums of `rows` consecutive runs of `length` stored values (FloatKernels.sum's tree), into the SUMS scratch in
+     * Sums of `rows` consecutive runs of `length` stored values (FloatSumKernels.sum's tree), into the SUMS scratch in
      * the accumulation type; returns its address.
      */
     private long rowSums(Precision p, long src, int rows, int length) {
@@ -422,7 +422,7 @@ public final class CudaBackend extends CheckedBackend {
 
     /**
      * Per-image plane sums of x (leafKernel selects sum, squared deviation or deviation-times-dy) into part[c][n]
-     * (PART_A or PART_B scratch), as FloatKernels fills its part array.
+     * (PART_A or PART_B scratch), as FloatNormKernels fills its part array.
      */
     private long planeSums(Precision p, String leafKernel, Slot into, int n, int c, int spatial, Consumer<KernelArgs> leafArgs) {
         int leaves = SumTree.leaves(spatial);
@@ -510,7 +510,7 @@ public final class CudaBackend extends CheckedBackend {
             l1 += parts[3 * b];
             l2 += parts[3 * b + 1];
             double m = parts[3 * b + 2];
-            if (m > linf || m != m) linf = m; // NaN sticks, as FloatKernels.norms
+            if (m > linf || m != m) linf = m; // NaN sticks, as FloatElementwiseKernels.norms
         }
         return new double[] {l1, Transcendentals.sqrt(l2), linf};
     }
@@ -532,7 +532,7 @@ public final class CudaBackend extends CheckedBackend {
         device.download(rowCorrect, correct, 4L * n);
         int right = 0;
         for (int c : correct) right += c;
-        // The mean as FloatKernels forms it: rows added in order in the arithmetic type, divided, rounded once.
+        // The mean as FloatLossKernels forms it: rows added in order in the arithmetic type, divided, rounded once.
         double loss;
         if (p.isDouble()) {
             double[] rows = new double[n];
