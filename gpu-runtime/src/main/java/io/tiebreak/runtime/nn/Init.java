@@ -1,7 +1,7 @@
 package io.tiebreak.runtime.nn;
 
-import io.tiebreak.runtime.random.Rng;
 import io.tiebreak.runtime.precision.Transcendentals;
+import io.tiebreak.runtime.random.Rng;
 
 /**
  * PyTorch's initialization schemes, drawn from our seeded generator (so the same seed gives the same weights, not

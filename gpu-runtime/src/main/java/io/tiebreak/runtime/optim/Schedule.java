@@ -1,7 +1,6 @@
 package io.tiebreak.runtime.optim;
 
 import io.tiebreak.runtime.precision.Transcendentals;
-
 import java.util.Locale;
 
 /** Learning rate per epoch (PyTorch schedulers stepped once per epoch). */

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.tiebreak.runtime.backend.PoolGeometry;
-import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.backend.cpu.CpuBackend;
 import io.tiebreak.runtime.data.Augmentation;
 import io.tiebreak.runtime.data.BatchAssembler;
@@ -15,6 +14,7 @@ import io.tiebreak.runtime.data.MnistFamily;
 import io.tiebreak.runtime.data.Normalization;
 import io.tiebreak.runtime.io.Safetensors;
 import io.tiebreak.runtime.io.TensorFiles;
+import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.models.ModelSpec.Network;
 import io.tiebreak.runtime.nn.Context;
 import io.tiebreak.runtime.nn.MaxPool2d;

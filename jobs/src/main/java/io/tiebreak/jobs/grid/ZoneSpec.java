@@ -1,7 +1,7 @@
 package io.tiebreak.jobs.grid;
 
-import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.data.Normalization;
+import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.models.ModelSpec;
 import io.tiebreak.runtime.precision.Precision;
 import java.io.Serializable;

@@ -1,11 +1,11 @@
 package io.tiebreak.jobs.gridjob;
 
+import io.tiebreak.jobs.errors.UserError;
 import io.tiebreak.jobs.fs.S3ACommitters;
 import io.tiebreak.jobs.grid.Grid;
 import io.tiebreak.jobs.grid.GridParser;
 import io.tiebreak.jobs.results.ResultStore;
 import io.tiebreak.jobs.spark.SparkSessions;
-import io.tiebreak.jobs.errors.UserError;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.SparkSession;

@@ -1,10 +1,10 @@
 package io.tiebreak.jobs.sql;
 
+import io.tiebreak.jobs.errors.UserError;
 import io.tiebreak.jobs.fs.HadoopFs;
 import io.tiebreak.jobs.results.ResultStore;
 import io.tiebreak.jobs.results.TextTable;
 import io.tiebreak.jobs.spark.SparkSessions;
-import io.tiebreak.jobs.errors.UserError;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.io.PrintStream;

@@ -1,9 +1,9 @@
 package io.tiebreak.jobs.sweep;
 
-import io.tiebreak.jobs.gridjob.DataCatalog;
 import io.tiebreak.jobs.grid.Grid;
 import io.tiebreak.jobs.grid.Planner;
 import io.tiebreak.jobs.grid.RunSpec;
+import io.tiebreak.jobs.gridjob.DataCatalog;
 import io.tiebreak.jobs.results.ResultStore;
 import io.tiebreak.jobs.results.TextTable;
 import java.io.PrintStream;

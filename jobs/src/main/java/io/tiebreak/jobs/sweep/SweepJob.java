@@ -1,15 +1,15 @@
 package io.tiebreak.jobs.sweep;
 
-import io.tiebreak.jobs.gridjob.EpochGate;
-import io.tiebreak.jobs.gridjob.GridSessions;
-import io.tiebreak.jobs.gridjob.RunTask;
-import io.tiebreak.jobs.gridjob.RunLauncher;
-import io.tiebreak.jobs.gridjob.DataCatalog;
 import io.tiebreak.jobs.grid.DatasetInfo;
 import io.tiebreak.jobs.grid.Device;
 import io.tiebreak.jobs.grid.Grid;
 import io.tiebreak.jobs.grid.Planner;
 import io.tiebreak.jobs.grid.RunSpec;
+import io.tiebreak.jobs.gridjob.DataCatalog;
+import io.tiebreak.jobs.gridjob.EpochGate;
+import io.tiebreak.jobs.gridjob.GridSessions;
+import io.tiebreak.jobs.gridjob.RunLauncher;
+import io.tiebreak.jobs.gridjob.RunTask;
 import io.tiebreak.jobs.progress.ProgressListener;
 import io.tiebreak.jobs.progress.SweepProgress;
 import io.tiebreak.jobs.results.ResultStore;

@@ -1,11 +1,11 @@
 package io.tiebreak.jobs.zones;
 
+import io.tiebreak.jobs.errors.UserError;
 import io.tiebreak.jobs.grid.Grid;
 import io.tiebreak.jobs.grid.GridParser;
-import io.tiebreak.jobs.results.ResultStore;
 import io.tiebreak.jobs.gridjob.GridOptions;
 import io.tiebreak.jobs.progress.SweepProgress;
-import io.tiebreak.jobs.errors.UserError;
+import io.tiebreak.jobs.results.ResultStore;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;

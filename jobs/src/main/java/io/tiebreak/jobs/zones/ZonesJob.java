@@ -1,20 +1,20 @@
 package io.tiebreak.jobs.zones;
 
+import io.tiebreak.jobs.errors.UserError;
 import io.tiebreak.jobs.fs.HadoopFs;
 import io.tiebreak.jobs.fs.Redaction;
 import io.tiebreak.jobs.fs.SerializableConf;
 import io.tiebreak.jobs.grid.Device;
 import io.tiebreak.jobs.grid.Grid;
 import io.tiebreak.jobs.grid.ZonePlanner;
+import io.tiebreak.jobs.gridjob.DataCatalog;
+import io.tiebreak.jobs.gridjob.GridSessions;
+import io.tiebreak.jobs.gridjob.HadoopCheckpoints;
 import io.tiebreak.jobs.progress.SweepProgress;
 import io.tiebreak.jobs.results.ResultStore;
 import io.tiebreak.jobs.results.Tables;
 import io.tiebreak.jobs.results.WaveCommitter;
 import io.tiebreak.jobs.results.ZoneRow;
-import io.tiebreak.jobs.gridjob.DataCatalog;
-import io.tiebreak.jobs.gridjob.HadoopCheckpoints;
-import io.tiebreak.jobs.gridjob.GridSessions;
-import io.tiebreak.jobs.errors.UserError;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.Serializable;

@@ -3,10 +3,10 @@ package io.tiebreak.jobs.ingest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.tiebreak.jobs.testing.DatasetFiles;
-import io.tiebreak.jobs.testing.TiebreakCli.Result;
-import io.tiebreak.jobs.testing.TiebreakCli;
 import io.tiebreak.jobs.errors.ExitCodes;
+import io.tiebreak.jobs.testing.DatasetFiles;
+import io.tiebreak.jobs.testing.TiebreakCli;
+import io.tiebreak.jobs.testing.TiebreakCli.Result;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;

@@ -4,13 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tiebreak.jobs.errors.UserError;
 import io.tiebreak.jobs.results.ResultStore;
 import io.tiebreak.jobs.results.ResultStoreTest;
 import io.tiebreak.jobs.results.Status;
 import io.tiebreak.jobs.results.WaveCommitter;
 import io.tiebreak.jobs.testing.LocalSpark;
 import io.tiebreak.jobs.testing.Specs;
-import io.tiebreak.jobs.errors.UserError;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tiebreak.jobs.errors.UserError;
 import io.tiebreak.jobs.grid.Grid;
 import io.tiebreak.jobs.grid.GridParser;
 import io.tiebreak.jobs.grid.ZoneSpec;
@@ -15,7 +16,6 @@ import io.tiebreak.jobs.results.ZoneRow;
 import io.tiebreak.jobs.sweep.SweepJob;
 import io.tiebreak.jobs.testing.FashionMnist;
 import io.tiebreak.jobs.testing.LocalSpark;
-import io.tiebreak.jobs.errors.UserError;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;

@@ -19,8 +19,8 @@ final class FloatPoolKernels {
     /**
      * A tie policy's arithmetic for one window, written once for the forward and both backward paths
      * (docs/design.md, "MaxPool Jacobian policies"). In backward, a window with upstream gradient gr and k tied
-     * maxima sends {@link #toTarget} to its target input (the first maximum, or the last for {@code last}),
-     * {@link #toTied} to each other tied input (nothing at all for first and last: {@link #spreads}) and, in the
+     * maxima sends {@link #toTied} to each tied input other than its target (nothing at all for first and last:
+     * {@link #spreads}), {@link #toTarget} to its target (the first maximum, or the last for {@code last}) and, in the
      * composite form, {@link #toFirstBranch} to the first maximum's slot of the first-index branch. Each input's
      * contributions are summed in binary32 over the windows that cover it and {@link #finish}ed once.
      */
@@ -48,20 +48,21 @@ final class FloatPoolKernels {
         /** Whether tied inputs other than the target receive anything. */
         boolean spreads() { return kind != PoolPolicy.Kind.FIRST && kind != PoolPolicy.Kind.LAST; }
 
-        float toTarget(float gr, int k) {
-            switch (kind) {
-                case FIRST: case LAST: case ALL: return gr;
-                case MIN_NORM: return gr / k;
-                default: return composite ? toTied(gr, k) : beta * gr / k + oneMinusBeta * gr;
-            }
-        }
-
         float toTied(float gr, int k) {
             switch (kind) {
                 case FIRST: case LAST: return 0;
                 case ALL: return gr;
                 case MIN_NORM: return gr / k;
                 default: return composite ? f.round(f.round(beta * gr) / k) : beta * gr / k;
+            }
+        }
+
+        /** What the target receives, given the window's {@link #toTied} (computed once per window). */
+        float toTarget(float gr, float toTied) {
+            switch (kind) {
+                case FIRST: case LAST: case ALL: return gr;
+                case MIN_NORM: return toTied;
+                default: return composite ? toTied : toTied + oneMinusBeta * gr;
             }
         }
 
@@ -157,11 +158,9 @@ final class FloatPoolKernels {
                         int k = tieSet(x, in, w, y0, y1, x0, x1, tie);
                         float gr = dy[out + oy * wo + ox];
                         int target = rule.last() ? k - 1 : 0;
-                        dx[tie[target]] += rule.toTarget(gr, k);
-                        if (rule.spreads()) {
-                            float toTied = rule.toTied(gr, k);
-                            for (int i = 0; i < k; i++) if (i != target) dx[tie[i]] += toTied;
-                        }
+                        float toTied = rule.toTied(gr, k);
+                        dx[tie[target]] += rule.toTarget(gr, toTied);
+                        if (rule.spreads()) for (int i = 0; i < k; i++) if (i != target) dx[tie[i]] += toTied;
                         if (composite) firstBranch[tie[0]] += rule.toFirstBranch(gr);
                     }
                 }
@@ -213,9 +212,10 @@ final class FloatPoolKernels {
                         int first = (1 - ea) * (1 + (1 - eb) * (1 + (1 - ec)));
                         int target = rule.last() ? 3 - (1 - ed) * (1 + (1 - ec) * (1 + (1 - eb))) : first;
                         float gr = dy[out + oy * wo + ox];
-                        float atTarget = rule.finish(0 + rule.toTarget(gr, k),
+                        float toTied = rule.toTied(gr, k);
+                        float atTarget = rule.finish(0 + rule.toTarget(gr, toTied),
                                 0 + (rule.composite ? rule.toFirstBranch(gr) : 0));
-                        float atTie = rule.finish(0 + rule.toTied(gr, k), 0);
+                        float atTie = rule.finish(0 + toTied, 0);
                         /*bits*/int bt = Float.floatToRawIntBits(atTarget), bs = Float.floatToRawIntBits(atTie);
                         dx[i0] = pick(bt, bs, target == 0 ? 1 : 0, ea);
                         dx[i0 + 1] = pick(bt, bs, target == 1 ? 1 : 0, eb);

@@ -1,7 +1,6 @@
 package io.tiebreak.runtime.backend.cuda;
 
 import io.tiebreak.runtime.precision.Precision.Format;
-
 import java.lang.ref.Cleaner;
 import java.util.ArrayDeque;
 import java.util.HashMap;

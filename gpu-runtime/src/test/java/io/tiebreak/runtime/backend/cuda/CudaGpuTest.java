@@ -1,10 +1,10 @@
 package io.tiebreak.runtime.backend.cuda;
 
-import io.tiebreak.runtime.check.SelfTest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.tiebreak.runtime.backend.cpu.CpuBackend;
+import io.tiebreak.runtime.check.SelfTest;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;

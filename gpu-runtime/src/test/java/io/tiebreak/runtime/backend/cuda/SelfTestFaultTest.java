@@ -1,11 +1,11 @@
 package io.tiebreak.runtime.backend.cuda;
 
-import io.tiebreak.runtime.check.SelfTest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.tiebreak.runtime.backend.cpu.CpuBackend;
+import io.tiebreak.runtime.check.SelfTest;
 import io.tiebreak.runtime.precision.Precision;
 import java.io.OutputStream;
 import java.io.PrintStream;
