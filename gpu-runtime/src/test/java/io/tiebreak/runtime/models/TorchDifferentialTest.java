@@ -196,7 +196,7 @@ class TorchDifferentialTest {
         List<String> failures = new ArrayList<>();
         for (PoolPolicy policy : POLICIES) {
             Outcome o = ours.get(policy);
-            String prefix = policy.id() + "/";
+            String prefix = policy.name() + "/";
             boolean gross = precision == Precision.FP32 && amplification(policy) > 1;
             // what ours is judged against: PyTorch at our precision, or for fp32 the exact (fp64) answer
             String ref = precision == Precision.FP32 && !gross ? exactTwin(policy).id() + "/fp64/" : prefix;
@@ -292,8 +292,8 @@ class TorchDifferentialTest {
                 long ties = backend.maxPoolForward(x, POOL, policy, y);
                 backend.maxPoolBackward(x, dy, POOL, policy, dx);
                 ours.put(policy, new double[][] {backend.download(y), backend.download(dx), {ties}});
-                TensorFiles.add(mine, backend, policy.id() + "/y", y);
-                TensorFiles.add(mine, backend, policy.id() + "/dx", dx);
+                TensorFiles.add(mine, backend, policy.name() + "/y", y);
+                TensorFiles.add(mine, backend, policy.name() + "/dx", dx);
             }
         }
         in.metadata("kind", "pool").metadata("policies", ids(policies));
@@ -302,7 +302,7 @@ class TorchDifferentialTest {
         List<String> failures = new ArrayList<>();
         for (PoolPolicy policy : policies) {
             double[][] o = ours.get(policy);
-            String prefix = policy.id() + "/";
+            String prefix = policy.name() + "/";
             compareExactly(policy + " y", o[0], torch.require(prefix + "y", yShape).toDoubles(), failures);
             compareExactly(policy + " dx", o[1], torch.require(prefix + "dx", xShape).toDoubles(), failures);
             long torchTies = torch.require(prefix + "ties", 1).toLongs()[0];
@@ -404,16 +404,16 @@ class TorchDifferentialTest {
         Safetensors.Writer w = new Safetensors.Writer();
         Safetensors.Dtype dtype = Safetensors.Dtype.of(precision);
         ours.forEach((policy, o) -> {
-            w.add(policy.id() + "/loss", Safetensors.Dtype.F64, new int[] {1}, new double[] {o.loss});
-            o.grads.forEach((name, g) -> w.add(policy.id() + "/" + name + ".grad", dtype, new int[] {g.length}, g));
-            o.ties.forEach((pool, k) -> w.add(policy.id() + "/ties/" + pool, Safetensors.Dtype.I64, new int[] {1},
+            w.add(policy.name() + "/loss", Safetensors.Dtype.F64, new int[] {1}, new double[] {o.loss});
+            o.grads.forEach((name, g) -> w.add(policy.name() + "/" + name + ".grad", dtype, new int[] {g.length}, g));
+            o.ties.forEach((pool, k) -> w.add(policy.name() + "/ties/" + pool, Safetensors.Dtype.I64, new int[] {1},
                     new double[] {k}));
         });
         return w;
     }
 
     private static String ids(List<PoolPolicy> policies) {
-        return policies.stream().map(PoolPolicy::id).collect(Collectors.joining(","));
+        return policies.stream().map(PoolPolicy::name).collect(Collectors.joining(","));
     }
 
     /** Runs a command; returns "OK " + its output on exit 0, else why not (output to a file, so a hang times out). */
