@@ -3,11 +3,12 @@ package io.tiebreak.runtime.cli;
 import picocli.CommandLine;
 
 /**
- * Exit codes and error printing shared by every command line (the runtime jar and the tiebreak jobs): a user error
- * (bad flag, bad file, bad grid) prints one clear line and exits 2; an unexpected failure prints its message and
- * cause chain and exits 1. Never a bare stack trace, and never the whole usage for one bad flag: a flag picocli
- * cannot parse (unknown option, wrong type, value out of range) is one line naming it, ending with where the help
- * is. Set TIEBREAK_DEBUG=1 for stack traces. The contract the codes follow: docs/design.md, "Exit codes and bad input".
+ * Exit codes and error printing of the runtime jar's command line: a user error (bad flag, bad file) prints one clear
+ * line and exits 2; an unexpected failure prints its message and cause chain and exits 1. Never a bare stack trace,
+ * and never the whole usage for one bad flag: a flag picocli cannot take (unknown option, wrong type, value out of
+ * range) is one line naming it, ending with where the help is. Set TIEBREAK_DEBUG=1 for stack traces. (The jobs keep
+ * their own, with the same codes and the same handling, in jobs/errors: they stand on the runtime, not on its command
+ * line.) The contract the codes follow: docs/design.md, "Exit codes and bad input".
  */
 public final class CliErrors {
     private CliErrors() {}

@@ -1,6 +1,6 @@
 package io.tiebreak.runtime.cli;
 
-import io.tiebreak.runtime.backend.PoolPolicy;
+import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.models.ModelSpec;
 import io.tiebreak.runtime.optim.OptimizerSpec;
 import io.tiebreak.runtime.optim.Schedule;

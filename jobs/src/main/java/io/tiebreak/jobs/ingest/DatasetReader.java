@@ -1,8 +1,8 @@
 package io.tiebreak.jobs.ingest;
 
+import io.tiebreak.jobs.errors.UserError;
 import io.tiebreak.jobs.fs.HadoopFs;
 import io.tiebreak.jobs.fs.Redaction;
-import io.tiebreak.runtime.cli.CliErrors;
 import io.tiebreak.runtime.data.ImageData;
 import io.tiebreak.runtime.data.InMemoryImages;
 import java.io.IOException;
@@ -139,7 +139,7 @@ public final class DatasetReader {
     }
 
     /** A shard that no longer is what the ingest wrote: bad input, with what to do about it. */
-    private static CliErrors.UserError modified(String shard, String what) {
+    private static UserError modified(String shard, String what) {
         return BadInput.in(shard, what + ": the dataset was modified after ingest; ingest it again (tiebreak ingest"
                 + " ... --replace)");
     }

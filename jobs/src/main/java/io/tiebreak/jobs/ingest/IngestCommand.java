@@ -2,7 +2,7 @@ package io.tiebreak.jobs.ingest;
 
 import io.tiebreak.jobs.fs.ReplaceableOutput.IfExists;
 import io.tiebreak.jobs.spark.SparkSessions;
-import io.tiebreak.runtime.cli.Flags;
+import io.tiebreak.jobs.errors.Flags;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;

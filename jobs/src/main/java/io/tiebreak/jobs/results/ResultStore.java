@@ -1,8 +1,8 @@
 package io.tiebreak.jobs.results;
 
+import io.tiebreak.jobs.errors.UserError;
 import io.tiebreak.jobs.fs.HadoopFs;
 import io.tiebreak.jobs.fs.Redaction;
-import io.tiebreak.runtime.cli.CliErrors;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -38,6 +38,9 @@ public final class ResultStore {
     public static final String POOL = "tiebreak-results";
 
     static final String WAVE_PREFIX = "wave-";
+
+    /** Waves older than this without a commit marker are left-overs of a dead driver and are removed. */
+    public static final long ABANDONED_WAVE_MILLIS = java.util.concurrent.TimeUnit.HOURS.toMillis(1);
 
     /**
      * Settings a session that writes results should start with: FAIR scheduling with the pools of
@@ -78,13 +81,13 @@ public final class ResultStore {
         String shown = Redaction.uri(root.toString());
         try {
             if (!fs().exists(root)) {
-                throw new CliErrors.UserError("no results folder at " + shown + " (pass the --results a sweep wrote)");
+                throw new UserError("no results folder at " + shown + " (pass the --results a sweep wrote)");
             }
             for (Tables.Table t : Tables.Table.values()) if (fs().exists(tableDir(t))) return;
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("cannot list " + shown, e);
         }
-        throw new CliErrors.UserError(shown + " holds no result tables (" + java.util.Arrays.stream(Tables.Table.values())
+        throw new UserError(shown + " holds no result tables (" + java.util.Arrays.stream(Tables.Table.values())
                 .map(t -> t.id() + "/").collect(java.util.stream.Collectors.joining(", ")) + "): is it the folder a sweep"
                 + " wrote its results to?");
     }

@@ -3,6 +3,8 @@ package io.tiebreak.jobs.sweep;
 import io.tiebreak.jobs.grid.Grid;
 import io.tiebreak.jobs.grid.Planner;
 import io.tiebreak.jobs.grid.RunSpec;
+import io.tiebreak.jobs.gridjob.DataCatalog;
+import io.tiebreak.jobs.gridjob.HadoopCheckpoints;
 import io.tiebreak.jobs.results.ResultStore;
 import io.tiebreak.jobs.results.TextTable;
 import java.io.IOException;
@@ -30,7 +32,7 @@ final class DryRun {
         Map<String, Integer> checkpointed = HadoopCheckpoints.latestEpochs(store.checkpointDir(),
                 spark.sparkContext().hadoopConfiguration());
         List<String> columns = new ArrayList<>(List.of("run_id", "state"));
-        List<String> varying = Summary.varyingColumns(plan.runs());
+        List<String> varying = RunSpec.varyingColumns(plan.runs());
         columns.addAll(varying);
         columns.add("seed");
         List<List<String>> rows = new ArrayList<>();
@@ -39,7 +41,7 @@ final class DryRun {
             ResultStore.RunState st = states.get(r.runId());
             List<String> row = new ArrayList<>();
             row.add(r.runId());
-            row.add(state(st, checkpointed.get(r.runId()), r.epochs()));
+            row.add(state(st, checkpointed.get(r.runId()), r.training().epochs()));
             for (String c : varying) row.add(TextTable.cell(value(r, c)));
             row.add(Long.toString(r.seed()));
             rows.add(row);

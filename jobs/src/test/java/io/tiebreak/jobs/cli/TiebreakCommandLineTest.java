@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tiebreak.jobs.errors.ExitCodes;
 import io.tiebreak.jobs.testing.TiebreakCli;
-import io.tiebreak.runtime.cli.CliErrors;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -33,7 +33,7 @@ class TiebreakCommandLineTest {
     })
     void aBadFlagIsOneLineNamingItAndPointingAtTheCommandsHelp(String args, String command, String flag, String what) {
         TiebreakCli.Result r = TiebreakCli.run(args.trim().split("\\s+"));
-        assertEquals(CliErrors.USER_ERROR, r.exit(), r.err());
+        assertEquals(ExitCodes.USER_ERROR, r.exit(), r.err());
         assertEquals(1, r.err().lines().count(), "one line: " + r.err());
         assertTrue(r.err().startsWith("error: ") && r.err().contains(flag.trim()) && r.err().contains(what.trim()), r.err());
         assertTrue(r.err().trim().endsWith("see 'tiebreak " + command.trim() + " --help'"), r.err());
@@ -45,7 +45,7 @@ class TiebreakCommandLineTest {
     @CsvSource(delimiter = '|', value = {"swep g.yaml | sweep", "zone g.yaml | zones"})
     void aMistypedCommandIsOneLineWithTheCommandMeant(String args, String meant) {
         TiebreakCli.Result r = TiebreakCli.run(args.trim().split("\\s+"));
-        assertEquals(CliErrors.USER_ERROR, r.exit());
+        assertEquals(ExitCodes.USER_ERROR, r.exit());
         assertEquals(1, r.err().lines().count(), r.err());
         assertTrue(r.err().contains("(did you mean '" + meant.trim() + "'") && r.err().trim().endsWith("see 'tiebreak --help'"), r.err());
     }

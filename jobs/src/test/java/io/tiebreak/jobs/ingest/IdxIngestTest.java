@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.tiebreak.runtime.cli.CliErrors;
+import io.tiebreak.jobs.errors.UserError;
 import io.tiebreak.jobs.fs.ReplaceableOutput.IfExists;
 import io.tiebreak.jobs.testing.DatasetFiles;
 import io.tiebreak.runtime.data.ImageData;
@@ -145,7 +145,7 @@ class IdxIngestTest {
         Files.write(images, Arrays.copyOf(full, full.length - 3));
         Path out = tmp.resolve("out");
 
-        var e = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(Dataset.MNIST, in, out, 1 << 20));
+        var e = assertThrows(UserError.class, () -> Ingests.ingest(Dataset.MNIST, in, out, 1 << 20));
 
         assertTrue(e.getMessage().contains("train-images-idx3-ubyte at byte " + (full.length - 3)), e.getMessage());
         assertTrue(e.getMessage().contains("truncated") && e.getMessage().contains("needs " + full.length + " bytes"), e.getMessage());
@@ -158,14 +158,14 @@ class IdxIngestTest {
         DatasetFiles.idxPair(in, "", "train", 4, H, W, 10, true, false);
         DatasetFiles.idxPair(in, "", "t10k", 2, H, W, 10, true, false);
         Files.write(in.resolve("train-labels-idx1-ubyte.gz"), DatasetFiles.gzip(new byte[] {0, 0, 0x0d, 1, 0, 0, 0, 4, 1, 2, 3, 4}));
-        var magic = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(Dataset.MNIST, in, tmp.resolve("o1"), 1 << 20));
+        var magic = assertThrows(UserError.class, () -> Ingests.ingest(Dataset.MNIST, in, tmp.resolve("o1"), 1 << 20));
         assertTrue(magic.getMessage().contains("train-labels-idx1-ubyte.gz (gzip) at byte 2"), magic.getMessage());
 
         Path in2 = tmp.resolve("bad-label");
         DatasetFiles.idxPair(in2, "", "train", 4, H, W, 10, false, false);
         DatasetFiles.idxPair(in2, "", "t10k", 2, H, W, 10, false, false);
         Files.write(in2.resolve("train-labels-idx1-ubyte"), DatasetFiles.idx(new int[] {4}, new byte[] {1, 2, 10, 3}));
-        var label = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(Dataset.MNIST, in2, tmp.resolve("o2"), 1 << 20));
+        var label = assertThrows(UserError.class, () -> Ingests.ingest(Dataset.MNIST, in2, tmp.resolve("o2"), 1 << 20));
         assertTrue(label.getMessage().endsWith("train-labels-idx1-ubyte at byte 10: label 10 of item 2 is outside [0, 10)"),
                 label.getMessage());
         assertEquals(List.of(), Ingests.tree(tmp.resolve("o2")));
@@ -176,11 +176,11 @@ class IdxIngestTest {
         Path in = tmp.resolve("half");
         DatasetFiles.idxPair(in, "", "train", 4, H, W, 10, true, false);
         Files.delete(in.resolve("train-labels-idx1-ubyte.gz"));
-        var e = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(Dataset.FASHION_MNIST, in, tmp.resolve("o"), 1 << 20));
+        var e = assertThrows(UserError.class, () -> Ingests.ingest(Dataset.FASHION_MNIST, in, tmp.resolve("o"), 1 << 20));
         assertTrue(e.getMessage().contains(": train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz],"
                 + " t10k-labels-idx1-ubyte[.gz] are missing"), e.getMessage());
         Files.createDirectories(tmp.resolve("empty"));
-        var none = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(Dataset.KMNIST, tmp.resolve("empty"), tmp.resolve("o"), 1 << 20));
+        var none = assertThrows(UserError.class, () -> Ingests.ingest(Dataset.KMNIST, tmp.resolve("empty"), tmp.resolve("o"), 1 << 20));
         assertTrue(none.getMessage().contains("train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-images"),
                 none.getMessage());
     }
@@ -189,13 +189,13 @@ class IdxIngestTest {
     void bothSplitsAreRequiredUnlessOneIsAskedFor() throws Exception {
         Path in = tmp.resolve("fashion");
         DatasetFiles.idxPair(in, "", "train", 4, H, W, 10, true, false);
-        var e = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(Dataset.FASHION_MNIST, in, tmp.resolve("o"), 1 << 20));
+        var e = assertThrows(UserError.class, () -> Ingests.ingest(Dataset.FASHION_MNIST, in, tmp.resolve("o"), 1 << 20));
         assertTrue(e.getMessage().endsWith("/fashion: t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz] are missing;"
                 + " fashion-mnist publishes the images and labels of train and t10k (test); --splits train ingests the"
                 + " other split alone"), e.getMessage());
         assertFalse(Files.exists(tmp.resolve("o")));
         DatasetFiles.idxPair(in, "", "t10k", 0, H, W, 10, true, false);
-        var none = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(Dataset.FASHION_MNIST, in, tmp.resolve("o"), 1 << 20));
+        var none = assertThrows(UserError.class, () -> Ingests.ingest(Dataset.FASHION_MNIST, in, tmp.resolve("o"), 1 << 20));
         assertTrue(none.getMessage().endsWith("t10k-images-idx3-ubyte.gz at byte 4: the header declares 0 images"),
                 none.getMessage());
     }
@@ -216,7 +216,7 @@ class IdxIngestTest {
         Files.delete(in.resolve("train-images-idx3-ubyte"));
         Files.write(in.resolve("train-images-idx3-ubyte.gz"), gz);
         Path out = tmp.resolve("out");
-        var e = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(Dataset.MNIST, in, out, 1 << 20));
+        var e = assertThrows(UserError.class, () -> Ingests.ingest(Dataset.MNIST, in, out, 1 << 20));
         assertTrue(e.getMessage().contains("train-images-idx3-ubyte.gz (gzip)") && e.getMessage().contains("Corrupt GZIP trailer"),
                 e.getMessage());
         assertFalse(Files.exists(out), "a failed ingest leaves no output folder");
@@ -227,7 +227,7 @@ class IdxIngestTest {
         Path in = tmp.resolve("mnist");
         DatasetFiles.idxPair(in, "", "train", 6, H, W, 10, false, false);
         DatasetFiles.idxPair(in, "", "t10k", 4, H + 1, W, 10, false, false);
-        var sizes = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(Dataset.MNIST, in, tmp.resolve("o1"), 1 << 20));
+        var sizes = assertThrows(UserError.class, () -> Ingests.ingest(Dataset.MNIST, in, tmp.resolve("o1"), 1 << 20));
         assertTrue(sizes.getMessage().matches(".*/t10k-images-idx3-ubyte: holds 8x5 images, .*/train-images-idx3-ubyte 7x5:"
                 + " the splits of a dataset have one image size"), sizes.getMessage());
 
@@ -236,7 +236,7 @@ class IdxIngestTest {
         byte[] b = Files.readAllBytes(images);
         b[3] = 2; // the dimension count: 2 where the data has 3
         Files.write(images, b);
-        var rank = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(Dataset.MNIST, in, tmp.resolve("o2"), 1 << 20));
+        var rank = assertThrows(UserError.class, () -> Ingests.ingest(Dataset.MNIST, in, tmp.resolve("o2"), 1 << 20));
         assertTrue(rank.getMessage().endsWith("train-images-idx3-ubyte at byte 3: the header declares 2 dimensions,"
                 + " expected 3 dimensions (count, height, width) for an images file"), rank.getMessage());
         assertFalse(Files.exists(tmp.resolve("o1")) || Files.exists(tmp.resolve("o2")));

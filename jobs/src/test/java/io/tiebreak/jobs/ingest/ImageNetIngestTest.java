@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.tiebreak.runtime.cli.CliErrors;
+import io.tiebreak.jobs.errors.UserError;
 import io.tiebreak.jobs.fs.ReplaceableOutput.IfExists;
 import io.tiebreak.jobs.testing.DatasetFiles;
 import java.nio.file.Files;
@@ -94,7 +94,7 @@ class ImageNetIngestTest {
     void failOnCorruptStopsAtTheFirstBadImageNamingIt() throws Exception {
         Path root = tmp.resolve("imagenet");
         trainTree(root);
-        var e = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(options(root, tmp.resolve("out"), true, null, null)));
+        var e = assertThrows(UserError.class, () -> Ingests.ingest(options(root, tmp.resolve("out"), true, null, null)));
         assertTrue(e.getMessage().contains("train/n01443537/n01443537_3.JPEG: truncated JPEG")
                 || e.getMessage().contains("train/n01443537/n01443537_4.JPEG: not an image format"), e.getMessage());
         assertEquals(List.of(), Ingests.tree(tmp.resolve("out")));
@@ -127,7 +127,7 @@ class ImageNetIngestTest {
         assertArrayEquals(new int[] {0, 2, 1}, Ingests.readAll(DatasetReader.open(tmp.resolve("a").toString(), "val", Ingests.conf())).labels());
         assertArrayEquals(new int[] {0, 2, 1}, Ingests.readAll(DatasetReader.open(tmp.resolve("b").toString(), "val", Ingests.conf())).labels());
 
-        var noMeta = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(options(root, tmp.resolve("c"), false, devkit.toString(), null)));
+        var noMeta = assertThrows(UserError.class, () -> Ingests.ingest(options(root, tmp.resolve("c"), false, devkit.toString(), null)));
         assertTrue(noMeta.getMessage().contains("--devkit-meta"), noMeta.getMessage());
     }
 
@@ -136,7 +136,7 @@ class ImageNetIngestTest {
         Path root = tmp.resolve("imagenet");
         trainTree(root);
         DatasetFiles.write(root.resolve("val/n09999999/x.JPEG"), DatasetFiles.jpeg(DatasetFiles.smoothImage(20, 20, 1)));
-        var e = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(options(root, tmp.resolve("o"), false, null, null)));
+        var e = assertThrows(UserError.class, () -> Ingests.ingest(options(root, tmp.resolve("o"), false, null, null)));
         assertTrue(e.getMessage().contains("val/n09999999/x.JPEG: class n09999999 is not one of the 3 classes"), e.getMessage());
     }
 
@@ -147,7 +147,7 @@ class ImageNetIngestTest {
         Files.createDirectories(root.resolve("train/n09999999"));
         Files.writeString(root.resolve("train/n09999999/.DS_Store"), "hidden files are not images");
         Path out = tmp.resolve("o");
-        var e = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(options(root, out, false, null, null)));
+        var e = assertThrows(UserError.class, () -> Ingests.ingest(options(root, out, false, null, null)));
         assertTrue(e.getMessage().endsWith("train/n09999999: holds no image: every class folder of train/ holds that"
                 + " class's images (remove the folder, or restore its images)"), e.getMessage());
         assertFalse(Files.exists(out));
@@ -159,7 +159,7 @@ class ImageNetIngestTest {
         trainTree(root);
         DatasetFiles.write(root.resolve("train/n01484850/n01484850_1.JPEG"), "<html>403</html>".getBytes());
         Path out = tmp.resolve("o");
-        var e = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(options(root, out, false, null, null)));
+        var e = assertThrows(UserError.class, () -> Ingests.ingest(options(root, out, false, null, null)));
         assertTrue(e.getMessage().contains("class n01484850 of train keeps no image: none of its 1 could be decoded"),
                 e.getMessage());
         assertFalse(Files.exists(out));
@@ -169,7 +169,7 @@ class ImageNetIngestTest {
     void askedForSplitsAreRequired() throws Exception {
         Path root = tmp.resolve("imagenet");
         trainTree(root);
-        var e = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(options(root, tmp.resolve("o"), false,
+        var e = assertThrows(UserError.class, () -> Ingests.ingest(options(root, tmp.resolve("o"), false,
                 null, null).withSplits("train", "val")));
         assertTrue(e.getMessage().endsWith("imagenet/val: missing (--splits asks for val)"), e.getMessage());
     }

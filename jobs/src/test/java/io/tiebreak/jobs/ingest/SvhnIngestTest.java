@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tiebreak.jobs.errors.UserError;
 import io.tiebreak.jobs.fs.ReplaceableOutput.IfExists;
-import io.tiebreak.runtime.cli.CliErrors;
 import io.tiebreak.jobs.testing.DatasetFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,7 +49,7 @@ class SvhnIngestTest {
         byte[] full = Files.readAllBytes(file);
         Files.write(file, Arrays.copyOf(full, full.length * 2 / 3));
 
-        var e = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(IngestOptions.of(Dataset.SVHN,
+        var e = assertThrows(UserError.class, () -> Ingests.ingest(IngestOptions.of(Dataset.SVHN,
                 dir.toString(), tmp.resolve("o").toString(), IfExists.REFUSE, 1 << 20).withSplits("test").allowingSubset()));
 
         assertTrue(e.getMessage().contains("test_32x32.mat at byte"), e.getMessage());
@@ -65,7 +65,7 @@ class SvhnIngestTest {
             Files.createDirectories(dir);
             Mat5.writeToFile(mat, dir.resolve("train_32x32.mat").toFile());
         }
-        var shape = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(IngestOptions.of(Dataset.SVHN, dir.toString(),
+        var shape = assertThrows(UserError.class, () -> Ingests.ingest(IngestOptions.of(Dataset.SVHN, dir.toString(),
                 tmp.resolve("o1").toString(), IfExists.REFUSE, 1 << 20).withSplits("train").allowingSubset()));
         assertTrue(shape.getMessage().contains("variable X is uint8 [28, 28, 1, 2], expected uint8 [32, 32, 3, N]"), shape.getMessage());
 
@@ -78,7 +78,7 @@ class SvhnIngestTest {
             Files.createDirectories(dir2);
             Mat5.writeToFile(mat, dir2.resolve("train_32x32.mat").toFile());
         }
-        var label = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(IngestOptions.of(Dataset.SVHN, dir2.toString(),
+        var label = assertThrows(UserError.class, () -> Ingests.ingest(IngestOptions.of(Dataset.SVHN, dir2.toString(),
                 tmp.resolve("o2").toString(), IfExists.REFUSE, 1 << 20).withSplits("train").allowingSubset()));
         assertTrue(label.getMessage().endsWith("train_32x32.mat: y(2) is 11.0, expected a label 1..10 (10 is the digit 0)"),
                 label.getMessage());
@@ -90,20 +90,20 @@ class SvhnIngestTest {
         DatasetFiles.svhn(dir.resolve("train_32x32.mat"), 7);
         DatasetFiles.svhn(dir.resolve("test_32x32.mat"), 3);
         Path out = tmp.resolve("out");
-        var missing = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(Dataset.SVHN, dir, out, 1 << 20));
+        var missing = assertThrows(UserError.class, () -> Ingests.ingest(Dataset.SVHN, dir, out, 1 << 20));
         assertTrue(missing.getMessage().endsWith("/svhn: extra_32x32.mat is missing; SVHN publishes train_32x32.mat,"
                 + " test_32x32.mat and extra_32x32.mat (--splits train,test ingests the others alone)"), missing.getMessage());
         assertFalse(Files.exists(out));
 
         IngestOptions two = IngestOptions.of(Dataset.SVHN, dir.toString(), out.toString(), IfExists.REFUSE, 1 << 20)
                 .withSplits("train", "test");
-        var small = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(two));
+        var small = assertThrows(UserError.class, () -> Ingests.ingest(two));
         assertTrue(small.getMessage().endsWith("train_32x32.mat: holds 7 images, SVHN publishes 73257 in"
                 + " train_32x32.mat (--allow-subset accepts a hand-made subset)"), small.getMessage());
         assertFalse(Files.exists(out));
 
         Files.write(dir.resolve("test_32x32.mat"), new byte[0]);
-        var empty = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(two.allowingSubset()));
+        var empty = assertThrows(UserError.class, () -> Ingests.ingest(two.allowingSubset()));
         assertTrue(empty.getMessage().endsWith("test_32x32.mat: empty (0 bytes)"), empty.getMessage());
         assertFalse(Files.exists(out));
     }
@@ -119,7 +119,7 @@ class SvhnIngestTest {
             bad[at] ^= 0x10;
             Files.write(file, bad);
             Path out = tmp.resolve("o-" + at);
-            var e = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(IngestOptions.of(Dataset.SVHN,
+            var e = assertThrows(UserError.class, () -> Ingests.ingest(IngestOptions.of(Dataset.SVHN,
                     dir.toString(), out.toString(), IfExists.REFUSE, 1 << 20).withSplits("train").allowingSubset()));
             assertTrue(e.getMessage().contains("train_32x32.mat"), e.getMessage());
             assertFalse(Files.exists(out), "nothing left behind: " + out);

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tiebreak.jobs.errors.ExitCodes;
+import io.tiebreak.jobs.errors.UserError;
 import io.tiebreak.jobs.results.ResultStore;
 import io.tiebreak.jobs.results.ResultStoreTest;
 import io.tiebreak.jobs.results.Status;
@@ -12,7 +14,6 @@ import io.tiebreak.jobs.results.WaveCommitter;
 import io.tiebreak.jobs.testing.LocalSpark;
 import io.tiebreak.jobs.testing.Specs;
 import io.tiebreak.jobs.testing.TiebreakCli;
-import io.tiebreak.runtime.cli.CliErrors;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -71,9 +72,9 @@ class SqlCommandTest {
     @Test
     void badSqlIsAUserErrorNamingTheProblem(@TempDir Path dir) {
         ResultStore store = storeWithTwoRuns(dir);
-        CliErrors.UserError parse = assertThrows(CliErrors.UserError.class, () -> run(spark, store, "SELEC 1", null));
+        UserError parse = assertThrows(UserError.class, () -> run(spark, store, "SELEC 1", null));
         assertTrue(parse.getMessage().startsWith("not valid SQL: [PARSE_SYNTAX_ERROR]"), parse.getMessage());
-        CliErrors.UserError column = assertThrows(CliErrors.UserError.class,
+        UserError column = assertThrows(UserError.class,
                 () -> run(spark, store, "SELECT accuracy FROM runs", null));
         assertTrue(column.getMessage().contains("accuracy") && column.getMessage().contains("views: runs"),
                 column.getMessage());
@@ -83,17 +84,17 @@ class SqlCommandTest {
     void aResultsFolderThatIsNotThereIsAnErrorNotACountOfZero(@TempDir Path dir) throws Exception {
         Path missing = dir.resolve("nowhere");
         TiebreakCli.Result r = TiebreakCli.run("sql", "--results", missing.toString(), "SELECT count(*) FROM runs");
-        assertEquals(CliErrors.USER_ERROR, r.exit(), r.out());
+        assertEquals(ExitCodes.USER_ERROR, r.exit(), r.out());
         assertEquals("error: no results folder at " + missing + " (pass the --results a sweep wrote)\n", r.err());
         assertFalse(Files.exists(missing));
 
         Files.createDirectories(dir.resolve("data"));
         TiebreakCli.Result other = TiebreakCli.run("sql", "--results", dir.resolve("data").toString(), "SELECT 1");
-        assertEquals(CliErrors.USER_ERROR, other.exit());
+        assertEquals(ExitCodes.USER_ERROR, other.exit());
         assertTrue(other.err().contains("data holds no result tables (runs/, epochs/, lr_trials/, zones/)"), other.err());
 
         TiebreakCli.Result report = TiebreakCli.run("report", missing.toString(), "-o", dir.resolve("page").toString());
-        assertEquals(CliErrors.USER_ERROR, report.exit());
+        assertEquals(ExitCodes.USER_ERROR, report.exit());
         assertTrue(report.err().startsWith("error: no results folder at " + missing), report.err());
     }
 }

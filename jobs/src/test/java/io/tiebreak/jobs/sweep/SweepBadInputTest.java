@@ -4,11 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tiebreak.jobs.errors.ExitCodes;
 import io.tiebreak.jobs.fs.ReplaceableOutput.IfExists;
 import io.tiebreak.jobs.grid.GridParser;
 import io.tiebreak.jobs.grid.LrChoices;
 import io.tiebreak.jobs.grid.Planner;
 import io.tiebreak.jobs.grid.RunSpec;
+import io.tiebreak.jobs.gridjob.DataCatalog;
+import io.tiebreak.jobs.gridjob.HadoopCheckpoints;
 import io.tiebreak.jobs.ingest.Dataset;
 import io.tiebreak.jobs.ingest.DatasetReader;
 import io.tiebreak.jobs.ingest.IngestJob;
@@ -20,7 +23,6 @@ import io.tiebreak.jobs.testing.DatasetFiles;
 import io.tiebreak.jobs.testing.FashionMnist;
 import io.tiebreak.jobs.testing.LocalSpark;
 import io.tiebreak.jobs.testing.TiebreakCli;
-import io.tiebreak.runtime.cli.CliErrors;
 import io.tiebreak.runtime.io.Safetensors;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -110,7 +112,7 @@ class SweepBadInputTest {
 
         TiebreakCli.Result r = sweep(yaml, data, results);
 
-        assertEquals(CliErrors.USER_ERROR, r.exit(), r.err());
+        assertEquals(ExitCodes.USER_ERROR, r.exit(), r.err());
         List<String> errors = r.err().lines().toList();
         assertTrue(errors.stream().anyMatch(l -> l.startsWith("error: " + nan + ": corrupt checkpoint: the file system's"
                 + " checksum failed (Checksum error: ")), r.err());
@@ -165,7 +167,7 @@ class SweepBadInputTest {
         Path results = tmp.resolve("r1");
         TiebreakCli.Result r = sweep(yaml, root, results);
 
-        assertEquals(CliErrors.USER_ERROR, r.exit(), r.err());
+        assertEquals(ExitCodes.USER_ERROR, r.exit(), r.err());
         assertEquals("error: file:" + cut + ": holds " + (whole.length - 10) + " bytes, the manifest lists " + whole.length
                 + ": the dataset was modified after ingest; ingest it again (tiebreak ingest ... --replace)\n", r.err());
         assertFalse(Files.exists(results.resolve("checkpoints")), "nothing trained");
@@ -177,14 +179,14 @@ class SweepBadInputTest {
         Files.writeString(zones, tinyGrid("lr: 0.05", "epochs: 1", "minibatches: 1"));
         TiebreakCli.Result lr = TiebreakCli.run("lr-search", search.toString(), "--data", root.toString(), "--results",
                 tmp.resolve("r-search").toString());
-        assertEquals(CliErrors.USER_ERROR, lr.exit(), lr.err());
+        assertEquals(ExitCodes.USER_ERROR, lr.exit(), lr.err());
         assertEquals(r.err(), lr.err());
         assertEquals(0, TiebreakCli.run("zones", zones.toString(), "--data", root.toString(), "--results",
                 tmp.resolve("r-zones").toString()).exit());
 
         Files.delete(cut);
         TiebreakCli.Result gone = sweep(yaml, root, tmp.resolve("r2"));
-        assertEquals(CliErrors.USER_ERROR, gone.exit());
+        assertEquals(ExitCodes.USER_ERROR, gone.exit());
         assertTrue(gone.err().startsWith("error: file:" + cut + ": is missing: the dataset was modified after ingest"), gone.err());
     }
 
@@ -202,7 +204,7 @@ class SweepBadInputTest {
         Path results = tmp.resolve("results");
         TiebreakCli.Result r = sweep(yaml, root, results);
 
-        assertEquals(CliErrors.USER_ERROR, r.exit(), r.err());
+        assertEquals(ExitCodes.USER_ERROR, r.exit(), r.err());
         assertTrue(r.err().startsWith("error: file:" + damaged + ": does not match the manifest"), r.err());
         assertEquals(1, r.err().lines().filter(l -> l.contains(damaged.getFileName().toString())).count(),
                 "one line for the shard, however many runs met it: " + r.err());

@@ -1,4 +1,4 @@
-package io.tiebreak.jobs.sweep;
+package io.tiebreak.jobs.gridjob;
 
 import io.tiebreak.jobs.fs.HadoopFs;
 import io.tiebreak.jobs.fs.Redaction;
@@ -70,7 +70,10 @@ public final class DataCatalog implements DatasetCatalog {
     /** The splits each dataset's runs train and test on: what must be intact before they start. */
     public static Map<String, java.util.Set<String>> splitsOf(List<io.tiebreak.jobs.grid.RunSpec> runs) {
         Map<String, java.util.Set<String>> out = new java.util.TreeMap<>();
-        for (var r : runs) out.computeIfAbsent(r.dataset(), k -> new java.util.TreeSet<>()).addAll(List.of(r.trainSplit(), r.testSplit()));
+        for (var r : runs) {
+            out.computeIfAbsent(r.data().dataset(), k -> new java.util.TreeSet<>()).addAll(List.of(r.data().trainSplit(),
+                    r.data().testSplit()));
+        }
         return out;
     }
 
