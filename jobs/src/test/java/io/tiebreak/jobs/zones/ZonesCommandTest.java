@@ -34,6 +34,7 @@ class ZonesCommandTest {
 
         Result bad = TiebreakCli.run("zones", grid.toString(), "--minibatches-per-task", "0");
         assertEquals(ExitCodes.USER_ERROR, bad.exit());
-        assertEquals("error: --minibatches-per-task must be at least 1\n", bad.err());
+        assertEquals("error: Invalid value for option '--minibatches-per-task': must be at least 1, got '0'; see 'tiebreak"
+                + " zones --help'\n", bad.err());
     }
 }
