@@ -7,6 +7,7 @@ import io.tiebreak.runtime.backend.cpu.CpuBackend;
 import io.tiebreak.runtime.backend.cuda.CudaBackend;
 import io.tiebreak.runtime.models.ModelSpec;
 import io.tiebreak.runtime.precision.Precision;
+import io.tiebreak.runtime.precision.Reproducibility;
 import picocli.CommandLine.Option;
 
 /** The options that pick a network and its numerics, shared by train, grad and bench. */
@@ -41,6 +42,13 @@ public final class RunOptions {
     @Option(names = "--threads", description = "CPU threads, same as --device cpu:<threads> (default: all cores)")
     Integer threads;
 
+    @Option(names = "--reproducibility", defaultValue = "host",
+            description = "portable (the same bits on every machine) or host (the host's BLAS: the same bits on the same"
+                    + " CPU model; faster for large convolutions) (default: ${DEFAULT-VALUE})")
+    String reproducibility;
+
+    public Reproducibility reproducibility() { return Reproducibility.parse(reproducibility); }
+
     public Precision precision() { return Precision.parse(precision); }
 
     public PoolPolicy policy() { return PoolPolicy.parse(policy, PoolPolicy.Form.parse(form)); }
@@ -56,14 +64,14 @@ public final class RunOptions {
         if (threads != null) {
             if (!device.equals("cpu")) throw new IllegalArgumentException("--threads applies to --device cpu only");
             if (threads < 1) throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
-            return Backends.open("cpu:" + threads);
+            return Backends.open("cpu:" + threads, reproducibility());
         }
-        return Backends.open(device);
+        return Backends.open(device, reproducibility());
     }
 
     /** How a run's numbers are computed, for the header lines: device, and BLAS or kernel build. */
     static String describe(Backend b) {
-        return b.name() + (b instanceof CpuBackend ? ", " + CpuBackend.blasDescription()
+        return b.name() + (b instanceof CpuBackend cpu ? ", " + cpu.gemmDescription()
                 : b instanceof CudaBackend ? ", kernels " + CudaBackend.kernelDescription() : "");
     }
 }

@@ -6,4 +6,11 @@ package io.tiebreak.runtime.train;
  * the mean over the epoch's steps of the global L2 norm of the (unscaled) gradient.
  */
 public record EpochMetrics(int epoch, double trainLoss, double trainAccuracy, double testLoss, double testAccuracy,
-                           double lr, double seconds, long nonFiniteSteps, double gradNorm, double lossScale) {}
+                           double lr, double seconds, long nonFiniteSteps, double gradNorm, double lossScale) {
+
+    /** The same metrics with another wall-clock time (checkpoints store 0 and keep the time beside them). */
+    public EpochMetrics withSeconds(double s) {
+        return new EpochMetrics(epoch, trainLoss, trainAccuracy, testLoss, testAccuracy, lr, s, nonFiniteSteps, gradNorm,
+                lossScale);
+    }
+}

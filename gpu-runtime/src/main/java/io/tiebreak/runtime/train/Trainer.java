@@ -68,7 +68,7 @@ public final class Trainer {
         requireMatches(test, "test");
         long start = System.nanoTime();
         State st = initialState();
-        Optional<byte[]> saved = checkpoints.latest();
+        Optional<CheckpointStore.Saved> saved = checkpoints.latest();
         if (saved.isPresent()) Checkpoint.restore(saved.get(), "checkpoint", cfg, st);
         double before = st.seconds;
         for (int epoch = st.epochs.size(); epoch < cfg.epochs(); epoch++) {
@@ -83,12 +83,14 @@ public final class Trainer {
             st.seconds = before + (System.nanoTime() - start) / 1e9;
             if (tr.divergence != null) {
                 onEpoch.accept(m);
-                return new RunResult(RunResult.Status.DIVERGED, tr.divergence, st.epochs, st.seconds);
+                return new RunResult(RunResult.Status.DIVERGED, tr.divergence, st.epochs, st.seconds,
+                        StateDigest.of(st.model, st.optimizer));
             }
-            checkpoints.save(epoch, Checkpoint.write(cfg, st));
+            checkpoints.save(epoch, Checkpoint.write(cfg, st), Checkpoint.timing(st));
             onEpoch.accept(m);
         }
-        return new RunResult(RunResult.Status.COMPLETED, "", st.epochs, before + (System.nanoTime() - start) / 1e9);
+        return new RunResult(RunResult.Status.COMPLETED, "", st.epochs, before + (System.nanoTime() - start) / 1e9,
+                StateDigest.of(st.model, st.optimizer));
     }
 
     private void requireMatches(ImageData d, String split) {

@@ -11,9 +11,10 @@ import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.Path;
 
 /**
- * A run's checkpoints in a folder reached through Hadoop's FileSystem (local, HDFS, s3a://), one file per epoch,
- * {@code epoch-00007.safetensors}. Each file appears whole (see {@link HadoopFs#writeAtomically}); the newest
- * complete one is what a retried task or a re-run sweep resumes from. Keeping only the last (the default) deletes
+ * A run's checkpoints in a folder reached through Hadoop's FileSystem (local, HDFS, s3a://), one state file per
+ * epoch, {@code epoch-00007.safetensors}, with its wall-clock timing beside it ({@code epoch-00007.timing.json},
+ * written first). Each file appears whole (see {@link HadoopFs#writeAtomically}); the newest complete state is what
+ * a retried task or a re-run sweep resumes from. Keeping only the last (the default) deletes
  * older files after each save; keeping all leaves one per epoch, for zones along training.
  */
 public final class HadoopCheckpoints implements CheckpointStore {
@@ -31,6 +32,10 @@ public final class HadoopCheckpoints implements CheckpointStore {
 
     static String fileName(int epoch) { return String.format("epoch-%05d.safetensors", epoch); }
 
+    static String timingName(int epoch) { return String.format("epoch-%05d.timing.json", epoch); }
+
+    private static final Pattern ANY_EPOCH_FILE = Pattern.compile("epoch-(\\d{5,})\\.(safetensors|timing\\.json)");
+
     /** The checkpoint a run with folder runDir writes after epoch (0-based); it exists if the run kept it. */
     public static Path file(Path runDir, int epoch) { return new Path(runDir, fileName(epoch)); }
 
@@ -45,18 +50,22 @@ public final class HadoopCheckpoints implements CheckpointStore {
     }
 
     @Override
-    public Optional<byte[]> latest() throws IOException {
+    public Optional<Saved> latest() throws IOException {
         int epoch = latestEpoch();
         if (epoch < 0) return Optional.empty();
-        return Optional.of(HadoopFs.readAll(new Path(dir, fileName(epoch)), conf, Integer.MAX_VALUE - 8));
+        byte[] state = HadoopFs.readAll(new Path(dir, fileName(epoch)), conf, Integer.MAX_VALUE - 8);
+        Path timing = new Path(dir, timingName(epoch));
+        return Optional.of(new Saved(state, HadoopFs.exists(timing, conf)
+                ? Optional.of(HadoopFs.readAll(timing, conf, 1 << 24)) : Optional.empty()));
     }
 
     @Override
-    public void save(int epoch, byte[] safetensors) throws IOException {
-        HadoopFs.writeAtomically(new Path(dir, fileName(epoch)), safetensors, conf);
+    public void save(int epoch, byte[] state, byte[] timing) throws IOException {
+        HadoopFs.writeAtomically(new Path(dir, timingName(epoch)), timing, conf);
+        HadoopFs.writeAtomically(new Path(dir, fileName(epoch)), state, conf);
         if (keepAll) return;
         for (FileStatus st : HadoopFs.children(dir, conf)) {
-            Matcher m = NAME.matcher(st.getPath().getName());
+            Matcher m = ANY_EPOCH_FILE.matcher(st.getPath().getName());
             if (m.matches() && Integer.parseInt(m.group(1)) < epoch) HadoopFs.deleteQuietly(st.getPath(), conf);
         }
     }

@@ -79,8 +79,8 @@ public final class RunExecutor {
         try {
             DeviceChoice.Opened opened = DeviceChoice.open(spec.device(), placement.threads(), placement.gpus(), gpus);
             device = opened.description();
-            backendInfo = opened.backend() instanceof CpuBackend
-                    ? "cpu, BLAS " + CpuBackend.blasDescription() : opened.backend().name();
+            backendInfo = opened.backend() instanceof CpuBackend cpu
+                    ? "cpu, " + cpu.gemmDescription() : opened.backend().name();
             try (var backend = opened.backend()) {
                 ImageData train = data(task.datasetPath(), spec.trainSplit(), spec.trainSubset(), conf);
                 ImageData test = data(task.datasetPath(), spec.testSplit(), spec.testSubset(), conf);

@@ -6,6 +6,7 @@ import io.tiebreak.runtime.backend.PoolGeometry;
 import io.tiebreak.runtime.backend.PoolPolicy;
 import io.tiebreak.runtime.precision.Precision;
 import io.tiebreak.runtime.precision.Precision.Format;
+import io.tiebreak.runtime.precision.Reproducibility;
 import io.tiebreak.runtime.tensor.Shapes;
 import io.tiebreak.runtime.tensor.Tensor;
 
@@ -19,9 +20,16 @@ import io.tiebreak.runtime.tensor.Tensor;
 public final class CpuBackend implements Backend {
     private final WorkerPool pool;
     private final Scratch scratch = new Scratch();
+    private final Reproducibility reproducibility;
 
-    public CpuBackend(int threads) {
+    public CpuBackend(int threads, Reproducibility reproducibility) {
         this.pool = new WorkerPool(threads);
+        this.reproducibility = reproducibility;
+    }
+
+    /** A backend in the default reproducibility mode. */
+    public CpuBackend(int threads) {
+        this(threads, Reproducibility.DEFAULT);
     }
 
     /** A backend using every core the JVM sees. */
@@ -32,8 +40,13 @@ public final class CpuBackend implements Backend {
     @Override public String name() { return "cpu"; }
     @Override public int threads() { return pool.threads(); }
 
-    /** Which BLAS the GEMMs reach, for logs and result rows. */
-    public static String blasDescription() { return NativeBlas.describe(); }
+    public Reproducibility reproducibility() { return reproducibility; }
+
+    /** Which kernels compute the matrix products, for logs and result rows. */
+    public String gemmDescription() {
+        return reproducibility == Reproducibility.PORTABLE ? "tiebreak fixed-order GEMM (portable)"
+                : "BLAS " + NativeBlas.describe() + " (host)";
+    }
 
     // ---- storage access --------------------------------------------------------------------------------------
 
@@ -147,9 +160,9 @@ public final class CpuBackend implements Backend {
         Shapes.require(y, "conv2d output", n, g.outChannels(), g.outH(h), g.outW(wd));
         Precision p = x.precision();
         if (p.isDouble()) {
-            DoubleKernels.conv2dForward(pool, scratch, d(x), n, h, wd, d(w), dOrNull(b), g, d(y), p.matmulFormat(), null);
+            DoubleKernels.conv2dForward(reproducibility, pool, scratch, d(x), n, h, wd, d(w), dOrNull(b), g, d(y), p.matmulFormat(), null);
         } else {
-            FloatKernels.conv2dForward(pool, scratch, f(x), n, h, wd, f(w), fOrNull(b), g, f(y), p.matmulFormat(),
+            FloatKernels.conv2dForward(reproducibility, pool, scratch, f(x), n, h, wd, f(w), fOrNull(b), g, f(y), p.matmulFormat(),
                     p.matmulOperandRounding());
         }
     }
@@ -160,10 +173,10 @@ public final class CpuBackend implements Backend {
         Shapes.require(dy, "conv2d output gradient", n, g.outChannels(), g.outH(h), g.outW(wd));
         Precision p = x.precision();
         if (p.isDouble()) {
-            DoubleKernels.conv2dBackward(pool, scratch, d(x), n, h, wd, d(w), d(dy), g, dOrNull(dx), d(dw),
+            DoubleKernels.conv2dBackward(reproducibility, pool, scratch, d(x), n, h, wd, d(w), d(dy), g, dOrNull(dx), d(dw),
                     dOrNull(db), p.matmulFormat(), null);
         } else {
-            FloatKernels.conv2dBackward(pool, scratch, f(x), n, h, wd, f(w), f(dy), g, fOrNull(dx), f(dw),
+            FloatKernels.conv2dBackward(reproducibility, pool, scratch, f(x), n, h, wd, f(w), f(dy), g, fOrNull(dx), f(dw),
                     fOrNull(db), p.matmulFormat(), p.matmulOperandRounding());
         }
     }
@@ -175,9 +188,9 @@ public final class CpuBackend implements Backend {
         Shapes.require(y, "linear output", n, out);
         Precision p = x.precision();
         if (p.isDouble()) {
-            DoubleKernels.linearForward(pool, scratch, d(x), n, in, d(w), out, dOrNull(b), d(y), p.matmulFormat(), null);
+            DoubleKernels.linearForward(reproducibility, pool, scratch, d(x), n, in, d(w), out, dOrNull(b), d(y), p.matmulFormat(), null);
         } else {
-            FloatKernels.linearForward(pool, scratch, f(x), n, in, f(w), out, fOrNull(b), f(y), p.matmulFormat(),
+            FloatKernels.linearForward(reproducibility, pool, scratch, f(x), n, in, f(w), out, fOrNull(b), f(y), p.matmulFormat(),
                     p.matmulOperandRounding());
         }
     }
@@ -188,10 +201,10 @@ public final class CpuBackend implements Backend {
         Shapes.require(dy, "linear output gradient", n, out);
         Precision p = x.precision();
         if (p.isDouble()) {
-            DoubleKernels.linearBackward(pool, scratch, d(x), n, in, d(w), out, d(dy), dOrNull(dx), d(dw),
+            DoubleKernels.linearBackward(reproducibility, pool, scratch, d(x), n, in, d(w), out, d(dy), dOrNull(dx), d(dw),
                     dOrNull(db), p.matmulFormat(), null);
         } else {
-            FloatKernels.linearBackward(pool, scratch, f(x), n, in, f(w), out, f(dy), fOrNull(dx), f(dw),
+            FloatKernels.linearBackward(reproducibility, pool, scratch, f(x), n, in, f(w), out, f(dy), fOrNull(dx), f(dw),
                     fOrNull(db), p.matmulFormat(), p.matmulOperandRounding());
         }
     }
