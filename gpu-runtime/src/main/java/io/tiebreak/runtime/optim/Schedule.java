@@ -31,9 +31,9 @@ public record Schedule(Kind kind, int stepSize, double gamma, double etaMin) {
     public double lr(double base, int epoch, int totalEpochs) {
         switch (kind) {
             case COSINE:
-                return etaMin + (base - etaMin) * (1 + Math.cos(Math.PI * epoch / totalEpochs)) / 2;
+                return etaMin + (base - etaMin) * (1 + StrictMath.cos(Math.PI * epoch / totalEpochs)) / 2;
             case STEP:
-                return base * Math.pow(gamma, epoch / stepSize);
+                return base * StrictMath.pow(gamma, epoch / stepSize);
             default:
                 return base;
         }

@@ -386,8 +386,8 @@ public final class CpuBackend implements Backend {
                            double beta2, double eps, double weightDecay, long step) {
         Shapes.requireSame(param, grad, "adam gradient");
         // PyTorch computes the bias corrections as Python floats (binary64) and hands kernels binary32 scalars.
-        double stepSize = lr / (1 - Math.pow(beta1, step));
-        double bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, step));
+        double stepSize = lr / (1 - StrictMath.pow(beta1, step));
+        double bc2Sqrt = Math.sqrt(1 - StrictMath.pow(beta2, step));
         Format fmt = param.precision().valueFormat();
         if (param.precision().isDouble()) {
             DoubleKernels.adamUpdate(pool, d(param), d(grad), d(expAvg), d(expAvgSq), param.size(), stepSize,

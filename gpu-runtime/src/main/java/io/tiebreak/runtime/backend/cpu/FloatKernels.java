@@ -876,13 +876,13 @@ final class FloatKernels {
             }
             if (arg == label) right++;
             float sumExp = 0;
-            for (int j = 0; j < classes; j++) sumExp += (float) Math.exp(logits[row + j] - max);
-            float logSum = (float) Math.log(sumExp);
+            for (int j = 0; j < classes; j++) sumExp += (float) StrictMath.exp(logits[row + j] - max);
+            float logSum = (float) StrictMath.log(sumExp);
             total += logSum - (logits[row + label] - max);
             if (dlogits != null) {
                 float factor = scale / batch;
                 for (int j = 0; j < classes; j++) {
-                    float prob = (float) Math.exp(logits[row + j] - max) / sumExp;
+                    float prob = (float) StrictMath.exp(logits[row + j] - max) / sumExp;
                     dlogits[row + j] = f.round((prob - (j == label ? 1 : 0)) * factor);
                 }
             }

@@ -611,8 +611,8 @@ public final class CudaBackend implements Backend {
         Shapes.requireSame(param, expAvgSq, "adam second moment");
         Precision p = param.precision();
         // As CpuBackend: bias corrections in binary64 (PyTorch's Python floats), handed to kernels in their type.
-        double stepSize = lr / (1 - Math.pow(beta1, step));
-        double bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, step));
+        double stepSize = lr / (1 - StrictMath.pow(beta1, step));
+        double bc2Sqrt = Math.sqrt(1 - StrictMath.pow(beta2, step));
         run("tb_adam_update_" + sfx(p), param.size(), a -> a.ptr(addr(param)).ptr(addr(grad)).ptr(addr(expAvg))
                 .ptr(addr(expAvgSq)).scalar(p, stepSize).scalar(p, 1 - beta1).scalar(p, beta2)
                 .scalar(p, 1 - beta2).scalar(p, bc2Sqrt).scalar(p, eps).scalar(p, weightDecay));
