@@ -2,9 +2,7 @@ package io.tiebreak.runtime.cli;
 
 import io.tiebreak.runtime.backend.Backend;
 import io.tiebreak.runtime.backend.Backends;
-import io.tiebreak.runtime.backend.PoolPolicy;
-import io.tiebreak.runtime.backend.cpu.CpuBackend;
-import io.tiebreak.runtime.backend.cuda.CudaBackend;
+import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.models.ModelSpec;
 import io.tiebreak.runtime.precision.Precision;
 import io.tiebreak.runtime.precision.Reproducibility;
@@ -67,11 +65,5 @@ public final class RunOptions {
             return Backends.open("cpu:" + threads, reproducibility());
         }
         return Backends.open(device, reproducibility());
-    }
-
-    /** How a run's numbers are computed, for the header lines: device, and BLAS or kernel build. */
-    static String describe(Backend b) {
-        return b.name() + (b instanceof CpuBackend cpu ? ", " + cpu.gemmDescription()
-                : b instanceof CudaBackend ? ", kernels " + CudaBackend.kernelDescription() : "");
     }
 }

@@ -1,4 +1,4 @@
-package io.tiebreak.jobs.sweep;
+package io.tiebreak.jobs.gridjob;
 
 import io.tiebreak.jobs.fs.HadoopFs;
 import io.tiebreak.runtime.train.CheckpointStore;
@@ -30,7 +30,7 @@ public final class HadoopCheckpoints implements CheckpointStore {
         this.keepAll = keepAll;
     }
 
-    static String fileName(int epoch) { return String.format("epoch-%05d.safetensors", epoch); }
+    public static String fileName(int epoch) { return String.format("epoch-%05d.safetensors", epoch); }
 
     static String timingName(int epoch) { return String.format("epoch-%05d.timing.json", epoch); }
 

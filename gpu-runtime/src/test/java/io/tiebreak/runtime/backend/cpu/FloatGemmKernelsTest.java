@@ -10,7 +10,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * The portable GEMM computes every element in the one documented order: s = +0, s = s + round(a*b) for p = 0..k-1,
  * then beta * c + alpha * s; whatever the shape, transposes, offsets, leading dimensions and blocking.
  */
-class FloatGemmTest {
+class FloatGemmKernelsTest {
 
     /** The specification, written as plainly as possible. */
     private static float reference(boolean ta, boolean tb, int i, int j, int k, float alpha, float[] a, int aOff,
@@ -52,8 +52,8 @@ class FloatGemmTest {
         float[] c0 = c.clone();
         double[] cd0 = cd.clone();
         float alpha = 1;
-        FloatGemm.gemm(ta, tb, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
-        DoubleGemm.gemm(ta, tb, m, n, k, alpha, ad, aOff, lda, bd, bOff, ldb, beta, cd, cOff, ldc);
+        FloatGemmKernels.gemm(ta, tb, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+        DoubleGemmKernels.gemm(ta, tb, m, n, k, alpha, ad, aOff, lda, bd, bOff, ldb, beta, cd, cOff, ldc);
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
                 int at = cOff + i * ldc + j;

@@ -13,10 +13,11 @@ package io.tiebreak.runtime.backend.cpu;
  * the same wherever it runs; the blocking below changes only the memory traffic, never the order of any element's
  * sum. C2 vectorizes the inner loop over j (independent elements), which keeps that order.
  *
- * <p>The build generates {@code DoubleGemm} (fp64) from this file by replacing float with double (gpu-runtime/pom.xml).
+ * <p>The build generates {@code DoubleGemmKernels} (fp64) from this file by replacing float with double
+ * (gpu-runtime/pom.xml).
  */
-final class FloatGemm {
-    private FloatGemm() {}
+final class FloatGemmKernels {
+    private FloatGemmKernels() {}
 
     /** Columns of C per block: four rows of accumulators (4 x 2 KiB) and a row of B stay in the L1 cache. */
     private static final int COLUMNS = 512;
