@@ -58,7 +58,8 @@ public final class ZonePlanner {
                             run.model().width(), run.model().classes(), run.input().normMean(),
                             run.input().normStd(), run.model().network(), run.model().batchNorm(), run.precision(),
                             pair.a(), pair.b(), run.reluAlpha(), run.training().batchSize(), epoch,
-                            epoch == null ? null : run.runId(), run.seed(), run.device());
+                            epoch == null ? null : run.runId(), run.seed(), run.device(),
+                            run.reproducibility());
                     Config c = new Config(spec, run, asked == ZoneAxes.ALL ? full : asked);
                     if (configs.putIfAbsent(spec.zoneId(), c) != null) duplicates++;
                 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.tiebreak.jobs.grid.RunSpec;
 import io.tiebreak.jobs.testing.LocalSpark;
 import io.tiebreak.jobs.testing.Specs;
+import io.tiebreak.runtime.train.StateDigest;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,7 +31,8 @@ public class ResultStoreTest {
         }
         return new RunOutcome("test", spec, attempt, status, status == Status.FAILED ? "boom" : "",
                 status == Status.DIVERGED ? epochs - 1 : -1, rows, 5.0, "cpu", "0", "localhost", 1000L, 6000L,
-                new RunOutcome.Versions("0.1.0", "4.1.1", "17", "cpu"));
+                new RunOutcome.Versions("0.1.0", "4.1.1", "17", "cpu", "test cpu"),
+                status == Status.FAILED ? null : new StateDigest("00".repeat(32), "11".repeat(32)));
     }
 
     @Test
