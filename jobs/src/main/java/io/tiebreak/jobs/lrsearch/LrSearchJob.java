@@ -163,6 +163,7 @@ public final class LrSearchJob {
             progress.close();
         }
         copyRestoredBests(store, searches, n);
+        store.maintain();
         o.out().println();
         o.out().print(summary(store, searches, plan.runs()));
         long unfinished = searches.values().stream().filter(s -> s.trials.size() >= n && s.best() == null).count();

@@ -40,9 +40,6 @@ import scala.runtime.BoxedUnit;
 public final class SweepJob {
     private static final Logger LOG = LoggerFactory.getLogger(SweepJob.class);
 
-    /** Waves older than this without a commit marker are left-overs of a dead driver and are removed. */
-    public static final long ABANDONED_WAVE_MILLIS = TimeUnit.HOURS.toMillis(1);
-
     /**
      * @param waveMillis commit finished runs at least this often
      * @param waveRuns   or as soon as this many are waiting
@@ -62,8 +59,6 @@ public final class SweepJob {
         Map<String, Double> bestLrs = store.bestLrs();
         Planner.Plan plan = Planner.plan(grid, catalog,
                 id -> bestLrs.containsKey(id) ? OptionalDouble.of(bestLrs.get(id)) : OptionalDouble.empty(), o.force());
-        int removed = store.removeAbandonedWaves(ABANDONED_WAVE_MILLIS);
-        if (removed > 0) LOG.info("removed {} result writes abandoned by an earlier driver", removed);
 
         Map<String, ResultStore.RunState> states = store.runStates();
         List<RunTask> tasks = new ArrayList<>();
@@ -91,6 +86,7 @@ public final class SweepJob {
         int waves = 0;
         if (!tasks.isEmpty()) {
             waves = execute(spark, store, tasks, skipped, o, ran, grid.name());
+            store.maintain();
         }
         LOG.info("training and commits done after {}", SweepProgress.duration((System.nanoTime() - t0) / 1e9));
         o.out().println();

@@ -91,8 +91,6 @@ public final class ZonesJob {
         long t0 = System.nanoTime();
         ResultStore store = new ResultStore(spark, o.results());
         ZonePlanner.Plan plan = plan(spark, grid, o.results(), o.data(), o.force());
-        int removed = store.removeAbandonedWaves(SweepJob.ABANDONED_WAVE_MILLIS);
-        if (removed > 0) LOG.info("removed {} result writes abandoned by an earlier driver", removed);
 
         Map<String, BitSet> done = store.zoneMinibatches();
         List<ZoneTask> tasks = new ArrayList<>();
@@ -204,6 +202,7 @@ public final class ZonesJob {
             }
         }
         progress.end();
+        store.maintain();
         return committer.waves();
     }
 
