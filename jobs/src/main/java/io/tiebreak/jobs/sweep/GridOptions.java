@@ -48,7 +48,7 @@ public final class GridOptions {
 
     /** The Spark session for a grid command, with the S3A committer set up for the results folder. */
     public SparkSession session(String command, Grid g) throws java.io.IOException {
-        SparkSession spark = SparkSessions.getOrCreate("tiebreak " + command + " " + g.name(), SweepCommand.sessionDefaults(g));
+        SparkSession spark = SparkSessions.forJob("tiebreak " + command + " " + g.name(), SweepCommand.sessionDefaults(g));
         S3ACommitters.configureFor(spark, new ResultStore(spark, results).root());
         return spark;
     }

@@ -56,8 +56,8 @@ public final class SweepCommand implements Callable<Integer> {
     }
 
     /**
-     * Settings the session needs from its start: FAIR scheduling, so result writes take the next free task slot
-     * ahead of queued training tasks ({@link ResultStore#sessionDefaults}); and, for a grid with device: gpu, one
+     * Settings the session needs from its start: those of every results session ({@link ResultStore#sessionDefaults});
+     * and, for a grid with device: gpu, one
      * GPU per task (not in local mode, which has no GPU scheduling: tasks asking for one would wait forever).
      */
     public static Map<String, String> sessionDefaults(Grid g) {

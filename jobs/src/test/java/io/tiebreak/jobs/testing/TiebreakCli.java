@@ -17,16 +17,20 @@ public final class TiebreakCli {
 
     public static Result run(String... args) {
         LocalSpark.session(); // the command's getOrCreate() picks up the test session
-        CommandLine cl = new CommandLine(new Tiebreak());
+        CommandLine cl = Tiebreak.commandLine();
         StringWriter err = new StringWriter();
         cl.setErr(new PrintWriter(err, true));
         PrintStream oldOut = System.out;
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        PrintStream captured = new PrintStream(out, true, StandardCharsets.UTF_8);
+        System.setOut(captured);
+        cl.setOut(new PrintWriter(captured, true)); // picocli's own output (help, -V)
+        java.util.Properties before = (java.util.Properties) System.getProperties().clone();
         try {
             int exit = CliErrors.execute(cl, args);
             return new Result(exit, out.toString(StandardCharsets.UTF_8), err.toString());
         } finally {
+            System.setProperties(before); // --master and --conf set spark.* properties: not for the next test
             System.setOut(oldOut);
         }
     }
