@@ -21,6 +21,7 @@ import scala.jdk.javaapi.CollectionConverters;
 public final class ProgressListener extends SparkListener {
     private final String jobGroup;
     private final long epochAccumulatorId;
+    private final long stepAccumulatorId;
     private final SweepProgress progress;
     private final Set<Integer> stages = ConcurrentHashMap.newKeySet();
     private final Map<Long, Integer> taskIndex = new ConcurrentHashMap<>();
@@ -28,8 +29,14 @@ public final class ProgressListener extends SparkListener {
     private final Map<Integer, Integer> stageIndex = new ConcurrentHashMap<>();
 
     public ProgressListener(String jobGroup, long epochAccumulatorId, SweepProgress progress) {
+        this(jobGroup, epochAccumulatorId, -1, progress);
+    }
+
+    /** @param stepAccumulatorId the {@link StepProgress} accumulator's id (steps within the epoch), or -1 */
+    public ProgressListener(String jobGroup, long epochAccumulatorId, long stepAccumulatorId, SweepProgress progress) {
         this.jobGroup = jobGroup;
         this.epochAccumulatorId = epochAccumulatorId;
+        this.stepAccumulatorId = stepAccumulatorId;
         this.progress = progress;
     }
 
@@ -75,6 +82,9 @@ public final class ProgressListener extends SparkListener {
                 if (info.id() == epochAccumulatorId && info.update().isDefined()) {
                     Object v = info.update().get();
                     if (v instanceof Number) progress.epochs(index, ((Number) v).longValue());
+                } else if (info.id() == stepAccumulatorId && info.update().isDefined()
+                        && info.update().get() instanceof StepProgress.Step step) {
+                    progress.step(index, step);
                 }
             }
         }

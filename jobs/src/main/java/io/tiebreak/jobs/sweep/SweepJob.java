@@ -107,7 +107,7 @@ public final class SweepJob {
         }
         SweepProgress progress = new SweepProgress(title, labels, epochs, skipped, o.progress(), o.out(),
                 System::currentTimeMillis, 30_000).start();
-        ProgressListener listener = new ProgressListener(launcher.jobGroup(), launcher.epochAccumulatorId(), progress);
+        ProgressListener listener = new ProgressListener(launcher.jobGroup(), launcher.epochAccumulatorId(), launcher.stepAccumulatorId(), progress);
         sc.addSparkListener(listener);
         WaveCommitter committer = new WaveCommitter(store, store.runIdsWithEpochs(), o.waveMillis(), o.waveRuns(),
                 progress::committed);
