@@ -12,7 +12,7 @@ public interface CheckpointStore {
     /** The newest checkpoint, if any. */
     Optional<byte[]> latest() throws IOException;
 
-    /** Stores the checkpoint taken after epoch (0-based), replacing older ones. */
+    /** Stores the checkpoint taken after epoch (numbered from 1: the number of epochs trained), replacing older ones. */
     void save(int epoch, byte[] safetensors) throws IOException;
 
     /** A store that keeps nothing (runs that need no resume). */

@@ -96,7 +96,7 @@ public final class Trainer {
             double lr = cfg.schedule().lr(cfg.lr(), epoch, cfg.epochs());
             EpochTrain tr = trainEpoch(st, train, lr, epoch + 1, onStep);
             double[] ev = evaluate(st.model, test);
-            EpochMetrics m = new EpochMetrics(epoch, tr.loss, tr.accuracy, ev[0], ev[1], lr,
+            EpochMetrics m = new EpochMetrics(epoch + 1, tr.loss, tr.accuracy, ev[0], ev[1], lr,
                     (System.nanoTime() - t0) / 1e9, tr.nonFiniteSteps, tr.gradNorm,
                     st.scaler == null ? 1 : st.scaler.scale());
             st.epochs.add(m);
@@ -105,7 +105,7 @@ public final class Trainer {
                 onEpoch.accept(m);
                 return new RunResult(RunResult.Status.DIVERGED, tr.divergence, st.epochs, st.seconds);
             }
-            checkpoints.save(epoch, Checkpoint.write(cfg, st));
+            checkpoints.save(epoch + 1, Checkpoint.write(cfg, st));
             onEpoch.accept(m);
         }
         return new RunResult(RunResult.Status.COMPLETED, "", st.epochs, before + (System.nanoTime() - start) / 1e9);

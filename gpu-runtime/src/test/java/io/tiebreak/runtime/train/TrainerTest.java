@@ -98,7 +98,7 @@ class TrainerTest {
         MemoryStore straight = new MemoryStore();
         RunResult whole = train(cfg, 2, data, straight);
         assertEquals(RunResult.Status.COMPLETED, whole.status(), whole.reason());
-        // Interrupted after epoch 0: a new trainer starts from that checkpoint.
+        // Interrupted after epoch 1 (epochs are numbered from 1): a new trainer starts from that checkpoint.
         MemoryStore resumed = new MemoryStore();
         resumed.saved.add(straight.saved.get(0));
         List<Integer> epochsRun = new ArrayList<>();
@@ -106,7 +106,8 @@ class TrainerTest {
         try (CpuBackend cpu = new CpuBackend(2)) {
             rest = new Trainer(cfg, cpu).run(data, data.head(100), resumed, m -> epochsRun.add(m.epoch()));
         }
-        assertEquals(List.of(1, 2), epochsRun, "only the missing epochs run");
+        assertEquals(List.of(2, 3), epochsRun, "only the missing epochs run");
+        assertEquals(List.of(1, 2, 3), rest.epochs().stream().map(EpochMetrics::epoch).toList());
         assertEquals(3, rest.epochsDone(), "restored epochs are reported too");
         assertArrayEquals(weightsOnly(straight.saved.get(2)), weightsOnly(resumed.saved.get(resumed.saved.size() - 1)));
         for (int e = 0; e < 3; e++) {

@@ -166,7 +166,7 @@ public final class Report {
                     .xAxisTitle("epoch").yAxisTitle("test accuracy").build();
             style(c);
             for (Map.Entry<Policy, TreeMap<Integer, Double>> line : p.getValue().entrySet()) {
-                double[] x = line.getValue().keySet().stream().mapToDouble(e -> e + 1).toArray();
+                double[] x = line.getValue().keySet().stream().mapToDouble(Integer::doubleValue).toArray();
                 double[] y = line.getValue().values().stream().mapToDouble(Double::doubleValue).toArray();
                 XYSeries s = c.addSeries(line.getKey().label(), x, y);
                 s.setMarker(x.length > 30 ? SeriesMarkers.NONE : SeriesMarkers.CIRCLE);

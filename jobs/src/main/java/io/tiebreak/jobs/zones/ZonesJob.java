@@ -98,7 +98,7 @@ public final class ZonesJob {
         for (ZonePlanner.Config c : plan.configs()) {
             BitSet have = done.getOrDefault(c.spec().zoneId(), new BitSet());
             skipped += have.get(0, c.minibatches()).cardinality();
-            tasks.addAll(tasks(grid.name(), c, have, o, store));
+            tasks.addAll(tasks(grid.name(), c, have, o, store, spark.sparkContext().hadoopConfiguration()));
         }
         requireCheckpoints(tasks, spark.sparkContext().hadoopConfiguration());
         long toMeasure = tasks.stream().mapToLong(ZoneTask::minibatches).sum();
@@ -119,12 +119,14 @@ public final class ZonesJob {
     }
 
     /** The missing minibatches of a configuration as ranges of at most minibatchesPerTask. */
-    static List<ZoneTask> tasks(String grid, ZonePlanner.Config c, BitSet have, Options o, ResultStore store) {
+    static List<ZoneTask> tasks(String grid, ZonePlanner.Config c, BitSet have, Options o, ResultStore store,
+                                Configuration conf) throws IOException {
         String dataset = DataCatalog.datasetPath(o.data(), c.spec().dataset());
         String checkpoint = null, runConfig = null;
-        if (c.spec().fromCheckpoint()) {
-            checkpoint = HadoopCheckpoints.file(new Path(store.checkpointDir(), c.run().runId()),
-                    c.spec().weightsEpoch()).toString();
+        if (c.spec().fromCheckpoint() && have.nextClearBit(0) < c.minibatches()) {
+            Path runDir = new Path(store.checkpointDir(), c.run().runId());
+            int epoch = c.spec().weightsEpoch();
+            checkpoint = HadoopCheckpoints.find(runDir, epoch, conf).orElse(HadoopCheckpoints.file(runDir, epoch)).toString();
             runConfig = c.run().trainConfig().canonical();
         }
         List<ZoneTask> out = new ArrayList<>();

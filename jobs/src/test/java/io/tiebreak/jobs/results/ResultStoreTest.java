@@ -33,10 +33,10 @@ public class ResultStoreTest {
     public static RunOutcome outcome(RunSpec spec, int attempt, Status status, int epochs) {
         List<EpochRow> rows = new ArrayList<>();
         for (int e = 0; e < epochs; e++) {
-            rows.add(new EpochRow(e, 1.0 / (e + 1), 0.5 + e * 0.01, 1.1 / (e + 1), 0.4 + e * 0.01, 0.01, 2.0, 0, 3.0, 1.0));
+            rows.add(new EpochRow(e + 1, 1.0 / (e + 1), 0.5 + e * 0.01, 1.1 / (e + 1), 0.4 + e * 0.01, 0.01, 2.0, 0, 3.0, 1.0));
         }
         return new RunOutcome("test", spec, attempt, status, status == Status.FAILED ? "boom" : "",
-                status == Status.DIVERGED ? epochs - 1 : -1, rows, 5.0, "cpu", "0", "localhost", 1000L, 6000L,
+                status == Status.DIVERGED ? epochs : -1, rows, 5.0, "cpu", "0", "localhost", 1000L, 6000L,
                 new RunOutcome.Versions("0.1.0", "4.1.1", "17", "cpu"));
     }
 
@@ -186,7 +186,7 @@ public class ResultStoreTest {
     }
 
     /** A copy of a results folder that tiebreak wrote before Iceberg (a sweep, an lr-search and a zones job). */
-    static Path legacyResults(Path dir) throws IOException {
+    public static Path legacyResults(Path dir) throws IOException {
         Path out = dir.resolve("legacy-results");
         Path from;
         try {

@@ -64,7 +64,7 @@ class SqlCommandTest {
         List<String> lines = Files.readAllLines(csv);
         assertEquals("run_id,epoch,test_accuracy,norm_mean", lines.get(0));
         assertEquals(4, lines.size());
-        assertTrue(lines.get(1).endsWith(",0,0.4,[0.5]"), lines.get(1));
+        assertTrue(lines.get(1).endsWith(",1,0.4,[0.5]"), lines.get(1));
     }
 
     @Test
