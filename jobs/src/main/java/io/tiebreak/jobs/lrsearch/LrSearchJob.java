@@ -99,16 +99,43 @@ public final class LrSearchJob {
         }
     }
 
-    public static int run(SparkSession spark, Grid grid, Options o) {
-        LrSearchSettings settings = grid.lrSearch();
-        ResultStore store = new ResultStore(spark, o.results());
-        Planner.Plan plan = Planner.plan(grid, new DataCatalog(o.data(), spark.sparkContext().hadoopConfiguration()),
-                id -> OptionalDouble.of(UNDRAWN), o.force());
+    /** The grid's configurations, each with the trials committed before. */
+    private static Map<String, Search> searches(ResultStore store, Planner.Plan plan) {
         Map<String, Search> searches = new LinkedHashMap<>();
         for (RunSpec r : plan.runs()) {
             searches.computeIfAbsent(r.configId(), id -> new Search(searches.size(), r));
         }
         restore(store, searches);
+        return searches;
+    }
+
+    private static Planner.Plan plan(SparkSession spark, Grid grid, Options o) {
+        return Planner.plan(grid, new DataCatalog(o.data(), spark.sparkContext().hadoopConfiguration()),
+                id -> OptionalDouble.of(UNDRAWN), o.force());
+    }
+
+    /** {@code lr-search --dry-run}: the grid checked, its configurations listed with what earlier searches did. */
+    public static int dryRun(SparkSession spark, Grid grid, Options o) {
+        LrSearchSettings settings = grid.lrSearch();
+        ResultStore store = new ResultStore(spark, o.results());
+        Planner.Plan plan = plan(spark, grid, o);
+        Map<String, Search> searches = searches(store, plan);
+        int n = settings.trials();
+        int done = searches.values().stream().mapToInt(s -> Math.min(n, s.trials.size())).sum();
+        int epochs = searches.values().stream().mapToInt(s -> trialEpochs(settings, s.representative)).max().orElse(0);
+        o.out().print(summary(store, searches, plan.runs()));
+        o.out().printf("%s: %d configurations x %d trials of at most %d epochs (%s sampler, %s pruning); %d trials done"
+                        + " before, %d to run; the grid is valid%n", grid.name(), searches.size(), n, epochs,
+                settings.sampler().name().toLowerCase(Locale.ROOT), settings.medianPruning() ? "median" : "no", done,
+                searches.size() * n - done);
+        return 0;
+    }
+
+    public static int run(SparkSession spark, Grid grid, Options o) {
+        LrSearchSettings settings = grid.lrSearch();
+        ResultStore store = new ResultStore(spark, o.results());
+        Planner.Plan plan = plan(spark, grid, o);
+        Map<String, Search> searches = searches(store, plan);
         int n = settings.trials();
         int done = searches.values().stream().mapToInt(s -> Math.min(n, s.trials.size())).sum();
         o.out().printf("%s: %d configurations x %d trials (%s sampler, %s pruning); %d trials done before%n",

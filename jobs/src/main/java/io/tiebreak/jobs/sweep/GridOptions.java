@@ -14,7 +14,7 @@ import picocli.CommandLine.Parameters;
 
 /** What every grid command (sweep, lr-search, zones) takes: the grid, its overrides, where data and results live. */
 public final class GridOptions {
-    @Parameters(index = "0", paramLabel = "GRID", description = "The grid file (YAML), e.g. conf/quickstart.yaml")
+    @Parameters(index = "0", paramLabel = "GRID", description = "The grid file (YAML): local, hdfs:// or s3a://")
     public String grid;
 
     @Option(names = "--results", defaultValue = "results",

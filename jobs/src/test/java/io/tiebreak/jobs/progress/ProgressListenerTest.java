@@ -43,7 +43,7 @@ class ProgressListenerTest {
             while (!job.isDone() && !(seen && stepSeen)) {
                 String line = progress.statusLine();
                 seen |= line.contains("epochs 1/3") || line.contains("epochs 2/3");
-                stepSeen |= line.matches(".*step [1-5]/5, loss 0\\.25, 100 img/s.*");
+                stepSeen |= line.matches(".*step [1-5]/5, loss 0\\.2500, 100 img/s.*");
                 Thread.sleep(100);
             }
             job.get();
