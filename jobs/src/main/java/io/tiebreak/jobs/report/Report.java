@@ -222,6 +222,7 @@ public final class Report {
                     f.policy().beta()).ifPresent(r -> values.add(r.mean()));
         }
         Figures.accuracyAxis(c.getStyler(), values);
+        c.getStyler().setErrorBarsColorSeriesColor(true);
         c.getStyler().setXAxisTickMarkSpacingHint(40);
         c.setCustomXAxisTickLabelsFormatter(v -> {
             int i = (int) Math.round(v);

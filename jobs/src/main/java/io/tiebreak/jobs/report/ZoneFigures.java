@@ -213,6 +213,7 @@ final class ZoneFigures {
         c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
         c.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
         c.getStyler().setYAxisMin(0.0).setYAxisMax(100.0);
+        c.getStyler().setYAxisDecimalPattern("#");
         c.getStyler().setChartBackgroundColor(Color.WHITE);
         c.getStyler().setSeriesColors(new Color[] {Figures.AGREE, Figures.BIFURCATION, Figures.COMPENSATION});
         List<String> x = ordered.stream().map(s -> label(axis, s) + " (" + s.minibatches() + ")").toList();

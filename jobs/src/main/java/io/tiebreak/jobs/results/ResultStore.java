@@ -384,7 +384,7 @@ public final class ResultStore {
         int deleted = count(orphans.orphanFileLocations());
         Compaction c = new Compaction(table.id(), r == null ? 0 : r.rewrittenDataFilesCount(),
                 r == null ? 0 : r.addedDataFilesCount(), expired, deleted);
-        LOG.info("{}", c);
+        LOG.debug("{}", c);
         return c;
     }
 

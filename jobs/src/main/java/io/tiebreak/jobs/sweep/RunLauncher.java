@@ -57,16 +57,27 @@ public final class RunLauncher {
      * as each task ends. The caller waits on the returned action.
      */
     public SimpleFutureAction<BoxedUnit> submit(List<RunTask> tasks, EpochGate gate, BiConsumer<Integer, RunOutcome> onResult) {
+        return submit(tasks, gate, onResult, 0);
+    }
+
+    /**
+     * As above, for tasks that are runs firstIndex, firstIndex + 1, ... of a larger progress display (lr-search
+     * submits one job per trial): {@link io.tiebreak.jobs.progress.ProgressListener} reads it from the job.
+     */
+    public SimpleFutureAction<BoxedUnit> submit(List<RunTask> tasks, EpochGate gate, BiConsumer<Integer, RunOutcome> onResult,
+                                                int firstIndex) {
         RDD<RunTask> rdd = sc.parallelize(CollectionConverters.asScala(tasks).toSeq(), tasks.size(),
                 ClassTag$.MODULE$.apply(RunTask.class));
         List<Object> partitions = new ArrayList<>();
         for (int i = 0; i < tasks.size(); i++) partitions.add(i);
         sc.setJobGroup(jobGroup, "tiebreak: " + tasks.size() + " runs", true);
+        sc.setLocalProperty(io.tiebreak.jobs.progress.ProgressListener.FIRST_INDEX, Integer.toString(firstIndex));
         try {
             return sc.submitJob(rdd, new Train(conf, epochs, steps, gate),
                     CollectionConverters.asScala(partitions).toSeq(), new Deliver(onResult), new Done());
         } finally {
             sc.clearJobGroup();
+            sc.setLocalProperty(io.tiebreak.jobs.progress.ProgressListener.FIRST_INDEX, null);
         }
     }
 

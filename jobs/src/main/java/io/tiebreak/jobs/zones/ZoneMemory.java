@@ -56,6 +56,7 @@ final class ZoneMemory {
     }
 
     private static String gb(long bytes) {
-        return String.format(Locale.ROOT, "%.1f GB", bytes / (double) (1L << 30));
+        return bytes < (1L << 30) ? String.format(Locale.ROOT, "%d MB", Math.max(1, bytes >> 20))
+                : String.format(Locale.ROOT, "%.1f GB", bytes / (double) (1L << 30));
     }
 }

@@ -157,7 +157,7 @@ class SqlCommandTest {
         for (String command : List.of("sweep", "sql", "zones", "lr-search", "compact")) {
             TiebreakCli.Result r = TiebreakCli.run(command, "-V");
             assertEquals(0, r.exit());
-            assertTrue(r.out().startsWith("tiebreak 0.1.0"), command + ": " + r.out());
+            assertTrue(r.out().startsWith("tiebreak 0.1.0"), command + ": [" + r.out() + "] [" + r.err() + "]");
         }
     }
 }

@@ -17,14 +17,13 @@ public final class TiebreakCli {
 
     public static Result run(String... args) {
         LocalSpark.session(); // the command's getOrCreate() picks up the test session
-        CommandLine cl = Tiebreak.commandLine();
-        StringWriter err = new StringWriter();
-        cl.setErr(new PrintWriter(err, true));
         PrintStream oldOut = System.out;
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         PrintStream captured = new PrintStream(out, true, StandardCharsets.UTF_8);
         System.setOut(captured);
-        cl.setOut(new PrintWriter(captured, true)); // picocli's own output (help, -V)
+        CommandLine cl = Tiebreak.commandLine(); // after setOut: picocli's own output (help, -V) goes there too
+        StringWriter err = new StringWriter();
+        cl.setErr(new PrintWriter(err, true));
         java.util.Properties before = (java.util.Properties) System.getProperties().clone();
         try {
             int exit = CliErrors.execute(cl, args);
