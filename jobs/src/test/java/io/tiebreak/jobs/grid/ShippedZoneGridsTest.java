@@ -79,7 +79,7 @@ class ShippedZoneGridsTest {
         assertEquals(Grid.Checkpoints.ALL, grid("training-sweep.yaml", GridParser.Purpose.SWEEP).checkpoints());
         ZonePlanner.Plan training = plan("training.yaml");
         assertEquals(6, training.configs().size());
-        assertEquals(java.util.Arrays.asList(null, 0, 9, 49, 99, 199), each(training, ZoneSpec::weightsEpoch));
+        assertEquals(java.util.Arrays.asList(null, 1, 10, 50, 100, 200), each(training, ZoneSpec::weightsEpoch));
         for (ZonePlanner.Config c : training.configs().subList(1, 6)) {
             assertEquals(sweep.runs().get(0).runId(), c.spec().sourceRunId());
         }
