@@ -68,13 +68,20 @@ class SweepClusterTest {
                 "--progress", "log", "--wave-seconds", "1");
         Map<String, String> conf = Map.of("spark.executor.memory", "1g", "spark.cores.max", "2");
         try (StandaloneCluster cluster = StandaloneCluster.start(2, 1, "1536m", Map.of())) {
-            // The first driver dies (SIGKILL, no shutdown hook) once runs have finished and waves are being committed.
+            // The first driver dies (SIGKILL, no shutdown hook) right after its first commit to the runs table
+            // (metadata v2: v1 is the table's creation), with runs finished but not yet committed and others training.
             Process first = cluster.driver("io.tiebreak.jobs.cli.Tiebreak", args, conf);
             StandaloneCluster.Output out = new StandaloneCluster.Output(first.getInputStream(), "[driver 1] ");
             StandaloneCluster.Output err = new StandaloneCluster.Output(first.getErrorStream(), "[driver 1:err] ");
-            assertTrue(out.await("completed after", Duration.ofMinutes(4)), "no run finished");
-            Thread.sleep(1500);
+            Path committed = results.resolve("runs").resolve("metadata").resolve("v2.metadata.json");
+            long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+            while (!Files.exists(committed) && first.isAlive() && System.nanoTime() < deadline) Thread.sleep(50);
+            assertTrue(Files.exists(committed), "the first driver committed no runs");
             first.destroyForcibly().waitFor();
+            ResultStore before = new ResultStore(LocalSpark.session(), results.toString());
+            long committedBefore = before.read(Tables.Table.RUNS).count();
+            assertTrue(committedBefore >= 1, "the killed driver's committed runs are readable");
+            System.out.println("driver killed after committing " + committedBefore + " of 8 runs");
             out.join();
             err.join();
             // The second finishes the sweep: committed runs are skipped, the others resume from their checkpoints.

@@ -69,11 +69,13 @@ class SweepS3Test {
                 }
             }
             // The runs and epochs tables are Iceberg tables on the bucket: metadata versions committed through S3A.
-            for (String table : List.of("runs", "epochs")) {
-                Path metadata = s3.root().resolve("results").resolve(table).resolve("metadata");
-                try (Stream<Path> files = Files.list(metadata)) {
-                    List<String> names = files.map(p -> p.getFileName().toString()).toList();
-                    assertTrue(names.contains("version-hint.text") && names.contains("v2.metadata.json"), table + ": " + names);
+            try (Stream<Path> stored = Files.walk(s3.root())) {
+                List<String> keys = stored.filter(Files::isRegularFile).map(p -> s3.root().relativize(p).toString()).toList();
+                for (String table : List.of("runs", "epochs")) {
+                    for (String file : List.of("version-hint.text", "v2.metadata.json")) {
+                        assertTrue(keys.stream().anyMatch(k -> k.endsWith("results/" + table + "/metadata/" + file)),
+                                table + " lacks " + file + ": " + keys);
+                    }
                 }
             }
         }
