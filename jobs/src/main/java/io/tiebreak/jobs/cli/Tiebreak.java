@@ -1,6 +1,6 @@
 package io.tiebreak.jobs.cli;
 
-import io.tiebreak.runtime.cli.CliErrors;
+import io.tiebreak.jobs.errors.ExitCodes;
 import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -65,7 +65,7 @@ public final class Tiebreak implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(CliErrors.execute(commandLine(), args));
+        System.exit(ExitCodes.execute(commandLine(), args));
     }
 
     /** tiebreak's version (from the jar's manifest when packaged) with Spark's and Java's. */

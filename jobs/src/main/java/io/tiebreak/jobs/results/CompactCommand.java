@@ -1,7 +1,8 @@
 package io.tiebreak.jobs.results;
 
 import io.tiebreak.jobs.spark.SparkSessions;
-import io.tiebreak.runtime.cli.CliErrors;
+import io.tiebreak.jobs.errors.ExitCodes;
+import io.tiebreak.jobs.errors.UserError;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -31,8 +32,8 @@ public final class CompactCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (!(keepDays >= 0)) throw new CliErrors.UserError("--keep-days must be 0 or more, not " + keepDays);
-        if (keepSnapshots < 1) throw new CliErrors.UserError("--keep-snapshots must be at least 1");
+        if (!(keepDays >= 0)) throw new UserError("--keep-days must be 0 or more, not " + keepDays);
+        if (keepSnapshots < 1) throw new UserError("--keep-snapshots must be at least 1");
         SparkSession spark = SparkSessions.forQueries("tiebreak compact", ResultStore.sessionDefaults());
         List<ResultStore.Compaction> done = new ResultStore(spark, results)
                 .compact((long) (keepDays * TimeUnit.DAYS.toMillis(1)), keepSnapshots);

@@ -1,10 +1,10 @@
 package io.tiebreak.jobs.sql;
 
+import io.tiebreak.jobs.errors.UserError;
 import io.tiebreak.jobs.fs.HadoopFs;
 import io.tiebreak.jobs.results.ResultStore;
 import io.tiebreak.jobs.results.TextTable;
 import io.tiebreak.jobs.spark.SparkSessions;
-import io.tiebreak.runtime.cli.CliErrors;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.io.PrintStream;
@@ -63,8 +63,8 @@ public final class SqlCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if (csv != null && parquet != null) throw new CliErrors.UserError("give --csv or --parquet, not both");
-        if (width < 0) throw new CliErrors.UserError("--width must be 0 (never cut) or more, not " + width);
+        if (csv != null && parquet != null) throw new UserError("give --csv or --parquet, not both");
+        if (width < 0) throw new UserError("--width must be 0 (never cut) or more, not " + width);
         List<String> statements = new ArrayList<>();
         for (String q : queries) statements.addAll(Statements.split(q));
         for (String f : files) {
@@ -74,10 +74,10 @@ public final class SqlCommand implements Callable<Integer> {
         }
         boolean prompt = queries.isEmpty() && files.isEmpty();
         if ((csv != null || parquet != null) && (prompt || statements.size() != 1)) {
-            throw new CliErrors.UserError("--csv and --parquet write the rows of one statement; "
+            throw new UserError("--csv and --parquet write the rows of one statement; "
                     + (prompt ? "give it as QUERY" : "got " + statements.size()));
         }
-        if (!prompt && statements.isEmpty()) throw new CliErrors.UserError("no SQL statement given");
+        if (!prompt && statements.isEmpty()) throw new UserError("no SQL statement given");
         SparkSession spark = SparkSessions.forQueries("tiebreak sql", ResultStore.sessionDefaults());
         ResultStore store = new ResultStore(spark, results);
         if (prompt) return Statements.interactive(System.in, System.out, System.console() != null,
@@ -104,9 +104,9 @@ public final class SqlCommand implements Callable<Integer> {
             df.schema();
         } catch (Exception e) {
             // Spark's Scala API declares no checked exceptions: recognize bad SQL by type.
-            if (e instanceof ParseException) throw new CliErrors.UserError("not valid SQL: " + firstLine(e.getMessage()));
+            if (e instanceof ParseException) throw new UserError("not valid SQL: " + firstLine(e.getMessage()));
             if (e instanceof AnalysisException) {
-                throw new CliErrors.UserError(firstLine(e.getMessage()) + " (views: " + String.join(", ", views) + ")");
+                throw new UserError(firstLine(e.getMessage()) + " (views: " + String.join(", ", views) + ")");
             }
             throw e;
         }
@@ -130,7 +130,7 @@ public final class SqlCommand implements Callable<Integer> {
     static long writeParquetFile(Dataset<Row> df, String file, SparkSession spark) throws IOException {
         var conf = spark.sparkContext().hadoopConfiguration();
         org.apache.hadoop.fs.Path target = HadoopFs.path(file);
-        if (HadoopFs.exists(target, conf)) throw new CliErrors.UserError(file + " already exists");
+        if (HadoopFs.exists(target, conf)) throw new UserError(file + " already exists");
         org.apache.hadoop.fs.Path tmp = new org.apache.hadoop.fs.Path(target.getParent() == null
                 ? new org.apache.hadoop.fs.Path(".") : target.getParent(), "." + target.getName() + ".tmp-" + java.util.UUID.randomUUID());
         try {

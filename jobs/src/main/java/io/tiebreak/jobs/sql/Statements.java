@@ -1,6 +1,7 @@
 package io.tiebreak.jobs.sql;
 
-import io.tiebreak.runtime.cli.CliErrors;
+import io.tiebreak.jobs.errors.ExitCodes;
+import io.tiebreak.jobs.errors.UserError;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -81,9 +82,9 @@ final class Statements {
             for (String statement : split(pending.toString())) {
                 try {
                     runner.run(statement);
-                } catch (CliErrors.UserError e) {
+                } catch (UserError e) {
                     out.println("error: " + e.getMessage());
-                    if (!terminal) exit = CliErrors.USER_ERROR;
+                    if (!terminal) exit = ExitCodes.USER_ERROR;
                 }
             }
             pending.setLength(0);

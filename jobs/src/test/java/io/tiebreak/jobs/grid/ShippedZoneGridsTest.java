@@ -40,8 +40,8 @@ class ShippedZoneGridsTest {
                 if (name.equals("training-sweep.yaml")) continue;
                 ZonePlanner.Plan p = plan(name);
                 assertTrue(p.configs().size() > 0, name);
-                assertTrue(each(p, ZoneSpec::policyA).stream().allMatch("first"::equals), name);
-                assertTrue(each(p, ZoneSpec::policyB).stream().allMatch("min-norm"::equals), name);
+                assertTrue(each(p, s -> s.policyA().id()).stream().allMatch("first"::equals), name);
+                assertTrue(each(p, s -> s.policyB().id()).stream().allMatch("min-norm"::equals), name);
                 // the study's analyses name CIFAR-10 as it did; the quickstart runs on Debian's Fashion-MNIST
                 String dataset = name.equals("quickstart.yaml") ? "fashion-mnist" : "cifar10";
                 assertTrue(each(p, ZoneSpec::dataset).stream().allMatch(dataset::equals), name);

@@ -1,7 +1,7 @@
 package io.tiebreak.jobs.testing;
 
 import io.tiebreak.jobs.cli.Tiebreak;
-import io.tiebreak.runtime.cli.CliErrors;
+import io.tiebreak.jobs.errors.ExitCodes;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -26,7 +26,7 @@ public final class TiebreakCli {
         cl.setErr(new PrintWriter(err, true));
         java.util.Properties before = (java.util.Properties) System.getProperties().clone();
         try {
-            int exit = CliErrors.execute(cl, args);
+            int exit = ExitCodes.execute(cl, args);
             return new Result(exit, out.toString(StandardCharsets.UTF_8), err.toString());
         } finally {
             System.setProperties(before); // --master and --conf set spark.* properties: not for the next test
