@@ -73,7 +73,7 @@ class SweepS3Test {
                 List<String> keys = stored.filter(Files::isRegularFile).map(p -> s3.root().relativize(p).toString()).toList();
                 for (String table : List.of("runs", "epochs")) {
                     for (String file : List.of("version-hint.text", "v2.metadata.json")) {
-                        assertTrue(keys.stream().anyMatch(k -> k.endsWith("results/" + table + "/metadata/" + file)),
+                        assertTrue(keys.stream().anyMatch(k -> k.endsWith("/" + table + "/metadata/" + file)),
                                 table + " lacks " + file + ": " + keys);
                     }
                 }
