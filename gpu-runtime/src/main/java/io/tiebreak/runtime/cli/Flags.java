@@ -5,6 +5,7 @@ import io.tiebreak.runtime.models.ModelSpec;
 import io.tiebreak.runtime.optim.OptimizerSpec;
 import io.tiebreak.runtime.optim.Schedule;
 import io.tiebreak.runtime.precision.Precision;
+import io.tiebreak.runtime.precision.Reproducibility;
 import java.util.function.Function;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
@@ -73,6 +74,11 @@ public final class Flags {
     /** constant, cosine or step. */
     public static final class ScheduleName implements ITypeConverter<Schedule.Kind> {
         @Override public Schedule.Kind convert(String s) { return parsed(s, Schedule.Kind::parse); }
+    }
+
+    /** host or portable. */
+    public static final class ReproducibilityName implements ITypeConverter<Reproducibility> {
+        @Override public Reproducibility convert(String s) { return parsed(s, Reproducibility::parse); }
     }
 
     /** The runtime's own parser, its message (which says what was expected) becoming picocli's. */

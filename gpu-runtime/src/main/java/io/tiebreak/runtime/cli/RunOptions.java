@@ -2,11 +2,10 @@ package io.tiebreak.runtime.cli;
 
 import io.tiebreak.runtime.backend.Backend;
 import io.tiebreak.runtime.backend.Backends;
-import io.tiebreak.runtime.backend.cpu.CpuBackend;
-import io.tiebreak.runtime.backend.cuda.CudaBackend;
 import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.models.ModelSpec;
 import io.tiebreak.runtime.precision.Precision;
+import io.tiebreak.runtime.precision.Reproducibility;
 import picocli.CommandLine.Option;
 
 /** The options that pick a network and its numerics, shared by train, grad and bench. */
@@ -43,6 +42,13 @@ public final class RunOptions {
     @Option(names = "--threads", converter = Flags.Positive.class, description = "CPU threads, same as --device cpu:<threads> (default: all cores)")
     Integer threads;
 
+    @Option(names = "--reproducibility", defaultValue = "host", converter = Flags.ReproducibilityName.class,
+            description = "portable (the same bits on every machine) or host (the host's BLAS: the same bits on the same"
+                    + " CPU model; faster for large convolutions) (default: ${DEFAULT-VALUE})")
+    Reproducibility reproducibility;
+
+    public Reproducibility reproducibility() { return reproducibility; }
+
     public Precision precision() { return precision; }
 
     /** --policy under --form (each was checked alone while parsing; what is left is whether they go together). */
@@ -64,18 +70,12 @@ public final class RunOptions {
     public Backend openBackend() {
         if (threads != null) {
             if (!device.equals("cpu")) throw new IllegalArgumentException("--threads applies to --device cpu only");
-            return Backends.open("cpu:" + threads);
+            return Backends.open("cpu:" + threads, reproducibility());
         }
         try {
-            return Backends.open(device);
+            return Backends.open(device, reproducibility());
         } catch (IllegalArgumentException e) { // a malformed name (no GPU is another exception: exit 3)
             throw new IllegalArgumentException("--device: " + e.getMessage(), e);
         }
-    }
-
-    /** How a run's numbers are computed, for the header lines: device, and BLAS or kernel build. */
-    static String describe(Backend b) {
-        return b.name() + (b instanceof CpuBackend ? ", " + CpuBackend.blasDescription()
-                : b instanceof CudaBackend ? ", kernels " + CudaBackend.kernelDescription() : "");
     }
 }

@@ -16,7 +16,9 @@ import java.util.Map;
  * A run's full state after an epoch as one safetensors file: weights and batch-norm buffers under their PyTorch
  * names, optimizer state as "optimizer.<param>.<state>", and in the metadata the config, optimizer step count,
  * generator states, loss scaler, the metrics of every finished epoch, and a CRC-32C of all of it. Restoring it and
- * training on gives the same bits as never stopping.
+ * training on gives the same bits as never stopping. Nothing in it depends on when or where it was written (no clock,
+ * no host), so equal states give byte-identical files; the epochs' wall-clock seconds go in a small JSON file beside
+ * it ({@link #timing}).
  *
  * <p>What a checkpoint promises, and what reading one checks (docs/design.md, "Exit codes and bad input"): the
  * trainer writes one only after an epoch that did not diverge, so its weights and buffers are finite; its sum
@@ -44,24 +46,35 @@ public final class Checkpoint {
                 .metadata("config", cfg.canonical())
                 .metadata("optimizer_steps", Long.toString(st.optimizer.steps()))
                 .metadata("rng.shuffle", st.shuffle.state())
-                .metadata("rng.augment", st.augment.state())
-                .metadata("seconds", Double.toString(st.seconds));
+                .metadata("rng.augment", st.augment.state());
         if (st.scaler != null) {
             w.metadata("loss_scale", Double.toString(st.scaler.scale()))
                     .metadata("loss_scale_clean_steps", Integer.toString(st.scaler.cleanSteps()));
         }
         try {
-            w.metadata("epochs", JSON.writeValueAsString(st.epochs));
+            w.metadata("epochs", JSON.writeValueAsString(st.epochs.stream().map(e -> e.withSeconds(0)).toList()));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
         return w.crc32c(CRC).toBytes();
     }
 
+    /** The wall-clock side of a checkpoint: {"epochs": n, "seconds": total, "epoch_seconds": [s_0, ..., s_n-1]}. */
+    record Timing(int epochs, double seconds, double[] epochSeconds) {}
+
+    static byte[] timing(Trainer.State st) {
+        try {
+            return JSON.writeValueAsBytes(new Timing(st.epochs.size(), st.seconds,
+                    st.epochs.stream().mapToDouble(EpochMetrics::seconds).toArray()));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /**
-     * Parses a checkpoint and checks everything but its tensors' names and shapes: that it is a tiebreak checkpoint,
-     * undamaged (its sum), written for config (the canonical form of the run's {@link TrainConfig}), with finite
-     * weights and buffers. For readers of checkpoints other than the trainer (zones along training).
+     * Parses a checkpoint's state and checks everything but its tensors' names and shapes: that it is a tiebreak
+     * checkpoint, undamaged (its sum), written for config (the canonical form of the run's {@link TrainConfig}), with
+     * finite weights and buffers. For readers of checkpoints other than the trainer (zones along training).
      *
      * @throws CheckpointException naming location and what is wrong, on one line
      */
@@ -102,9 +115,9 @@ public final class Checkpoint {
     }
 
     /** Restores st from a checkpoint written for the same config; errors are {@link CheckpointException}s. */
-    static void restore(CheckpointStore.Stored stored, TrainConfig cfg, Trainer.State st) {
-        String location = stored.location();
-        Safetensors.Contents c = open(stored.bytes(), location, cfg.canonical());
+    static void restore(CheckpointStore.Saved saved, TrainConfig cfg, Trainer.State st) {
+        String location = saved.location();
+        Safetensors.Contents c = open(saved.state(), location, cfg.canonical());
         var backend = st.model.backend();
         try {
             TensorFiles.loadParameters(c, backend, st.model.parameters(), true);
@@ -112,20 +125,46 @@ public final class Checkpoint {
             st.optimizer.restoreSteps(Long.parseLong(c.requireMetadata("optimizer_steps")));
             st.shuffle = Rng.fromState(c.requireMetadata("rng.shuffle"));
             st.augment = Rng.fromState(c.requireMetadata("rng.augment"));
-            st.seconds = Double.parseDouble(c.requireMetadata("seconds"));
             if (st.scaler != null) {
                 st.scaler = new LossScaler(Double.parseDouble(c.requireMetadata("loss_scale")),
                         Integer.parseInt(c.requireMetadata("loss_scale_clean_steps")));
             }
             List<EpochMetrics> epochs = JSON.readValue(c.requireMetadata("epochs"), new TypeReference<List<EpochMetrics>>() {});
             st.epochs.clear();
-            st.epochs.addAll(epochs);
+            // Numbered by position from 1: checkpoints written before December 2026 numbered their epochs from 0.
+            for (int i = 0; i < epochs.size(); i++) {
+                EpochMetrics m = epochs.get(i);
+                st.epochs.add(new EpochMetrics(i + 1, m.trainLoss(), m.trainAccuracy(), m.testLoss(), m.testAccuracy(),
+                        m.lr(), m.seconds(), m.nonFiniteSteps(), m.gradNorm(), m.lossScale()));
+            }
         } catch (IllegalArgumentException e) { // NumberFormatException too; messages of TensorFiles start with the location
             throw new CheckpointException(location, "corrupt checkpoint: " + after(e.getMessage(), location), e);
         } catch (JsonProcessingException e) {
             throw new CheckpointException(location, "corrupt checkpoint: its epochs metadata is not readable ("
                     + e.getOriginalMessage() + ")", e);
         }
+        restoreTiming(saved.timing(), st);
+    }
+
+    /**
+     * Puts back the seconds of the restored epochs; where the timing file is missing or belongs to another epoch
+     * (a crash between writing it and the state), they are unknown: NaN, and the run's total counts from here.
+     */
+    private static void restoreTiming(java.util.Optional<byte[]> bytes, Trainer.State st) {
+        Timing t = null;
+        if (bytes.isPresent()) {
+            try {
+                t = JSON.readValue(bytes.get(), Timing.class);
+            } catch (java.io.IOException e) {
+                t = null; // a damaged timing file costs the old epochs' seconds, never the state
+            }
+        }
+        boolean matches = t != null && t.epochs() == st.epochs.size() && t.epochSeconds() != null
+                && t.epochSeconds().length == st.epochs.size();
+        for (int i = 0; i < st.epochs.size(); i++) {
+            st.epochs.set(i, st.epochs.get(i).withSeconds(matches ? t.epochSeconds()[i] : Double.NaN));
+        }
+        st.seconds = matches ? t.seconds() : 0;
     }
 
     /** A message without the "location: " it starts with (the checkpoint's message adds its own). */

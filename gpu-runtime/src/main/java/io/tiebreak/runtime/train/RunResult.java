@@ -2,8 +2,8 @@ package io.tiebreak.runtime.train;
 
 import java.util.List;
 
-/** How a run ended, with every epoch it finished (restored ones included). */
-public record RunResult(Status status, String reason, List<EpochMetrics> epochs, double seconds) {
+/** How a run ended, with every epoch it finished (restored ones included) and the digest of its final state. */
+public record RunResult(Status status, String reason, List<EpochMetrics> epochs, double seconds, StateDigest digest) {
 
     public enum Status { COMPLETED, DIVERGED, FAILED }
 

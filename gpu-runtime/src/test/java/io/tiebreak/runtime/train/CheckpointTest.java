@@ -37,7 +37,7 @@ class CheckpointTest {
             new Trainer(oneEpoch, cpu).run(DATA, DATA.head(32), store, m -> {});
         }
         // The same run with two epochs resumes from it: rewrite its config as the two-epoch run's, and re-sum.
-        good = rewrite(store.saved.get(0), SAME, "config", CFG.canonical());
+        good = rewrite(store.saved.get(0).state(), SAME, "config", CFG.canonical());
     }
 
     /** Adds a tensor read back to a writer, maybe changed. */
@@ -72,8 +72,10 @@ class CheckpointTest {
         return assertThrows(CheckpointException.class, () -> {
             try (CpuBackend cpu = new CpuBackend(1)) {
                 new Trainer(CFG, cpu).run(DATA, DATA.head(32), new CheckpointStore() {
-                    @Override public java.util.Optional<Stored> latest() { return java.util.Optional.of(new Stored(WHERE, checkpoint)); }
-                    @Override public void save(int epoch, byte[] bytes) {}
+                    @Override public java.util.Optional<Saved> latest() {
+                        return java.util.Optional.of(new Saved(WHERE, checkpoint, java.util.Optional.empty()));
+                    }
+                    @Override public void save(int epoch, byte[] state, byte[] timing) {}
                 }, m -> {});
             }
         });
@@ -88,7 +90,7 @@ class CheckpointTest {
     @Test
     void theUntouchedCheckpointResumes() throws IOException {
         TrainerTest.MemoryStore store = new TrainerTest.MemoryStore();
-        store.saved.add(good);
+        store.saved.add(new CheckpointStore.Saved("memory", good, java.util.Optional.empty()));
         RunResult r;
         try (CpuBackend cpu = new CpuBackend(1)) {
             r = new Trainer(CFG, cpu).run(DATA, DATA.head(32), store, m -> {});

@@ -56,12 +56,10 @@ class TrainerTest {
 
     /** Keeps every checkpoint in memory, newest last. */
     static final class MemoryStore implements CheckpointStore {
-        final List<byte[]> saved = new ArrayList<>();
+        final List<Saved> saved = new ArrayList<>();
 
-        @Override public Optional<Stored> latest() {
-            return saved.isEmpty() ? Optional.empty() : Optional.of(new Stored("memory", saved.get(saved.size() - 1)));
-        }
-        @Override public void save(int epoch, byte[] bytes) { saved.add(bytes); }
+        @Override public Optional<Saved> latest() { return saved.isEmpty() ? Optional.empty() : Optional.of(saved.get(saved.size() - 1)); }
+        @Override public void save(int epoch, byte[] state, byte[] timing) { saved.add(new Saved("memory", state, Optional.of(timing))); }
     }
 
     private static RunResult train(TrainConfig cfg, int threads, InMemoryImages train, CheckpointStore store) throws IOException {
@@ -78,16 +76,9 @@ class TrainerTest {
         MemoryStore one = new MemoryStore(), two = new MemoryStore();
         RunResult a = train(cfg, 1, data, one), b = train(cfg, 2, data, two);
         assertEquals(RunResult.Status.COMPLETED, a.status(), a.reason());
-        assertArrayEquals(weightsOnly(one.saved.get(1)), weightsOnly(two.saved.get(1)), "checkpoint bytes after two epochs");
+        assertArrayEquals(one.saved.get(1).state(), two.saved.get(1).state(), "checkpoint files after two epochs");
+        assertEquals(a.digest(), b.digest());
         assertEquals(a.finalTestAccuracy(), b.finalTestAccuracy());
-    }
-
-    /** The tensor part of a checkpoint (the metadata holds wall-clock seconds, which legitimately differ). */
-    private static byte[] weightsOnly(byte[] checkpoint) {
-        var c = io.tiebreak.runtime.io.Safetensors.read(checkpoint, "checkpoint");
-        var w = new io.tiebreak.runtime.io.Safetensors.Writer();
-        c.tensors().forEach((name, e) -> w.add(name, e.dtype(), e.shape(), e.toDoubles()));
-        return w.toBytes();
     }
 
     @ParameterizedTest
@@ -100,7 +91,7 @@ class TrainerTest {
         MemoryStore straight = new MemoryStore();
         RunResult whole = train(cfg, 2, data, straight);
         assertEquals(RunResult.Status.COMPLETED, whole.status(), whole.reason());
-        // Interrupted after epoch 0: a new trainer starts from that checkpoint.
+        // Interrupted after epoch 1 (epochs are numbered from 1): a new trainer starts from that checkpoint.
         MemoryStore resumed = new MemoryStore();
         resumed.saved.add(straight.saved.get(0));
         List<Integer> epochsRun = new ArrayList<>();
@@ -108,9 +99,13 @@ class TrainerTest {
         try (CpuBackend cpu = new CpuBackend(2)) {
             rest = new Trainer(cfg, cpu).run(data, data.head(100), resumed, m -> epochsRun.add(m.epoch()));
         }
-        assertEquals(List.of(1, 2), epochsRun, "only the missing epochs run");
+        assertEquals(List.of(2, 3), epochsRun, "only the missing epochs run");
+        assertEquals(List.of(1, 2, 3), rest.epochs().stream().map(EpochMetrics::epoch).toList());
         assertEquals(3, rest.epochsDone(), "restored epochs are reported too");
-        assertArrayEquals(weightsOnly(straight.saved.get(2)), weightsOnly(resumed.saved.get(resumed.saved.size() - 1)));
+        assertArrayEquals(straight.saved.get(2).state(), resumed.saved.get(resumed.saved.size() - 1).state(),
+                "the resumed run's last checkpoint is the uninterrupted run's, byte for byte");
+        assertEquals(whole.digest(), rest.digest());
+        assertEquals(whole.epochs().get(0).seconds(), rest.epochs().get(0).seconds(), "restored epochs keep their seconds");
         for (int e = 0; e < 3; e++) {
             assertEquals(whole.epochs().get(e).trainLoss(), rest.epochs().get(e).trainLoss(), "train loss of epoch " + e);
             assertEquals(whole.epochs().get(e).testAccuracy(), rest.epochs().get(e).testAccuracy());
@@ -159,7 +154,7 @@ class TrainerTest {
         TrainConfig cfg = config(Precision.MIXED, ModelSpec.Network.LENET5, false, 1, OptimizerSpec.studySgd(), 0.05);
         MemoryStore store = new MemoryStore();
         train(cfg, 2, images(100, 1, 28, 6), store);
-        var c = io.tiebreak.runtime.io.Safetensors.read(store.saved.get(0), "checkpoint");
+        var c = io.tiebreak.runtime.io.Safetensors.read(store.saved.get(0).state(), "checkpoint");
         double[] w = c.require("conv1.weight").toDoubles();
         long notHalf = java.util.Arrays.stream(w).filter(v -> !io.tiebreak.runtime.precision.Half.isHalf((float) v)).count();
         assertTrue(notHalf > w.length / 2, "master weights are binary32, not binary16 (" + notHalf + " of " + w.length + ")");
@@ -172,7 +167,7 @@ class TrainerTest {
         TrainConfig cfg = config(Precision.FP16, ModelSpec.Network.LENET5, true, 1, OptimizerSpec.studySgd(), 0.05);
         MemoryStore store = new MemoryStore();
         train(cfg, 2, images(100, 1, 28, 7), store);
-        var c = io.tiebreak.runtime.io.Safetensors.read(store.saved.get(0), "checkpoint");
+        var c = io.tiebreak.runtime.io.Safetensors.read(store.saved.get(0).state(), "checkpoint");
         c.tensors().values().forEach(e -> assertEquals(io.tiebreak.runtime.io.Safetensors.Dtype.F16, e.dtype(), e.name()));
         assertTrue(c.tensors().containsKey("optimizer.fc3.weight.momentum_buffer"));
         assertTrue(c.tensors().containsKey("bn1.running_var"));

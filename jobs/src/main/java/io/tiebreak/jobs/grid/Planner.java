@@ -6,6 +6,7 @@ import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.models.ModelSpec;
 import io.tiebreak.runtime.optim.OptimizerSpec;
 import io.tiebreak.runtime.precision.Precision;
+import io.tiebreak.runtime.precision.Reproducibility;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -207,7 +208,7 @@ public final class Planner {
                     value(p, Axis.OPTIMIZER), value(p, Axis.PRECISION), policy.withForm(form), value(p, Axis.RELU_ALPHA),
                     new RunSpec.Training(lr, batch, value(p, Axis.TEST_BATCH_SIZE), value(p, Axis.EPOCHS),
                             value(p, Axis.SCHEDULE)),
-                    value(p, Axis.DEVICE), value(p, Axis.SEED));
+                    value(p, Axis.DEVICE), value(p, Axis.REPRODUCIBILITY), value(p, Axis.SEED));
         } catch (IllegalArgumentException e) {
             problems.add(at(p, Axis.DATASET), "impossible run of " + network.id() + " on " + dataset + ": "
                     + e.getMessage());
@@ -258,6 +259,7 @@ public final class Planner {
         if (v instanceof Precision pr) return pr.id();
         if (v instanceof ModelSpec.Network n) return n.id();
         if (v instanceof Device d) return d.id();
+        if (v instanceof Reproducibility r) return r.id();
         if (v instanceof Double d) return Double.isNaN(d) ? "best" : Canonical.number(d);
         if (v instanceof java.util.Optional<?> o) return o.map(Planner::show).orElse("auto");
         return String.valueOf(v);

@@ -16,9 +16,12 @@ import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.Path;
 
 /**
- * A run's checkpoints in a folder reached through Hadoop's FileSystem (local, HDFS, s3a://), one file per epoch,
- * {@code epoch-00007.safetensors}. Each file appears whole (see {@link HadoopFs#writeAtomically}); the newest
- * complete one is what a retried task or a re-run sweep resumes from. Keeping only the last (the default) deletes
+ * A run's checkpoints in a folder reached through Hadoop's FileSystem (local, HDFS, s3a://), one state file per
+ * epoch, {@code epoch-00007.safetensors} holding the state after 7 epochs (epochs numbered from 1, as in the tables;
+ * folders written before December 2026 named that file epoch-00006, and still resume: a checkpoint says itself how
+ * many epochs it holds), with its wall-clock timing beside it ({@code epoch-00007.timing.json}, written first). Each
+ * file appears whole (see {@link HadoopFs#writeAtomically}); the newest complete state is what a retried task or a
+ * re-run sweep resumes from. Keeping only the last (the default) deletes
  * older files after each save; keeping all leaves one per epoch, for zones along training.
  */
 public final class HadoopCheckpoints implements CheckpointStore {
@@ -36,8 +39,44 @@ public final class HadoopCheckpoints implements CheckpointStore {
 
     public static String fileName(int epoch) { return String.format("epoch-%05d.safetensors", epoch); }
 
-    /** The checkpoint a run with folder runDir writes after epoch (0-based); it exists if the run kept it. */
+    static String timingName(int epoch) { return String.format("epoch-%05d.timing.json", epoch); }
+
+    private static final Pattern ANY_EPOCH_FILE = Pattern.compile("epoch-(\\d{5,})\\.(safetensors|timing\\.json)");
+
+    /** The checkpoint a run with folder runDir writes after epoch (from 1); it exists if the run kept it. */
     public static Path file(Path runDir, int epoch) { return new Path(runDir, fileName(epoch)); }
+
+    /**
+     * The checkpoint holding the state after epoch (from 1): {@link #file}, or in a folder written before epochs were
+     * numbered from 1, the file one number lower; each candidate is checked by the epochs it holds. Empty when
+     * neither exists (a file that exists but cannot be read is returned: its reader says what is wrong).
+     */
+    public static Optional<Path> find(Path runDir, int epoch, Configuration conf) throws IOException {
+        Path current = file(runDir, epoch);
+        boolean exists = HadoopFs.exists(current, conf);
+        Integer held = exists ? epochsIn(current, conf) : null;
+        if (exists && (held == null || held == epoch)) return Optional.of(current);
+        if (epoch >= 1) {
+            Path older = file(runDir, epoch - 1);
+            if (HadoopFs.exists(older, conf) && Integer.valueOf(epoch).equals(epochsIn(older, conf))) return Optional.of(older);
+        }
+        return exists ? Optional.of(current) : Optional.empty();
+    }
+
+    /** How many epochs a checkpoint holds, from its safetensors header alone; null if the header cannot be read. */
+    public static Integer epochsIn(Path file, Configuration conf) throws IOException {
+        try (var in = HadoopFs.open(file, conf)) {
+            byte[] len = in.readNBytes(8);
+            if (len.length < 8) return null;
+            long n = java.nio.ByteBuffer.wrap(len).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+            if (n <= 0 || n > (64 << 20)) return null;
+            var json = new com.fasterxml.jackson.databind.ObjectMapper();
+            var meta = json.readTree(in.readNBytes((int) n)).path("__metadata__").path("epochs");
+            return meta.isTextual() ? json.readTree(meta.asText()).size() : null;
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return null;
+        }
+    }
 
     /** The epoch of the newest checkpoint file, or -1. */
     public int latestEpoch() throws IOException {
@@ -50,19 +89,22 @@ public final class HadoopCheckpoints implements CheckpointStore {
     }
 
     @Override
-    public Optional<Stored> latest() throws IOException {
+    public Optional<Saved> latest() throws IOException {
         int epoch = latestEpoch();
-        return epoch < 0 ? Optional.empty() : Optional.of(read(new Path(dir, fileName(epoch)), conf));
+        if (epoch < 0) return Optional.empty();
+        Path timing = new Path(dir, timingName(epoch));
+        return Optional.of(read(new Path(dir, fileName(epoch)), HadoopFs.exists(timing, conf)
+                ? Optional.of(HadoopFs.readAll(timing, conf, 1 << 24)) : Optional.empty(), conf));
     }
 
     /**
-     * Reads a checkpoint file. One the file system finds damaged (its own checksums: local, HDFS) is a corrupt
-     * checkpoint; any other failure to read it is an I/O error naming it.
+     * Reads a checkpoint's state file (with the timing read beside it, if any). One the file system finds damaged (its
+     * own checksums: local, HDFS) is a corrupt checkpoint; any other failure to read it is an I/O error naming it.
      */
-    public static Stored read(Path file, Configuration conf) throws IOException {
+    public static Saved read(Path file, Optional<byte[]> timing, Configuration conf) throws IOException {
         String shown = Redaction.uri(file.toString());
         try {
-            return new Stored(shown, HadoopFs.readAll(file, conf, Integer.MAX_VALUE - 8));
+            return new Saved(shown, HadoopFs.readAll(file, conf, Integer.MAX_VALUE - 8), timing);
         } catch (ChecksumException e) {
             throw new CheckpointException(shown, "corrupt checkpoint: the file system's checksum failed ("
                     + e.getMessage() + ")", e);
@@ -71,23 +113,55 @@ public final class HadoopCheckpoints implements CheckpointStore {
         }
     }
 
-    /** Epoch of the newest checkpoint file of every run under a checkpoints root (run_id -> epoch), in one listing. */
-    public static Map<String, Integer> latestEpochs(Path root, Configuration conf) throws IOException {
-        Map<String, Integer> out = new HashMap<>();
+    /**
+     * The newest checkpoint state file of every run under a checkpoints root (run_id -> file), in one listing. How
+     * many epochs it holds is {@link #epochsIn} (its name says so too, for folders written since epochs count from 1).
+     */
+    public static Map<String, Path> latestFiles(Path root, Configuration conf) throws IOException {
+        Map<String, Path> out = new HashMap<>();
         if (!HadoopFs.exists(root, conf)) return out;
         for (FileStatus st : HadoopFs.listFilesRecursively(root, conf)) {
             Matcher m = NAME.matcher(st.getPath().getName());
-            if (m.matches()) out.merge(st.getPath().getParent().getName(), Integer.parseInt(m.group(1)), Math::max);
+            if (!m.matches()) continue;
+            out.merge(st.getPath().getParent().getName(), st.getPath(), (a, b) -> epochOf(a) >= epochOf(b) ? a : b);
         }
         return out;
     }
 
+    /**
+     * Epochs held by the newest checkpoint of each of the given runs under a checkpoints root (run_id -> epochs; runs
+     * without a checkpoint are left out): one listing, then one header read per run asked for.
+     */
+    public static Map<String, Integer> epochsDone(Path root, java.util.Collection<String> runIds, Configuration conf)
+            throws IOException {
+        Map<String, Path> files = latestFiles(root, conf);
+        Map<String, Integer> out = new HashMap<>();
+        for (String id : runIds) {
+            Path f = files.get(id);
+            if (f == null) continue;
+            Integer held;
+            try {
+                held = epochsIn(f, conf);
+            } catch (IOException | RuntimeException e) {
+                held = null; // unreadable: its name says it (folders written since epochs count from 1)
+            }
+            out.put(id, held != null ? held : epochOf(f));
+        }
+        return out;
+    }
+
+    private static int epochOf(Path file) {
+        Matcher m = NAME.matcher(file.getName());
+        return m.matches() ? Integer.parseInt(m.group(1)) : -1;
+    }
+
     @Override
-    public void save(int epoch, byte[] safetensors) throws IOException {
-        HadoopFs.writeAtomically(new Path(dir, fileName(epoch)), safetensors, conf);
+    public void save(int epoch, byte[] state, byte[] timing) throws IOException {
+        HadoopFs.writeAtomically(new Path(dir, timingName(epoch)), timing, conf);
+        HadoopFs.writeAtomically(new Path(dir, fileName(epoch)), state, conf);
         if (keepAll) return;
         for (FileStatus st : HadoopFs.children(dir, conf)) {
-            Matcher m = NAME.matcher(st.getPath().getName());
+            Matcher m = ANY_EPOCH_FILE.matcher(st.getPath().getName());
             if (m.matches() && Integer.parseInt(m.group(1)) < epoch) HadoopFs.deleteQuietly(st.getPath(), conf);
         }
     }

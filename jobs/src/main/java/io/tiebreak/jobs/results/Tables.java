@@ -63,6 +63,9 @@ public final class Tables {
             .add("spark_version", DataTypes.StringType, o -> o.versions().spark())
             .add("java_version", DataTypes.StringType, o -> o.versions().java())
             .add("backend", DataTypes.StringType, o -> o.versions().backend())
+            .add("cpu", DataTypes.StringType, o -> o.versions().cpu())
+            .add("weights_sha256", DataTypes.StringType, o -> o.digest() == null ? null : o.digest().weights())
+            .add("optimizer_sha256", DataTypes.StringType, o -> o.digest() == null ? null : o.digest().optimizer())
             .add("config_json", DataTypes.StringType, o -> o.spec().canonicalConfig());
 
     public static final Columns<EpochOf> EPOCHS = new Columns<EpochOf>()

@@ -29,8 +29,8 @@ final class DryRun {
         Planner.Plan plan = Planner.plan(grid, new DataCatalog(data, spark.sparkContext().hadoopConfiguration()),
                 id -> best.containsKey(id) ? OptionalDouble.of(best.get(id)) : OptionalDouble.empty(), force);
         Map<String, ResultStore.RunState> states = store.runStates();
-        Map<String, Integer> checkpointed = HadoopCheckpoints.latestEpochs(store.checkpointDir(),
-                spark.sparkContext().hadoopConfiguration());
+        Map<String, Integer> checkpointed = HadoopCheckpoints.epochsDone(store.checkpointDir(), plan.runs().stream()
+                .limit(MAX_LISTED).map(RunSpec::runId).toList(), spark.sparkContext().hadoopConfiguration());
         List<String> columns = new ArrayList<>(List.of("run_id", "state"));
         List<String> varying = RunSpec.varyingColumns(plan.runs());
         columns.addAll(varying);
@@ -57,15 +57,14 @@ final class DryRun {
      * What the next sweep does with a run: nothing (completed, diverged), or trains it, from the epoch after its last
      * checkpoint when it has one (an interrupted run, or a failed one that checkpointed before failing).
      */
-    static String state(ResultStore.RunState st, Integer lastCheckpoint, int epochs) {
+    static String state(ResultStore.RunState st, Integer epochsDone, int epochs) {
         if (st != null && st.status().isFinal()) return st.status().id();
         String s = st == null ? "to run" : st.status().id() + ", will retry";
-        return lastCheckpoint == null ? s : s + ", " + resumes(lastCheckpoint, epochs);
+        return epochsDone == null ? s : s + ", " + resumes(epochsDone, epochs);
     }
 
-    /** Where a run with a checkpoint after epoch lastCheckpoint (0-based, as the files are named) goes on. */
-    static String resumes(int lastCheckpoint, int epochs) {
-        int done = lastCheckpoint + 1;
+    /** Where a run whose newest checkpoint holds done epochs goes on. */
+    static String resumes(int done, int epochs) {
         return done >= epochs ? "all " + epochs + " epochs checkpointed: only its results are written"
                 : "resumes at epoch " + (done + 1) + " of " + epochs;
     }

@@ -83,8 +83,6 @@ public final class SweepJob {
         Map<String, Double> bestLrs = store.bestLrs();
         Planner.Plan plan = Planner.plan(grid, catalog,
                 id -> bestLrs.containsKey(id) ? OptionalDouble.of(bestLrs.get(id)) : OptionalDouble.empty(), o.force());
-        int removed = store.removeAbandonedWaves(ResultStore.ABANDONED_WAVE_MILLIS);
-        if (removed > 0) LOG.info("removed {} result writes abandoned by an earlier driver", removed);
 
         Map<String, ResultStore.RunState> states = store.runStates();
         List<RunTask> tasks = new ArrayList<>();
@@ -114,6 +112,7 @@ public final class SweepJob {
         int waves = 0;
         if (!tasks.isEmpty()) {
             waves = execute(spark, store, tasks, skipped, o, ran, badInput, grid.name());
+            store.maintain();
         }
         LOG.info("training and commits done after {}", SweepProgress.duration((System.nanoTime() - t0) / 1e9));
         return new Result(plan.runs(), skipped, ran, List.copyOf(badInput), waves, (System.nanoTime() - t0) / 1e9);
@@ -131,7 +130,7 @@ public final class SweepJob {
         }
         SweepProgress progress = new SweepProgress(title, labels, epochs, skipped, o.progress(), o.out(),
                 System::currentTimeMillis, 30_000).start();
-        ProgressListener listener = new ProgressListener(launcher.jobGroup(), launcher.epochAccumulatorId(), progress);
+        ProgressListener listener = new ProgressListener(launcher.jobGroup(), launcher.epochAccumulatorId(), launcher.stepAccumulatorId(), progress);
         sc.addSparkListener(listener);
         WaveCommitter committer = new WaveCommitter(store, store.runIdsWithEpochs(), o.waveMillis(), o.waveRuns(),
                 progress::committed);
@@ -197,7 +196,8 @@ public final class SweepJob {
     static String cancelled(Path checkpoints, Configuration conf, List<RunTask> tasks, List<Integer> running, int finished) {
         Map<String, Integer> epochs;
         try {
-            epochs = HadoopCheckpoints.latestEpochs(checkpoints, conf);
+            epochs = HadoopCheckpoints.epochsDone(checkpoints, running.stream().map(i -> tasks.get(i).spec().runId()).toList(),
+                    conf);
         } catch (IOException | RuntimeException e) {
             epochs = Map.of();
         }
@@ -206,9 +206,9 @@ public final class SweepJob {
                 finished == 1 ? "" : "s", running.size(), running.size() == 1 ? "" : "s"));
         for (int i : running) {
             RunTask t = tasks.get(i);
-            Integer last = epochs.get(t.spec().runId());
+            Integer done = epochs.get(t.spec().runId());
             sb.append("  cancelled run ").append(t.spec().runId()).append(' ').append(t.spec().label()).append(": ")
-                    .append(last == null ? "no checkpoint yet, it starts over" : DryRun.resumes(last, t.spec().training().epochs())
+                    .append(done == null ? "no checkpoint yet, it starts over" : DryRun.resumes(done, t.spec().training().epochs())
                             + " from its checkpoint").append(System.lineSeparator());
         }
         return sb.toString();

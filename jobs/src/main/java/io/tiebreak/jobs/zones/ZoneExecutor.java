@@ -55,7 +55,7 @@ public final class ZoneExecutor {
         ZoneSpec spec = task.spec();
         DeviceChoice.Opened opened;
         try {
-            opened = DeviceChoice.open(spec.device(), placement.threads(), placement.gpus(), gpus);
+            opened = DeviceChoice.open(spec.device(), spec.reproducibility(), placement.threads(), placement.gpus(), gpus);
         } catch (DeviceChoice.Unavailable e) {
             throw new IllegalStateException(e.getMessage(), e);
         }
@@ -99,8 +99,8 @@ public final class ZoneExecutor {
      */
     private static void loadCheckpoint(ZoneTask task, ZoneProbe probe, Backend backend, Configuration conf)
             throws IOException {
-        CheckpointStore.Stored stored = HadoopCheckpoints.read(new Path(task.checkpoint()), conf);
-        Safetensors.Contents c = Checkpoint.open(stored.bytes(), stored.location(), task.runConfig());
+        CheckpointStore.Saved stored = HadoopCheckpoints.read(new Path(task.checkpoint()), java.util.Optional.empty(), conf);
+        Safetensors.Contents c = Checkpoint.open(stored.state(), stored.location(), task.runConfig());
         try {
             TensorFiles.loadParameters(c, backend, probe.modelA().parameters(), true);
         } catch (IllegalArgumentException e) {
