@@ -3,7 +3,9 @@ package io.tiebreak.jobs.report;
 import static org.apache.spark.sql.functions.avg;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.explode;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.sequence;
 import static org.apache.spark.sql.functions.stddev_samp;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
@@ -28,6 +30,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import javax.imageio.ImageIO;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
@@ -42,8 +45,9 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  * accuracies, ours beside the reference study's where the configuration matches. Per (dataset, network, batch-norm,
  * optimizer, epochs): test accuracy per epoch for each MaxPool Jacobian, one panel per precision; and final test
  * accuracy against B, mean and spread (std) over repeats, one line per precision, the reference as open markers.
- * Failed runs are left out; diverged runs count with the accuracy they ended on, as in the study. The zones table's
- * figures follow ({@link ZoneFigures}).
+ * Failed runs are left out; diverged runs count with the accuracy they ended on, as the study scored them (the
+ * NaN network after the non-finite step), in the final accuracies and in every epoch after the one they diverged in.
+ * The zones table's figures follow ({@link ZoneFigures}).
  */
 public final class Report {
     private Report() {}
@@ -95,7 +99,7 @@ public final class Report {
         }
         // Mean test accuracy per epoch over the repeats of each configuration.
         Map<Group, Map<String, Map<Policy, TreeMap<Integer, Double>>>> curves = new TreeMap<>(GROUP_ORDER);
-        for (Row r : store.read(Tables.Table.EPOCHS)
+        for (Row r : curvePoints(store)
                 .groupBy("dataset", "network", "batch_norm", "optimizer", "epochs", "precision", "pool", "beta",
                         "pool_form", "epoch")
                 .agg(avg("test_accuracy")).collectAsList()) {
@@ -128,6 +132,28 @@ public final class Report {
         Path index = out.resolve("index.html");
         Files.writeString(index, page(byGroup, reference, figures.toString(), store), StandardCharsets.UTF_8);
         return new Written(index, images);
+    }
+
+    private static final String[] CURVE_COLUMNS = {"dataset", "network", "batch_norm", "optimizer", "epochs",
+        "precision", "pool", "beta", "pool_form", "epoch", "test_accuracy"};
+
+    /**
+     * Test accuracy per run and epoch, and for a diverged run its final (collapsed) accuracy again in every epoch it
+     * did not train: the study's runs went on with NaN weights and scored that in each of their remaining epochs,
+     * so a mean over repeats keeps the runs that collapsed instead of forgetting them after their last epoch.
+     */
+    static Dataset<Row> curvePoints(ResultStore store) {
+        Dataset<Row> trained = store.read(Tables.Table.EPOCHS).selectExpr(quoted(CURVE_COLUMNS));
+        Dataset<Row> carried = store.latestRuns()
+                .filter(col("status").equalTo("diverged").and(col("diverged_epoch").lt(col("epochs").minus(1))))
+                .withColumn("epoch", explode(sequence(col("diverged_epoch").plus(1), col("epochs").minus(1))))
+                .withColumn("test_accuracy", col("final_test_accuracy"))
+                .selectExpr(quoted(CURVE_COLUMNS));
+        return trained.unionByName(carried);
+    }
+
+    private static String[] quoted(String[] columns) {
+        return java.util.Arrays.stream(columns).map(c -> "`" + c + "`").toArray(String[]::new);
     }
 
     private static Group group(Row r) {

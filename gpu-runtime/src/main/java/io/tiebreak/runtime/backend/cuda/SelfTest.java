@@ -102,6 +102,7 @@ public final class SelfTest {
         pooling(p);
         batchNorm(p);
         loss(p);
+        lossArgmax(p);
         optimizers(p);
         convolution(p);
         linear(p);
@@ -434,6 +435,33 @@ public final class SelfTest {
                         : String.format(Locale.ROOT, "%.3g of bound", worst) + (bad > 0 ? ", " + bad + " over" : ""), DLOGITS_BOUND);
             }
         }
+    }
+
+    /**
+     * Predictions as torch.max makes them (the score of a diverged run rests on it): NaN is the maximum and the first
+     * maximum wins. Rows of NaN, infinities and ties, every label: both backends count exactly the expected ones.
+     */
+    private void lossArgmax(Precision p) {
+        double nan = Double.NaN, inf = Double.POSITIVE_INFINITY;
+        double[][] rows = {{1, nan, 5, nan}, {nan, nan, nan, nan}, {inf, 3, inf, 2}, {2, 7, 7, -inf}, {-inf, -inf, -inf, -inf}};
+        int[] argmax = {1, 0, 0, 1, 0};
+        int k = 4, n = rows.length * k;
+        double[] logits = new double[n * k];
+        int[] labels = new int[n];
+        int expected = 0;
+        for (int r = 0; r < rows.length; r++) {
+            for (int label = 0; label < k; label++) { // each row once per label
+                int i = r * k + label;
+                System.arraycopy(rows[r], 0, logits, i * k, k);
+                labels[i] = label;
+                if (label == argmax[r]) expected++;
+            }
+        }
+        int[] s = {n, k};
+        int g = gpu.softmaxCrossEntropy(on(gpu, p, s, logits), labels, 1, null).correct();
+        int c = cpu.softmaxCrossEntropy(on(cpu, p, s, logits), labels, 1, null).correct();
+        record("softmax_xent.correct NaN/inf/ties", p, shape(s) + " torch.max rule", g == expected && c == expected,
+                "gpu " + g + ", cpu " + c + ", expected " + expected, "exact");
     }
 
     private void optimizers(Precision p) {
