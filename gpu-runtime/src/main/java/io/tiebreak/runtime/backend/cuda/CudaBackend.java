@@ -438,6 +438,26 @@ public final class CudaBackend implements Backend {
                 .i32(dx.dim(3)).i32(dy.dim(2)).i32(dy.dim(3)).ptr(addr(dx)));
     }
 
+    // ---- concatenation ---------------------------------------------------------------------------------------
+
+    @Override
+    public void concatForward(Tensor a, Tensor b, Tensor y) {
+        Shapes.requireConcat(a, b, y);
+        if (y.size() == 0) return;
+        long perA = a.size() / y.dim(0), perB = b.size() / y.dim(0);
+        run("tb_concat_forward_" + sfx(y.precision()), y.size(),
+                k -> k.i64(perA).i64(perB).ptr(addr(a)).ptr(addr(b)).ptr(addr(y)));
+    }
+
+    @Override
+    public void concatBackward(Tensor dy, Tensor da, Tensor db) {
+        Shapes.requireConcat(da, db, dy);
+        if (dy.size() == 0) return;
+        long perA = da.size() / dy.dim(0), perB = db.size() / dy.dim(0);
+        run("tb_concat_backward_" + sfx(dy.precision()), dy.size(),
+                k -> k.i64(perA).i64(perB).ptr(addr(dy)).ptr(addr(da)).ptr(addr(db)));
+    }
+
     // ---- normalization and elementwise -----------------------------------------------------------------------
 
     /** Batch-norm statistics live in the accumulation type: binary32 (binary64 for fp64), as FloatKernels keeps them. */

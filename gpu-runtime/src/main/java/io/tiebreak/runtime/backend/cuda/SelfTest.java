@@ -99,6 +99,7 @@ public final class SelfTest {
     private void checks(Precision p) {
         memory(p);
         elementwise(p);
+        concatenation(p);
         pooling(p);
         batchNorm(p);
         loss(p);
@@ -285,6 +286,27 @@ public final class SelfTest {
         double[] gq = gpu.norms(on(gpu, p, shape, withNan)), cq = cpu.norms(on(cpu, p, shape, withNan));
         record("norms with NaN", p, shape(shape), Double.isNaN(gq[0]) && Double.isNaN(gq[1]) && Double.isNaN(gq[2])
                 && Double.isNaN(cq[2]), Arrays.toString(gq), "all NaN");
+    }
+
+    /** DenseNet's channel concatenation and its backward: copies, so bitwise, special values included. */
+    private void concatenation(Precision p) {
+        for (int[][] s : new int[][][] {{{2, 3, 4, 5}, {2, 6, 4, 5}}, {{3, 7}, {3, 1}}, {{1, 32, 1, 1}, {1, 32, 1, 1}}}) {
+            int[] as = s[0], bs = s[1], ys = as.clone();
+            ys[1] += bs[1];
+            double[] a = special(Arrays.stream(as).reduce(1, (x, y) -> x * y));
+            double[] b = special(Arrays.stream(bs).reduce(1, (x, y) -> x * y));
+            double[] dy = special(Arrays.stream(ys).reduce(1, (x, y) -> x * y));
+            String inputs = shape(as) + "+" + shape(bs) + " special";
+            Tensor gy = gpu.zeros(p, ys), cy = cpu.zeros(p, ys);
+            gpu.concatForward(on(gpu, p, as, a), on(gpu, p, bs, b), gy);
+            cpu.concatForward(on(cpu, p, as, a), on(cpu, p, bs, b), cy);
+            exact("concat.forward", p, inputs, gy, cy);
+            Tensor gda = gpu.zeros(p, as), gdb = gpu.zeros(p, bs), cda = cpu.zeros(p, as), cdb = cpu.zeros(p, bs);
+            gpu.concatBackward(on(gpu, p, ys, dy), gda, gdb);
+            cpu.concatBackward(on(cpu, p, ys, dy), cda, cdb);
+            exact("concat.backward (first part)", p, inputs, gda, cda);
+            exact("concat.backward (second part)", p, inputs, gdb, cdb);
+        }
     }
 
     private Tensor unary(Precision p, int[] shape, double[] x, boolean onGpu) {
