@@ -70,5 +70,31 @@ class ShippedGridsTest {
         assertTrue(svhn.runs().stream().allMatch(r -> r.trainSplit().equals("extra")));
         Planner.Plan imagenet = plan("study-resnet50-imagenet.yaml", GridParser.Purpose.SWEEP);
         assertTrue(imagenet.runs().stream().allMatch(r -> r.precision() == Precision.MIXED && r.height() == 224));
+        assertEquals(60, plan("study-densenet121-cifar10.yaml", GridParser.Purpose.SWEEP).runs().size());
+    }
+
+    /**
+     * Every run of a study grid is a row of the reference table, with the row's epochs and as many repeats as its
+     * runs column. (The reference has no ImageNet rows: study-resnet50-imagenet.yaml is the study's setup without
+     * published numbers.)
+     */
+    @Test
+    void theStudyGridsRunTheReferenceRowsWithTheirEpochsAndRepeats() throws IOException {
+        io.tiebreak.jobs.report.ReferenceTable reference = io.tiebreak.jobs.report.ReferenceTable.bundled();
+        try (Stream<Path> files = Files.list(CONF)) {
+            for (Path f : files.filter(f -> f.getFileName().toString().startsWith("study-")).sorted().toList()) {
+                if (f.getFileName().toString().equals("study-resnet50-imagenet.yaml")) continue;
+                Map<String, List<RunSpec>> bySetting = plan(f.getFileName().toString(), GridParser.Purpose.SWEEP).runs()
+                        .stream().collect(Collectors.groupingBy(r -> r.withEpochsAndSeed(r.epochs(), 0).runId()));
+                for (List<RunSpec> repeats : bySetting.values()) {
+                    RunSpec r = repeats.get(0);
+                    var row = reference.find(r.dataset(), r.network().id(), r.batchNorm(), r.optimizer().id(),
+                            r.precision().bits(), r.poolPolicy().id(), r.beta());
+                    assertTrue(row.isPresent(), f.getFileName() + ": no reference row for " + r.label());
+                    assertEquals(row.get().epochs(), r.epochs(), f.getFileName() + ": epochs of " + r.label());
+                    assertEquals(row.get().runs(), repeats.size(), f.getFileName() + ": repeats of " + r.label());
+                }
+            }
+        }
     }
 }
