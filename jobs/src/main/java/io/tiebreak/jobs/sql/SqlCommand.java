@@ -4,6 +4,7 @@ import io.tiebreak.jobs.fs.HadoopFs;
 import io.tiebreak.jobs.results.ResultStore;
 import io.tiebreak.jobs.results.TextTable;
 import io.tiebreak.jobs.spark.SparkSessions;
+import io.tiebreak.jobs.stats.Effects;
 import io.tiebreak.runtime.cli.CliErrors;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
@@ -26,11 +27,14 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code tiebreak sql "<query>"}: Spark SQL over the result tables, as the views runs (latest attempt of each run),
- * run_attempts, epochs, lr_trials and zones. Prints an aligned table, or writes CSV or Parquet. Only committed result
+ * run_attempts, epochs, lr_trials and zones, and the derived view effects (per setting, the final accuracy's
+ * statistics per MaxPool Jacobian and their tests: {@link Effects}). Prints an aligned table, or writes CSV or Parquet. Only committed result
  * waves are read, so it is safe to query while a sweep is writing.
  */
 @Command(name = "sql", mixinStandardHelpOptions = true,
-        description = {"Runs Spark SQL over the results: views runs, run_attempts, epochs, lr_trials, zones.",
+        description = {"Runs Spark SQL over the results: views runs, run_attempts, epochs, lr_trials, zones, and effects"
+                + " (per setting and MaxPool Jacobian: final accuracy count/mean/std/min/max, ANOVA across Jacobians,"
+                + " Spearman of log10(1+B) and accuracy; Spark MLlib).",
             "Example: tiebreak sql \"SELECT precision, pool, avg(final_test_accuracy) FROM runs GROUP BY 1, 2\""})
 public final class SqlCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "QUERY", description = "A Spark SQL query")
@@ -59,11 +63,11 @@ public final class SqlCommand implements Callable<Integer> {
     /** Runs the query and prints or writes its rows; bad SQL is a user error naming what is wrong. */
     public static void run(SparkSession spark, ResultStore store, String query, String csv, String parquet, int maxRows,
                            PrintStream out) throws IOException {
-        List<String> views = store.registerViews();
+        List<String> views = new java.util.ArrayList<>(store.registerViews());
+        views.add(Effects.VIEW);
         Dataset<Row> df;
         try {
-            df = spark.sql(query);
-            df.schema();
+            df = analyzed(spark, query);
         } catch (Exception e) {
             // Spark's Scala API declares no checked exceptions: recognize bad SQL by type.
             if (e instanceof ParseException) throw new CliErrors.UserError("not valid SQL: " + firstLine(e.getMessage()));
@@ -84,6 +88,30 @@ public final class SqlCommand implements Callable<Integer> {
             out.print(TextTable.of(df.schema(), rows));
             out.printf(more ? "(first %d rows; more with --max-rows, or all with --csv)%n" : "(%d rows)%n", rows.size());
         }
+    }
+
+    /**
+     * The analyzed query. The effects view runs a few MLlib jobs per setting, so it is computed only for a query that
+     * reads it: when Spark reports it missing, it is registered and the query analyzed again.
+     */
+    private static Dataset<Row> analyzed(SparkSession spark, String query) {
+        try {
+            Dataset<Row> df = spark.sql(query);
+            df.schema();
+            return df;
+        } catch (Exception e) {
+            if (!(e instanceof AnalysisException a) || !missesEffects(a)) throw e;
+            Effects.register(spark);
+            Dataset<Row> df = spark.sql(query);
+            df.schema();
+            return df;
+        }
+    }
+
+    private static boolean missesEffects(AnalysisException e) {
+        String relation = e.getMessageParameters().getOrDefault("relationName", "");
+        return "TABLE_OR_VIEW_NOT_FOUND".equals(e.getCondition())
+                && relation.replace("`", "").equalsIgnoreCase(Effects.VIEW);
     }
 
     private static long writeCsv(Dataset<Row> df, String file, SparkSession spark) throws IOException {
