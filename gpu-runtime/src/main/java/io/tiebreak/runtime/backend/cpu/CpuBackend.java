@@ -279,28 +279,27 @@ public final class CpuBackend implements Backend {
     // ---- concatenation ---------------------------------------------------------------------------------------
 
     @Override
-    public void concatForward(Tensor a, Tensor b, Tensor y) {
+    public void concatForward(Tensor a, Tensor b, Tensor y) { concatCopy(a, b, y, true); }
+
+    @Override
+    public void concatBackward(Tensor dy, Tensor da, Tensor db) { concatCopy(da, db, dy, false); }
+
+    /** Image by image, a and b into their places in y (forward), or out of them (backward). */
+    private void concatCopy(Tensor a, Tensor b, Tensor y, boolean intoY) {
         Shapes.requireConcat(a, b, y);
         int n = y.dim(0);
         if (n == 0) return;
         int perA = a.size() / n, perB = b.size() / n;
         Object sa = array(a), sb = array(b), sy = array(y);
         for (int i = 0; i < n; i++) {
-            System.arraycopy(sa, i * perA, sy, i * (perA + perB), perA);
-            System.arraycopy(sb, i * perB, sy, i * (perA + perB) + perA, perB);
-        }
-    }
-
-    @Override
-    public void concatBackward(Tensor dy, Tensor da, Tensor db) {
-        Shapes.requireConcat(da, db, dy);
-        int n = dy.dim(0);
-        if (n == 0) return;
-        int perA = da.size() / n, perB = db.size() / n;
-        Object sa = array(da), sb = array(db), sy = array(dy);
-        for (int i = 0; i < n; i++) {
-            System.arraycopy(sy, i * (perA + perB), sa, i * perA, perA);
-            System.arraycopy(sy, i * (perA + perB) + perA, sb, i * perB, perB);
+            int at = i * (perA + perB);
+            if (intoY) {
+                System.arraycopy(sa, i * perA, sy, at, perA);
+                System.arraycopy(sb, i * perB, sy, at + perA, perB);
+            } else {
+                System.arraycopy(sy, at, sa, i * perA, perA);
+                System.arraycopy(sy, at + perA, sb, i * perB, perB);
+            }
         }
     }
 

@@ -441,21 +441,17 @@ public final class CudaBackend implements Backend {
     // ---- concatenation ---------------------------------------------------------------------------------------
 
     @Override
-    public void concatForward(Tensor a, Tensor b, Tensor y) {
+    public void concatForward(Tensor a, Tensor b, Tensor y) { concat("tb_concat_forward_", a, b, y, a, b, y); }
+
+    @Override
+    public void concatBackward(Tensor dy, Tensor da, Tensor db) { concat("tb_concat_backward_", da, db, dy, dy, da, db); }
+
+    /** One concat.cuh kernel over y's values; its pointer arguments are p0, p1, p2 in that order. */
+    private void concat(String kernel, Tensor a, Tensor b, Tensor y, Tensor p0, Tensor p1, Tensor p2) {
         Shapes.requireConcat(a, b, y);
         if (y.size() == 0) return;
         long perA = a.size() / y.dim(0), perB = b.size() / y.dim(0);
-        run("tb_concat_forward_" + sfx(y.precision()), y.size(),
-                k -> k.i64(perA).i64(perB).ptr(addr(a)).ptr(addr(b)).ptr(addr(y)));
-    }
-
-    @Override
-    public void concatBackward(Tensor dy, Tensor da, Tensor db) {
-        Shapes.requireConcat(da, db, dy);
-        if (dy.size() == 0) return;
-        long perA = da.size() / dy.dim(0), perB = db.size() / dy.dim(0);
-        run("tb_concat_backward_" + sfx(dy.precision()), dy.size(),
-                k -> k.i64(perA).i64(perB).ptr(addr(dy)).ptr(addr(da)).ptr(addr(db)));
+        run(kernel + sfx(y.precision()), y.size(), k -> k.i64(perA).i64(perB).ptr(addr(p0)).ptr(addr(p1)).ptr(addr(p2)));
     }
 
     // ---- normalization and elementwise -----------------------------------------------------------------------
