@@ -118,7 +118,14 @@ public final class Effects {
         for (String c : SHOWN) order.add(col(c));
         order.add(col("study_b").asc_nulls_last());
         order.add(col("pool"));
-        return summary.join(tests, "setting_id").orderBy(order.toArray(new Column[0])).drop("study_b");
+        List<Column> columns = new ArrayList<>();
+        for (String c : SHOWN) columns.add(col(c));
+        for (String c : List.of("pool", "beta", "runs", "diverged", "acc_mean", "acc_std", "acc_min", "acc_max",
+                "jacobians", "anova_f", "anova_p", "anova_dof", "spearman_rho", "spearman_runs", "setting_id")) {
+            columns.add(col(c));
+        }
+        return summary.join(tests, "setting_id").orderBy(order.toArray(new Column[0]))
+                .select(columns.toArray(new Column[0]));
     }
 
     private static Column element(Column vector) {
