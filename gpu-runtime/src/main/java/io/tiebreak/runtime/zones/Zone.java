@@ -2,13 +2,13 @@ package io.tiebreak.runtime.zones;
 
 import java.util.Locale;
 
-/** How two Jacobian policies' gradients compare on one minibatch (DESIGN.md, "Zones"). */
+/** How two Jacobian policies' gradients compare on one minibatch (DESIGN.md, "Zones"; docs/design.md). */
 public enum Zone {
     /** Bitwise equal at the working precision. */
     AGREE,
-    /** Different at the working precision and still different in fp64: the choice matters over the reals. */
+    /** Different at the working precision, and different over the reals: the choice matters. */
     BIFURCATION,
-    /** Different at the working precision but equal in fp64: a floating-point artefact. */
+    /** Different at the working precision but equal over the reals: a floating-point artefact. */
     COMPENSATION;
 
     public String id() { return name().toLowerCase(Locale.ROOT); }
