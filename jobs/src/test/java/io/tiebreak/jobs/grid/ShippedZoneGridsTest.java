@@ -34,10 +34,10 @@ class ShippedZoneGridsTest {
     void everyZonesGridPlans() throws IOException {
         try (Stream<Path> files = Files.list(ZONES)) {
             List<Path> grids = files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList();
-            assertEquals(6, grids.size(), grids.toString());
+            assertEquals(7, grids.size(), grids.toString());
             for (Path f : grids) {
                 String name = f.getFileName().toString();
-                if (name.equals("training-sweep.yaml")) continue;
+                if (name.equals("training-sweep.yaml") || name.equals("textured.yaml")) continue;
                 ZonePlanner.Plan p = plan(name);
                 assertTrue(p.configs().size() > 0, name);
                 assertTrue(each(p, ZoneSpec::policyA).stream().allMatch("first"::equals), name);
@@ -67,6 +67,16 @@ class ShippedZoneGridsTest {
                 "dataset=fashion-mnist-32x3", "minibatches=100"), new FixedCatalog(FixedCatalog.FASHION_32X3), SOME_LR,
                 false);
         assertEquals(List.of(100, 100, 100), fashion.configs().stream().map(ZonePlanner.Config::minibatches).toList());
+        // The same on Fashion-MNIST with seeded dither (tiebreak dither, then ingest at 32x32x3).
+        DatasetInfo dithered = new DatasetInfo("fashion-mnist-dither-32x3", 3, 32, 32, FixedCatalog.DIGITS,
+                java.util.Map.of("train", 60000L, "test", 10000L), List.of(0.3, 0.3, 0.3), List.of(0.3, 0.3, 0.3),
+                "fashion-mnist");
+        ZonePlanner.Plan textured = ZonePlanner.plan(grid("textured.yaml", GridParser.Purpose.ZONES),
+                new FixedCatalog(dithered), SOME_LR, false);
+        assertEquals(List.of(16, 32, 64), each(textured, s -> s.precision().bits()));
+        assertEquals(List.of(468, 468, 468), textured.configs().stream().map(ZonePlanner.Config::minibatches).toList());
+        assertTrue(each(textured, ZoneSpec::policyB).stream().allMatch("min-norm"::equals));
+        assertEquals(List.of("first", "first", "first"), each(textured, ZoneSpec::policyA));
     }
 
     @Test
