@@ -61,28 +61,30 @@ public final class ModularBackend implements Backend {
         if (m.backend() != this || m.context().precision() != Precision.FP64) {
             throw new IllegalArgumentException("the exact test needs an fp64 model built on this backend");
         }
-        enter(field);
-        try {
+        List<double[]>[] grads = new List[1];
+        boolean finite = exactly(field, () -> {
             m.lossAndGradients(x, labels, 1);
-            List<double[]> grads = m.trainable().stream().map(p -> fp64.download(p.grad())).toList();
-            return new Residues(field, grads, finite);
-        } finally {
-            leave();
-        }
+            grads[0] = m.trainable().stream().map(p -> fp64.download(p.grad())).toList();
+        });
+        return new Residues(field, grads[0], finite);
     }
 
-    /** From here on backward ops compute modulo field's prime; until the loss, add and scale stay real. */
-    void enter(PrimeField field) {
+    /**
+     * Runs ops with this backend's backward ops computing modulo field's prime (forward ops stay fp64; add and scale
+     * act on residues once a loss has been computed), then returns to plain delegation. Returns whether every value
+     * the backward took from the forward was finite: if not, the residues mean nothing.
+     */
+    public boolean exactly(PrimeField field, Runnable ops) {
         this.field = field;
         this.finite = true;
         this.inBackward = false;
-    }
-
-    /** Back to plain delegation; returns whether every value since {@link #enter} was finite. */
-    boolean leave() {
-        this.field = null;
-        this.inBackward = false;
-        return finite;
+        try {
+            ops.run();
+            return finite;
+        } finally {
+            this.field = null;
+            this.inBackward = false;
+        }
     }
 
     // ---- residues ---------------------------------------------------------------------------------------------

@@ -88,10 +88,10 @@ class ModularBackendTest {
             }
             Tensor dxT = cpu.zeros(Precision.FP64, n, c, h, w), dwT = cpu.zeros(Precision.FP64, o, c, k, k);
             Tensor dbT = cpu.zeros(Precision.FP64, o);
-            exact.enter(F);
-            exact.conv2dBackward(tensor(x, n, c, h, w), tensor(wt, o, c, k, k), tensor(residues(dy), n, o, ho, wo), g,
-                    dxT, dwT, dbT);
-            assertTrue(exact.leave());
+            assertTrue(exact.exactly(F, () -> {
+                exact.conv2dBackward(tensor(x, n, c, h, w), tensor(wt, o, c, k, k), tensor(residues(dy), n, o, ho, wo), g,
+                        dxT, dwT, dbT);
+            }));
             assertArrayEquals(residues(dx), cpu.download(dxT), "dx, stride " + stride);
             assertArrayEquals(residues(dw), cpu.download(dwT), "dw, stride " + stride);
             assertArrayEquals(residues(db), cpu.download(dbT), "db, stride " + stride);
@@ -113,9 +113,9 @@ class ModularBackendTest {
         }
         Tensor dxT = cpu.zeros(Precision.FP64, n, in), dwT = cpu.zeros(Precision.FP64, out, in);
         Tensor dbT = cpu.zeros(Precision.FP64, out);
-        exact.enter(F);
-        exact.linearBackward(tensor(x, n, in), tensor(wt, out, in), tensor(residues(dy), n, out), dxT, dwT, dbT);
-        assertTrue(exact.leave());
+        assertTrue(exact.exactly(F, () -> {
+            exact.linearBackward(tensor(x, n, in), tensor(wt, out, in), tensor(residues(dy), n, out), dxT, dwT, dbT);
+        }));
         assertArrayEquals(residues(dx), cpu.download(dxT));
         assertArrayEquals(residues(dw), cpu.download(dwT));
         assertArrayEquals(residues(db), cpu.download(dbT));
@@ -125,16 +125,16 @@ class ModularBackendTest {
     void reluPassesTheGradientAbove0AndAlphaTimesItAt0() {
         double[] x = {2, -3, 0, -0.0, 1e-300, -1e-300}, dy = normals(6);
         Tensor dx = cpu.zeros(Precision.FP64, 6);
-        exact.enter(F);
-        exact.reluBackward(tensor(x, 6), tensor(residues(dy), 6), 0.375, dx);
-        assertTrue(exact.leave());
+        assertTrue(exact.exactly(F, () -> {
+            exact.reluBackward(tensor(x, 6), tensor(residues(dy), 6), 0.375, dx);
+        }));
         double a = F.residue(0.375);
         double[] r = residues(dy);
         assertArrayEquals(new double[] {r[0], 0, F.multiply(a, r[2]), F.multiply(a, r[3]), r[4], 0}, cpu.download(dx));
 
-        exact.enter(F);
-        exact.reluBackward(tensor(new double[] {1, Double.NaN}, 2), tensor(new double[] {1, 1}, 2), 0, cpu.zeros(Precision.FP64, 2));
-        assertFalse(exact.leave(), "a NaN activation has no exact value: the pass says so");
+        assertFalse(exact.exactly(F, () -> exact.reluBackward(tensor(new double[] {1, Double.NaN}, 2),
+                tensor(new double[] {1, 1}, 2), 0, cpu.zeros(Precision.FP64, 2))),
+                "a NaN activation has no exact value: the pass says so");
     }
 
     /** One 4x4 plane, 2x2/2 windows with 1, 2, 3 and 4 tied maxima (in row-major window order: a, b / c, d). */
@@ -147,9 +147,8 @@ class ModularBackendTest {
 
     private double[] pool(PoolPolicy policy, double[] dyResidues) {
         Tensor dx = cpu.zeros(Precision.FP64, 1, 1, 4, 4);
-        exact.enter(F);
-        exact.maxPoolBackward(tensor(TIES, 1, 1, 4, 4), tensor(dyResidues, 1, 1, 2, 2), new PoolGeometry(2, 2, 0), policy, dx);
-        assertTrue(exact.leave());
+        assertTrue(exact.exactly(F, () -> exact.maxPoolBackward(tensor(TIES, 1, 1, 4, 4), tensor(dyResidues, 1, 1, 2, 2),
+                new PoolGeometry(2, 2, 0), policy, dx)));
         return cpu.download(dx);
     }
 
@@ -188,9 +187,9 @@ class ModularBackendTest {
         java.util.Arrays.fill(x, 1.5);
         double[] g = residues(normals(4));
         Tensor dx = cpu.zeros(Precision.FP64, 1, 1, 3, 3);
-        exact.enter(F);
-        exact.maxPoolBackward(tensor(x, 1, 1, 3, 3), tensor(g, 1, 1, 2, 2), new PoolGeometry(3, 2, 1), PoolPolicy.MIN_NORM, dx);
-        assertTrue(exact.leave());
+        assertTrue(exact.exactly(F, () -> {
+            exact.maxPoolBackward(tensor(x, 1, 1, 3, 3), tensor(g, 1, 1, 2, 2), new PoolGeometry(3, 2, 1), PoolPolicy.MIN_NORM, dx);
+        }));
         double[] r = cpu.download(dx);
         // window (0,0) covers rows 0-1, columns 0-1: 4 inputs; the centre (1,1) is in all four windows of 4 inputs.
         double quarter = F.inverse(F.of(4));
@@ -205,18 +204,18 @@ class ModularBackendTest {
     void averagePoolsDivideExactly() {
         double[] g = residues(normals(9));
         Tensor dx = cpu.zeros(Precision.FP64, 1, 1, 5, 5);
-        exact.enter(F);
-        exact.adaptiveAvgPoolBackward(tensor(g, 1, 1, 3, 3), dx);
-        assertTrue(exact.leave());
+        assertTrue(exact.exactly(F, () -> {
+            exact.adaptiveAvgPoolBackward(tensor(g, 1, 1, 3, 3), dx);
+        }));
         double[] r = cpu.download(dx);
         // 5 -> 3 adaptive windows along an axis: [0,2), [1,4), [3,5): input 1 is in windows 0 and 1 (areas 2 and 3).
         IntFunction<Double> inv = a -> F.inverse(F.of(a));
         double expected = F.add(F.multiply(g[0], inv.apply(2 * 2)), F.multiply(g[1], inv.apply(2 * 3)));
         assertEquals(expected, r[1], "input (0,1): windows (0,0) of area 4 and (0,1) of area 6");
         Tensor dx2 = cpu.zeros(Precision.FP64, 1, 1, 4, 4);
-        exact.enter(F);
-        exact.avgPoolBackward(tensor(new double[] {g[0], g[1], g[2], g[3]}, 1, 1, 2, 2), new PoolGeometry(2, 2, 0), dx2);
-        assertTrue(exact.leave());
+        assertTrue(exact.exactly(F, () -> {
+            exact.avgPoolBackward(tensor(new double[] {g[0], g[1], g[2], g[3]}, 1, 1, 2, 2), new PoolGeometry(2, 2, 0), dx2);
+        }));
         assertEquals(g[0], F.multiply(F.of(4), cpu.download(dx2)[0]));
     }
 
@@ -245,10 +244,10 @@ class ModularBackendTest {
         }
         Tensor dxT = cpu.zeros(Precision.FP64, n, c, spatial), dgT = cpu.zeros(Precision.FP64, c);
         Tensor dbT = cpu.zeros(Precision.FP64, c);
-        exact.enter(F);
-        exact.batchNormBackward(tensor(x, n, c, spatial), tensor(gamma, c), tensor(residues(dy), n, c, spatial),
-                tensor(mean, c), tensor(invStd, c), dxT, dgT, dbT);
-        assertTrue(exact.leave());
+        assertTrue(exact.exactly(F, () -> {
+            exact.batchNormBackward(tensor(x, n, c, spatial), tensor(gamma, c), tensor(residues(dy), n, c, spatial),
+                    tensor(mean, c), tensor(invStd, c), dxT, dgT, dbT);
+        }));
         assertArrayEquals(residues(dx), cpu.download(dxT));
         assertArrayEquals(residues(dgamma), cpu.download(dgT));
         assertArrayEquals(residues(dbeta), cpu.download(dbT));
@@ -258,18 +257,18 @@ class ModularBackendTest {
     void sumsAreOfActivationsBeforeTheLossAndOfResiduesAfter() {
         double[] a = {0.1, 0.2}, bv = {0.7, 1e20};
         Tensor out = cpu.zeros(Precision.FP64, 2);
-        exact.enter(F);
-        exact.add(tensor(a, 2), tensor(bv, 2), out);
-        assertArrayEquals(new double[] {0.1 + 0.7, 0.2 + 1e20}, cpu.download(out), "the forward's add is fp64's");
-        Tensor logits = tensor(new double[] {1, 2, 3}, 1, 3), dlogits = cpu.zeros(Precision.FP64, 1, 3);
-        exact.softmaxCrossEntropy(logits, new int[] {1}, 1, dlogits);
-        Tensor fp64Seed = cpu.zeros(Precision.FP64, 1, 3);
-        cpu.softmaxCrossEntropy(logits, new int[] {1}, 1, fp64Seed);
-        assertArrayEquals(residues(cpu.download(fp64Seed)), cpu.download(dlogits), "the loss gradient, taken as exact");
         double[] ra = residues(a), rb = residues(bv);
-        exact.add(tensor(ra, 2), tensor(rb, 2), out);
-        assertTrue(exact.leave());
-        assertArrayEquals(new double[] {F.add(ra[0], rb[0]), F.add(ra[1], rb[1])}, cpu.download(out));
+        assertTrue(exact.exactly(F, () -> {
+            exact.add(tensor(a, 2), tensor(bv, 2), out);
+            assertArrayEquals(new double[] {0.1 + 0.7, 0.2 + 1e20}, cpu.download(out), "the forward's add is fp64's");
+            Tensor logits = tensor(new double[] {1, 2, 3}, 1, 3), dlogits = cpu.zeros(Precision.FP64, 1, 3);
+            exact.softmaxCrossEntropy(logits, new int[] {1}, 1, dlogits);
+            Tensor fp64Seed = cpu.zeros(Precision.FP64, 1, 3);
+            cpu.softmaxCrossEntropy(logits, new int[] {1}, 1, fp64Seed);
+            assertArrayEquals(residues(cpu.download(fp64Seed)), cpu.download(dlogits), "the loss gradient, taken as exact");
+            exact.add(tensor(ra, 2), tensor(rb, 2), out);
+        }));
+        assertArrayEquals(new double[] {F.add(ra[0], rb[0]), F.add(ra[1], rb[1])}, cpu.download(out), "after the loss");
     }
 
     @Test
