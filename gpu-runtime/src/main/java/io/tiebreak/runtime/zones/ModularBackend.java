@@ -349,12 +349,14 @@ public final class ModularBackend implements Backend {
     private void averagePoolBackward(Tensor dy, int[] rows, int[] cols, int divisor, Tensor dx) {
         int planes = dx.dim(0) * dx.dim(1), h = dx.dim(2), w = dx.dim(3), ho = rows.length / 2, wo = cols.length / 2;
         double[] gv = fp64.download(dy), out = new double[dx.size()];
+        java.util.Map<Integer, Double> inverses = new java.util.HashMap<>(); // 1 / area, for the few areas there are
         for (int pl = 0; pl < planes; pl++) {
             for (int oy = 0; oy < ho; oy++) {
                 for (int ox = 0; ox < wo; ox++) {
                     int y0 = rows[2 * oy], y1 = rows[2 * oy + 1], x0 = cols[2 * ox], x1 = cols[2 * ox + 1];
-                    double area = field.of(divisor != 0 ? divisor : (y1 - y0) * (x1 - x0));
-                    double share = field.multiply(gv[(pl * ho + oy) * wo + ox], field.inverse(area));
+                    double inverse = inverses.computeIfAbsent(divisor != 0 ? divisor : (y1 - y0) * (x1 - x0),
+                            a -> field.inverse(field.of(a)));
+                    double share = field.multiply(gv[(pl * ho + oy) * wo + ox], inverse);
                     for (int iy = y0; iy < y1; iy++) {
                         for (int ix = x0; ix < x1; ix++) {
                             int i = (pl * h + iy) * w + ix;
