@@ -77,9 +77,13 @@ public final class PrimeField {
      * NaN and infinities have none: the caller checks {@link Double#isFinite} first.
      */
     public double residue(double x) {
-        if (x == 0) return 0;
-        int exponent = Math.max(Math.getExponent(x), Double.MIN_EXPONENT) - 52; // subnormals: m * 2^-1074
-        return multiply(reduce(Math.scalb(x, -exponent)), powersOfTwo[exponent - MIN_EXPONENT]);
+        long bits = Double.doubleToRawLongBits(x);
+        int biased = (int) (bits >>> 52) & 0x7ff;
+        long m = bits & 0xfffffffffffffL;
+        if (biased == 0) biased = 1; // subnormal (or zero): m * 2^-1074
+        else m |= 1L << 52;
+        double r = multiply(reduce(m), powersOfTwo[biased - 1075 - MIN_EXPONENT]); // x = m * 2^(biased - 1075)
+        return bits < 0 ? -r : r;
     }
 
     @Override
