@@ -97,10 +97,10 @@ public final class ModularBackend implements Backend {
         return field.residue(x);
     }
 
+    /** values replaced by their residues (in place), for arrays that are copies. */
     private double[] residues(double[] values) {
-        double[] r = new double[values.length];
-        for (int i = 0; i < r.length; i++) r[i] = residue(values[i]);
-        return r;
+        for (int i = 0; i < values.length; i++) values[i] = residue(values[i]);
+        return values;
     }
 
     /** A new fp64 tensor holding the residues of t's values. */
