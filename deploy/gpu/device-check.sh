@@ -41,15 +41,15 @@ run_part() { # name, seconds, command...
 for part in "${parts[@]}"; do
   case "$part" in
     selftest) run_part selftest 120 "$JAVA" -jar "$jar" selftest --device "$DEVICE" ;;
-    parity) run_part training-parity 240 "$JAVA" -cp "$jar" io.tiebreak.runtime.backend.cuda.TrainingParity \
+    parity) run_part training-parity 240 "$JAVA" -cp "$jar" io.tiebreak.runtime.check.TrainingParity \
               --device "$DEVICE" --data gpu-runtime/target/device-data --train-limit 1024 --vgg-train-limit 256 --epochs 2 ;;
     torch)
       mkdir -p "$OUT/torch-parity"
-      run_part torch-parity-inputs 30 "$JAVA" -cp "$jar" io.tiebreak.runtime.backend.cuda.TorchParity \
+      run_part torch-parity-inputs 30 "$JAVA" -cp "$jar" io.tiebreak.runtime.check.TorchParity \
         write "$OUT/torch-parity/in.safetensors" --precision fp16
       run_part torch-parity-pytorch 60 "$PYTHON" deploy/gpu/torch_parity.py "$OUT/torch-parity/in.safetensors" \
         "$OUT/torch-parity/torch.safetensors" --device cuda
-      run_part torch-parity 60 "$JAVA" -cp "$jar" io.tiebreak.runtime.backend.cuda.TorchParity \
+      run_part torch-parity 60 "$JAVA" -cp "$jar" io.tiebreak.runtime.check.TorchParity \
         compare "$OUT/torch-parity/in.safetensors" "$OUT/torch-parity/torch.safetensors" --device "$DEVICE" ;;
     bench) run_part bench 240 deploy/gpu/bench.sh && cp "$OUT/bench.txt" "$OUT/bench.md" ;;
     *) echo "device-check.sh: unknown part '$part' (selftest, parity, torch, bench)" | tee -a "$OUT/summary.txt"; exit 2 ;;

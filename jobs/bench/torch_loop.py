@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The 48 runs of jobs/bench/lenet48.yaml as a plain PyTorch loop: the baseline for tiebreak's sweep throughput.
 
-Each run: LeNet-5 (DESIGN.md, batch-norm off or on), one epoch over the 60000 Fashion-MNIST training images
+Each run: LeNet-5 (docs/design.md, "Models"; batch-norm off or on), one epoch over the 60000 Fashion-MNIST training images
 (batch 128, shuffled, normalized 0.5/0.5), then the 10000 test images (batch 100); SGD (momentum 0.9, weight decay
 5e-4; lr 0.01) or Adam (lr 0.001); the MaxPool in the reference study's composite form
 B * minpool(x) + (1 - B) * maxpool(x), where maxpool is PyTorch's (all of the gradient to the first maximum) and

@@ -1,4 +1,4 @@
-// Batch norm, as FloatKernels.batchNormForward/Backward. The per-image plane sums come from the tree kernels in
+// Batch norm, as FloatNormKernels.batchNormForward/Backward. The per-image plane sums come from the tree kernels in
 // reduce.cuh, laid out part[c][n]; the per-channel kernels below sum them over the batch in the CPU's tree order,
 // then elementwise kernels apply y = x*a + b (PyTorch's CPU form) or the gradient formula, rounded once.
 // Statistics (saveMean, saveInvStd, coefficients) are in the accumulation type.

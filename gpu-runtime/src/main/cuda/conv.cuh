@@ -1,4 +1,4 @@
-// Convolution and linear around the GEMM (gemm.cuh), as FloatKernels: im2col for the whole batch, col2im,
+// Convolution and linear around the GEMM (gemm.cuh), as FloatMatmulKernels: im2col for the whole batch, col2im,
 // the transposed output gradient and the bias gradients. The column matrix is [C*kh*kw][N*Ho*Wo] with row
 // r = (c*kh + ky)*kw + kx and column j = n*Ho*Wo + oy*Wo + ox.
 #pragma once

@@ -1,4 +1,4 @@
-// Elementwise kernels, as FloatKernels: fill, conversion between precisions, ReLU with alpha, add, scale,
+// Elementwise kernels, as FloatElementwiseKernels: fill, conversion between precisions, ReLU with alpha, add, scale,
 // non-finite counts and the partial sums of norms.
 #pragma once
 #include "formats.cuh"
@@ -36,7 +36,7 @@ TB_VALUE_FORMATS(TB_CONVERT_FROM)
 
 // ---- ReLU ------------------------------------------------------------------------------------------------------
 
-// y = x < 0 ? 0 : x, as FloatKernels.relu and PyTorch's CPU relu: NaN and -0 pass through.
+// y = x < 0 ? 0 : x, as FloatElementwiseKernels.relu and PyTorch's CPU relu: NaN and -0 pass through.
 template <class P>
 TB_DEV void relu_forward(long long i, const typename P::T* x, typename P::T* y) {
     typename P::A v = P::load(x[i]);
@@ -76,7 +76,7 @@ TB_DEV void count_nonfinite(long long n, const typename P::T* t, unsigned long l
     if (threadIdx.x == 0 && total != 0) atomicAdd(count, total);
 }
 
-// NaN-propagating maximum: once NaN, stays NaN (FloatKernels.norms: `if (v > linf || v != v) linf = v`).
+// NaN-propagating maximum: once NaN, stays NaN (FloatElementwiseKernels.norms: `if (v > linf || v != v) linf = v`).
 TB_DEV double tb_max_nan(double a, double b) {
     if (a != a) return a;
     if (b != b) return b;

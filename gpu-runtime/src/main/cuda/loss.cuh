@@ -1,4 +1,4 @@
-// Softmax cross-entropy, as FloatKernels.softmaxCrossEntropy: one thread per row, classes in order. The host adds
+// Softmax cross-entropy, as FloatLossKernels.softmaxCrossEntropy: one thread per row, classes in order. The host adds
 // the per-row losses in row order (they are returned anyway) and rounds the mean once.
 #pragma once
 #include "formats.cuh"

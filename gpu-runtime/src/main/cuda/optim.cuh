@@ -1,4 +1,4 @@
-// Optimizer updates, as FloatKernels.sgdUpdate/adamUpdate: PyTorch's single-tensor op sequence, each op's output
+// Optimizer updates, as FloatOptimizerKernels.sgdUpdate/adamUpdate: PyTorch's single-tensor op sequence, each op's output
 // rounded once to the value format; scalars stay in the arithmetic type.
 #pragma once
 #include "formats.cuh"

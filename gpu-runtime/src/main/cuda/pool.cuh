@@ -1,4 +1,4 @@
-// Pooling, as FloatKernels: max pooling with every Jacobian policy of DESIGN.md in exact and composite forms,
+// Pooling, as FloatPoolKernels: max pooling with every Jacobian policy of docs/design.md in exact and composite forms,
 // average pooling (padding counted in the divisor) and adaptive average pooling. Planes are the N*C images of an
 // NCHW tensor. Backward kernels gather: each input element adds its windows' contributions in the CPU's window
 // order (oy, then ox), so overlapping windows give the CPU's bits without atomics.
@@ -85,7 +85,7 @@ TB_DEV MaxScan<typename P::A> tb_max_scan(const typename P::T* plane, int w, Poo
 
 // One window's backward for the element at plane index idx (value v), upstream gradient g: exact forms add to
 // *exact; the composite form adds the min-norm branch (shares round(round(B*g)/k)) to *minBranch and the first-index
-// branch round((1-B)*g) to *firstBranch. Mirrors FloatKernels.maxPoolBackward's switch.
+// branch round((1-B)*g) to *firstBranch. Mirrors FloatPoolKernels.TieRule.
 template <class P>
 TB_DEV void tb_window_grad(int kind, bool composite, const MaxScan<typename P::A>& s, int idx,
                            typename P::A v, typename P::A g, typename P::A beta, typename P::A oneMinusBeta,

@@ -1,4 +1,4 @@
-// Fixed-order sums that reproduce FloatKernels.sum, sumSquaredDeviation and sumDeviationTimes bit for bit: the same
+// Fixed-order sums that reproduce FloatSumKernels.sum, sumSquaredDeviation and sumDeviationTimes bit for bit: the same
 // split points (halves rounded down to a multiple of 8 while more than 1024 values remain), the same lanes at the
 // leaves and the same combination order. Long sums run in two passes: one thread per leaf (tb_leaf_* kernels), then
 // one thread per sum combining the leaves along the same tree (tb_tree_combine).
@@ -42,7 +42,7 @@ TB_DEV_REC A tb_tree_combine(int n, const A* leaf) {
     return tb_tree_combine(h, leaf) + tb_tree_combine(n - h, leaf + tb_tree_leaves(h));
 }
 
-// FloatKernels.sum's leaf: eight lanes, the remainder into lane 0.
+// FloatSumKernels.sum's leaf: eight lanes, the remainder into lane 0.
 template <class P>
 TB_DEV typename P::A tb_leaf_sum(const typename P::T* a, int off, int n) {
     typedef typename P::A A;
@@ -56,7 +56,7 @@ TB_DEV typename P::A tb_leaf_sum(const typename P::T* a, int off, int n) {
     return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
 }
 
-// FloatKernels.sumSquaredDeviation's leaf: four lanes of (a - mean)^2.
+// FloatSumKernels.sumSquaredDeviation's leaf: four lanes of (a - mean)^2.
 template <class P>
 TB_DEV typename P::A tb_leaf_sqdev(const typename P::T* a, int off, int n, typename P::A mean) {
     typedef typename P::A A;
@@ -74,7 +74,7 @@ TB_DEV typename P::A tb_leaf_sqdev(const typename P::T* a, int off, int n, typen
     return (s0 + s1) + (s2 + s3);
 }
 
-// FloatKernels.sumDeviationTimes's leaf: four lanes of (a - mean) * b.
+// FloatSumKernels.sumDeviationTimes's leaf: four lanes of (a - mean) * b.
 template <class P>
 TB_DEV typename P::A tb_leaf_devtimes(const typename P::T* a, const typename P::T* b, int off, int n,
                                       typename P::A mean) {

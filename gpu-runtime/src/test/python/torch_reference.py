@@ -17,7 +17,7 @@ kind "pool": IN holds "x" [N, C, H, W] and "dy" (the upstream gradient of the 2x
 "P/y", "P/dx" and "P/ties" for the single pool op.
 
 The networks mirror gpu-runtime's models/Models.java layer for layer and name for name; the policies mirror
-DESIGN.md ("MaxPool Jacobian policies"): `first` is PyTorch's own max_pool2d, `min-norm` a custom autograd function
+docs/design.md ("MaxPool Jacobian policies"): `first` is PyTorch's own max_pool2d, `min-norm` a custom autograd function
 that sends g/k to each of the k tied inputs, and `beta:B` the reference study's composite
 `B * minpool(x) + (1 - B) * maxpool(x)`, evaluated by autograd in the tensor's dtype.
 """

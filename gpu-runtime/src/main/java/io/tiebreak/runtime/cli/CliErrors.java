@@ -3,9 +3,10 @@ package io.tiebreak.runtime.cli;
 import picocli.CommandLine;
 
 /**
- * Exit codes and error printing shared by every command line (the runtime jar and the tiebreak jobs): a user error
- * (bad flag, bad file, bad grid) prints one clear message and exits 2; an unexpected failure prints its message and
- * cause chain and exits 1. Never a bare stack trace for a user error. Set TIEBREAK_DEBUG=1 for stack traces.
+ * Exit codes and error printing of the runtime jar's command line: a user error (bad flag, bad file) prints one clear
+ * message and exits 2; an unexpected failure prints its message and cause chain and exits 1. Never a bare stack
+ * trace for a user error. Set TIEBREAK_DEBUG=1 for stack traces. (The jobs keep their own, with the same codes, in
+ * jobs/errors: they stand on the runtime, not on its command line.)
  */
 public final class CliErrors {
     private CliErrors() {}

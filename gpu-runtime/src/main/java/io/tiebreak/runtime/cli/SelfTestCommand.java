@@ -1,6 +1,6 @@
 package io.tiebreak.runtime.cli;
 
-import io.tiebreak.runtime.backend.cuda.SelfTest;
+import io.tiebreak.runtime.check.SelfTest;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -3,10 +3,11 @@ package io.tiebreak.runtime.models;
 import java.util.Locale;
 
 /**
- * Which network to build (DESIGN.md, "Models"): name, batch-norm on/off, input channels, input size and classes.
+ * Which network to build (docs/design.md, "Models"): name, batch-norm on/off, input channels, input size and classes.
  * The ResNet stem follows the input size: 3x3/1 below 64 pixels (CIFAR form), 7x7/2 from 64 up (ImageNet form).
  */
-public record ModelSpec(Network network, boolean batchNorm, int inChannels, int height, int width, int classes) {
+public record ModelSpec(Network network, boolean batchNorm, int inChannels, int height, int width, int classes)
+        implements java.io.Serializable {
 
     public enum Network {
         LENET5, VGG11, VGG13, VGG16, VGG19, RESNET18, RESNET34, RESNET50;

@@ -2,7 +2,7 @@ package io.tiebreak.runtime.models;
 
 import io.tiebreak.runtime.backend.ConvGeometry;
 import io.tiebreak.runtime.backend.PoolGeometry;
-import io.tiebreak.runtime.backend.PoolPolicy;
+import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.nn.AdaptiveAvgPool2d;
 import io.tiebreak.runtime.nn.BatchNorm;
 import io.tiebreak.runtime.nn.Context;
@@ -20,7 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The study's networks (DESIGN.md, "Models"), with PyTorch state_dict names. Every MaxPool takes the policy and
+ * The study's networks (docs/design.md, "Models"), with PyTorch state_dict names. Every MaxPool takes the policy and
  * every ReLU the alpha; batch-norm off means the layer is absent (identity). Weights come from Rng.of(seed, "init"),
  * drawn in construction order.
  */

@@ -1,5 +1,6 @@
 package io.tiebreak.runtime.nn;
 
+import io.tiebreak.runtime.precision.Transcendentals;
 import io.tiebreak.runtime.random.Rng;
 
 /**
@@ -21,10 +22,10 @@ public final class Init {
     public static void weight(Context ctx, Parameter p, Scheme scheme, int fanIn, int fanOut, Rng rng) {
         double[] v = new double[p.value().size()];
         if (scheme == Scheme.KAIMING_NORMAL_FAN_OUT) {
-            double std = Math.sqrt(2.0 / fanOut);
+            double std = Transcendentals.sqrt(2.0 / fanOut);
             for (int i = 0; i < v.length; i++) v[i] = std * rng.normal();
         } else {
-            double bound = 1 / Math.sqrt(fanIn);
+            double bound = 1 / Transcendentals.sqrt(fanIn);
             for (int i = 0; i < v.length; i++) v[i] = rng.uniform(-bound, bound);
         }
         ctx.backend().write(p.value(), v);
@@ -32,7 +33,7 @@ public final class Init {
 
     /** nn.Conv2d/nn.Linear default bias: U(-1/sqrt(fan_in), 1/sqrt(fan_in)). */
     public static void bias(Context ctx, Parameter p, int fanIn, Rng rng) {
-        double bound = 1 / Math.sqrt(fanIn);
+        double bound = 1 / Transcendentals.sqrt(fanIn);
         double[] v = new double[p.value().size()];
         for (int i = 0; i < v.length; i++) v[i] = rng.uniform(-bound, bound);
         ctx.backend().write(p.value(), v);

@@ -1,12 +1,12 @@
 package io.tiebreak.runtime.nn;
 
 import io.tiebreak.runtime.backend.PoolGeometry;
-import io.tiebreak.runtime.backend.PoolPolicy;
+import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.tensor.Tensor;
 import java.util.List;
 
 /**
- * Max pooling whose backward uses the configured Jacobian policy at ties (DESIGN.md). Remembers how many windows of
+ * Max pooling whose backward uses the configured Jacobian policy at ties (docs/design.md, "MaxPool Jacobian policies"). Remembers how many windows of
  * its last forward had tied maxima, for the zones analysis.
  */
 public final class MaxPool2d implements Layer {

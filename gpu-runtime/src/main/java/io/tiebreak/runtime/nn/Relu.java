@@ -2,7 +2,7 @@ package io.tiebreak.runtime.nn;
 
 import io.tiebreak.runtime.tensor.Tensor;
 
-/** ReLU with ReLU'(0) = alpha (DESIGN.md); the choice of alpha is the other nonsmooth Jacobian under study. */
+/** ReLU with ReLU'(0) = alpha (docs/design.md, "MaxPool Jacobian policies", its last line); the choice of alpha is the other nonsmooth Jacobian under study. */
 public final class Relu implements Layer {
     private final Context ctx;
     private final double alpha;

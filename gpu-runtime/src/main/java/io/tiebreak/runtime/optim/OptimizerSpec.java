@@ -4,7 +4,7 @@ import java.util.Locale;
 
 /** Optimizer and its settings, with PyTorch's meaning and defaults. */
 public record OptimizerSpec(Kind kind, double momentum, double dampening, double weightDecay, boolean nesterov,
-                            double beta1, double beta2, double eps) {
+                            double beta1, double beta2, double eps) implements java.io.Serializable {
 
     public enum Kind {
         SGD, ADAM;

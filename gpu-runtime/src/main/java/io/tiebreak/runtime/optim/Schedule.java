@@ -1,9 +1,10 @@
 package io.tiebreak.runtime.optim;
 
+import io.tiebreak.runtime.precision.Transcendentals;
 import java.util.Locale;
 
 /** Learning rate per epoch (PyTorch schedulers stepped once per epoch). */
-public record Schedule(Kind kind, int stepSize, double gamma, double etaMin) {
+public record Schedule(Kind kind, int stepSize, double gamma, double etaMin) implements java.io.Serializable {
 
     public enum Kind {
         CONSTANT, COSINE, STEP;
@@ -31,9 +32,9 @@ public record Schedule(Kind kind, int stepSize, double gamma, double etaMin) {
     public double lr(double base, int epoch, int totalEpochs) {
         switch (kind) {
             case COSINE:
-                return etaMin + (base - etaMin) * (1 + Math.cos(Math.PI * epoch / totalEpochs)) / 2;
+                return etaMin + (base - etaMin) * (1 + Transcendentals.cos(Math.PI * epoch / totalEpochs)) / 2;
             case STEP:
-                return base * Math.pow(gamma, epoch / stepSize);
+                return base * Transcendentals.pow(gamma, epoch / stepSize);
             default:
                 return base;
         }

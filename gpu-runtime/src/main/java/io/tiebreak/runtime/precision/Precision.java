@@ -3,17 +3,30 @@ package io.tiebreak.runtime.precision;
 import java.util.Locale;
 
 /**
- * The working precision of a run, and every rounding rule that follows from it (DESIGN.md, "Precision semantics").
+ * The working precision of a run, and every rounding rule that follows from it (docs/design.md, "Precision
+ * semantics"). Kernels of every backend follow these rules; nothing else rounds.
  *
- * <p>Each precision assigns a {@link Format} to two roles:
+ * <p>Each precision assigns a {@link Format} to three roles:
  * <ul>
  *   <li>{@link #valueFormat()}: what every op output, weight, gradient and optimizer state is rounded to;</li>
  *   <li>{@link #matmulFormat()}: what conv/linear operands and results are rounded to (products accumulate in binary32
- *       for binary16 operands, which is exact per product: 11-bit significands multiply into 22 bits).</li>
+ *       for binary16 operands, which is exact per product: 11-bit significands multiply into 22 bits);</li>
+ *   <li>{@link #arithmeticFormat()}: the type kernels compute and accumulate in (reductions such as batch-norm
+ *       statistics, loss and softmax included): binary32, or binary64 for fp64. Never binary16.</li>
+ * </ul>
+ * Three rules follow:
+ * <ul>
+ *   <li>Scalar narrowing: a scalar argument (lr, momentum, 1 - beta, eps, a loss scale) is a binary64 value from the
+ *       user, narrowed once to the arithmetic format ({@link #scalar}) and never pre-rounded to binary16. Scalars
+ *       that PyTorch derives in Python floats (Adam's bias corrections, 1 - beta1) are derived in binary64 and then
+ *       narrowed; {@code 1 - dampening} and {@code 1 - B} are formed in the arithmetic format from the narrowed value
+ *       ({@link #complement}), as PyTorch's kernels form them.</li>
+ *   <li>Compute in binary64, then narrow: exp, log and sqrt of arithmetic-format values are evaluated in binary64
+ *       through {@link Transcendentals} and the result narrowed once.</li>
+ *   <li>Each op rounds its output once to the value (or matmul) format.</li>
  * </ul>
  * {@code fp16} and {@code mixed} keep binary16 values inside binary32 arrays on the CPU: every stored value is a
  * binary16 value, so the semantics are those of binary16 storage while kernels avoid a conversion per load.
- * Scalars (lr, momentum, weight decay) stay binary32 inside the computation and are never pre-rounded.
  */
 public enum Precision {
     FP16(16, Format.HALF, Format.HALF),
@@ -47,8 +60,17 @@ public enum Precision {
      */
     public Format matmulOperandRounding() { return values == matmul ? null : matmul; }
 
-    /** Format in which reductions (batch-norm statistics, loss) accumulate: binary32, or binary64 for fp64. */
+    /** The precision whose values are the arithmetic format: fp32, or fp64 for fp64 (batch-norm statistics). */
     public Precision accumulation() { return this == FP64 ? FP64 : FP32; }
+
+    /** Format kernels compute and accumulate in: binary32, or binary64 for fp64 (never binary16). */
+    public Format arithmeticFormat() { return accumulation().valueFormat(); }
+
+    /** A scalar as kernels take it: v narrowed once to the arithmetic format (binary32 unless fp64). */
+    public double scalar(double v) { return arithmeticFormat().round(v); }
+
+    /** 1 - v formed in the arithmetic format from the narrowed v (1 - dampening, 1 - B), as PyTorch's kernels do. */
+    public double complement(double v) { return isDouble() ? 1 - v : (double) (1 - (float) v); }
 
     /** True when arrays are double[] (fp64), false when float[]. */
     public boolean isDouble() { return values == Format.DOUBLE; }

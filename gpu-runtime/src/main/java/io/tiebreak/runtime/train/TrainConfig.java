@@ -1,8 +1,8 @@
 package io.tiebreak.runtime.train;
 
-import io.tiebreak.runtime.backend.PoolPolicy;
 import io.tiebreak.runtime.data.Augmentation;
 import io.tiebreak.runtime.data.Normalization;
+import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.models.ModelSpec;
 import io.tiebreak.runtime.optim.OptimizerSpec;
 import io.tiebreak.runtime.optim.Schedule;

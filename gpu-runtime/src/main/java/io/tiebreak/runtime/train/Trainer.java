@@ -9,6 +9,7 @@ import io.tiebreak.runtime.nn.Context;
 import io.tiebreak.runtime.nn.Parameter;
 import io.tiebreak.runtime.optim.LossScaler;
 import io.tiebreak.runtime.optim.Optimizer;
+import io.tiebreak.runtime.precision.Transcendentals;
 import io.tiebreak.runtime.random.Rng;
 import io.tiebreak.runtime.tensor.Tensor;
 import java.io.IOException;
@@ -167,7 +168,7 @@ public final class Trainer {
             double l2 = backend.norms(p.grad())[1];
             sq += l2 * l2;
         }
-        return Math.sqrt(sq);
+        return Transcendentals.sqrt(sq);
     }
 
     private boolean allFinite(List<Parameter> params) {

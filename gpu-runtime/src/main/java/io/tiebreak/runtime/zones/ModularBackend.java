@@ -3,7 +3,7 @@ package io.tiebreak.runtime.zones;
 import io.tiebreak.runtime.backend.Backend;
 import io.tiebreak.runtime.backend.ConvGeometry;
 import io.tiebreak.runtime.backend.PoolGeometry;
-import io.tiebreak.runtime.backend.PoolPolicy;
+import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.models.Model;
 import io.tiebreak.runtime.precision.Precision;
 import io.tiebreak.runtime.tensor.Shapes;
@@ -130,6 +130,7 @@ public final class ModularBackend implements Backend {
     // ---- delegated: memory, forward ops, optimizer updates ----------------------------------------------------
 
     @Override public String name() { return fp64.name(); }
+    @Override public String description() { return fp64.description(); }
     @Override public int threads() { return fp64.threads(); }
     @Override public Tensor zeros(Precision precision, int... shape) { return fp64.zeros(precision, shape); }
     @Override public void write(Tensor dst, double[] values) { fp64.write(dst, values); }

@@ -2,7 +2,7 @@ package io.tiebreak.runtime.zones;
 
 import java.util.Locale;
 
-/** How two Jacobian policies' gradients compare on one minibatch (DESIGN.md, "Zones"; docs/design.md). */
+/** How two Jacobian policies' gradients compare on one minibatch (docs/design.md, "Zones"). */
 public enum Zone {
     /** Bitwise equal at the working precision. */
     AGREE,

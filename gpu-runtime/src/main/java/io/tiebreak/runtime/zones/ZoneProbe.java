@@ -1,7 +1,7 @@
 package io.tiebreak.runtime.zones;
 
 import io.tiebreak.runtime.backend.Backend;
-import io.tiebreak.runtime.backend.PoolPolicy;
+import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.models.Model;
 import io.tiebreak.runtime.models.ModelSpec;
 import io.tiebreak.runtime.models.Models;

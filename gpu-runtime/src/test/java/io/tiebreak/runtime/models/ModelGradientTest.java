@@ -3,8 +3,8 @@ package io.tiebreak.runtime.models;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.tiebreak.runtime.backend.PoolPolicy;
 import io.tiebreak.runtime.backend.cpu.CpuBackend;
+import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.models.ModelSpec.Network;
 import io.tiebreak.runtime.nn.Context;
 import io.tiebreak.runtime.nn.GradientCheck;

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.tiebreak.runtime.backend.PoolGeometry;
-import io.tiebreak.runtime.backend.PoolPolicy;
 import io.tiebreak.runtime.backend.cpu.CpuBackend;
 import io.tiebreak.runtime.data.Augmentation;
 import io.tiebreak.runtime.data.BatchAssembler;
@@ -15,6 +14,7 @@ import io.tiebreak.runtime.data.MnistFamily;
 import io.tiebreak.runtime.data.Normalization;
 import io.tiebreak.runtime.io.Safetensors;
 import io.tiebreak.runtime.io.TensorFiles;
+import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.models.ModelSpec.Network;
 import io.tiebreak.runtime.nn.Context;
 import io.tiebreak.runtime.nn.MaxPool2d;
@@ -75,7 +75,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  *   inputs: PyTorch's own two fp32 convolution back-ends (oneDNN and, with mkldnn disabled, im2col) give gradients
  *   up to 4e-2 apart and tie counts up to 3 apart (0.2%) on this very batch; both are 8e-2 to 9e-2 off the fp64
  *   answer in VGG11+BN's first layer. And our fp32 batch-norm accumulates in binary32 as
- *   DESIGN.md says, where PyTorch's CPU kernel uses binary64 (a PyTorch batch-norm accumulating in fp32 reproduces
+ *   docs/design.md says, where PyTorch's CPU kernel uses binary64 (a PyTorch batch-norm accumulating in fp32 reproduces
  *   our 1.8e-2 gap to fp64). Nor is fp64 a reference there: at B = 1000 fp32 rounding changes the answer, which is
  *   what the study measures. So fp32 at B = 1000 is compared with PyTorch's fp32 run for gross errors only: loss
  *   within the scaled tolerance, gradients within 50%, the first pool's tie count exactly (its input precedes any
@@ -86,8 +86,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  *   conv's weight instead of its own.</li>
  * </ul>
  *
- * <p>Edges where PyTorch differs from DESIGN.md and that this data avoids: with NaN in a window PyTorch's
- * max_pool2d routes the gradient to the last NaN (its CPU kernel takes every NaN as a new maximum), DESIGN.md to the
+ * <p>Edges where PyTorch differs from docs/design.md and that this data avoids: with NaN in a window PyTorch's
+ * max_pool2d routes the gradient to the last NaN (its CPU kernel takes every NaN as a new maximum), docs/design.md to the
  * first; the Python min-norm and tie count compare with ==, so they see no tie among NaNs.
  *
  * <p>Run with -Dtiebreak.torchdiff.dir=DIR to keep the exchanged files (in, out = PyTorch, ours) for a look by hand.
@@ -196,7 +196,7 @@ class TorchDifferentialTest {
         List<String> failures = new ArrayList<>();
         for (PoolPolicy policy : POLICIES) {
             Outcome o = ours.get(policy);
-            String prefix = policy.id() + "/";
+            String prefix = policy.name() + "/";
             boolean gross = precision == Precision.FP32 && amplification(policy) > 1;
             // what ours is judged against: PyTorch at our precision, or for fp32 the exact (fp64) answer
             String ref = precision == Precision.FP32 && !gross ? exactTwin(policy).id() + "/fp64/" : prefix;
@@ -292,8 +292,8 @@ class TorchDifferentialTest {
                 long ties = backend.maxPoolForward(x, POOL, policy, y);
                 backend.maxPoolBackward(x, dy, POOL, policy, dx);
                 ours.put(policy, new double[][] {backend.download(y), backend.download(dx), {ties}});
-                TensorFiles.add(mine, backend, policy.id() + "/y", y);
-                TensorFiles.add(mine, backend, policy.id() + "/dx", dx);
+                TensorFiles.add(mine, backend, policy.name() + "/y", y);
+                TensorFiles.add(mine, backend, policy.name() + "/dx", dx);
             }
         }
         in.metadata("kind", "pool").metadata("policies", ids(policies));
@@ -302,7 +302,7 @@ class TorchDifferentialTest {
         List<String> failures = new ArrayList<>();
         for (PoolPolicy policy : policies) {
             double[][] o = ours.get(policy);
-            String prefix = policy.id() + "/";
+            String prefix = policy.name() + "/";
             compareExactly(policy + " y", o[0], torch.require(prefix + "y", yShape).toDoubles(), failures);
             compareExactly(policy + " dx", o[1], torch.require(prefix + "dx", xShape).toDoubles(), failures);
             long torchTies = torch.require(prefix + "ties", 1).toLongs()[0];
@@ -404,16 +404,16 @@ class TorchDifferentialTest {
         Safetensors.Writer w = new Safetensors.Writer();
         Safetensors.Dtype dtype = Safetensors.Dtype.of(precision);
         ours.forEach((policy, o) -> {
-            w.add(policy.id() + "/loss", Safetensors.Dtype.F64, new int[] {1}, new double[] {o.loss});
-            o.grads.forEach((name, g) -> w.add(policy.id() + "/" + name + ".grad", dtype, new int[] {g.length}, g));
-            o.ties.forEach((pool, k) -> w.add(policy.id() + "/ties/" + pool, Safetensors.Dtype.I64, new int[] {1},
+            w.add(policy.name() + "/loss", Safetensors.Dtype.F64, new int[] {1}, new double[] {o.loss});
+            o.grads.forEach((name, g) -> w.add(policy.name() + "/" + name + ".grad", dtype, new int[] {g.length}, g));
+            o.ties.forEach((pool, k) -> w.add(policy.name() + "/ties/" + pool, Safetensors.Dtype.I64, new int[] {1},
                     new double[] {k}));
         });
         return w;
     }
 
     private static String ids(List<PoolPolicy> policies) {
-        return policies.stream().map(PoolPolicy::id).collect(Collectors.joining(","));
+        return policies.stream().map(PoolPolicy::name).collect(Collectors.joining(","));
     }
 
     /** Runs a command; returns "OK " + its output on exit 0, else why not (output to a file, so a hang times out). */

@@ -2,8 +2,8 @@ package io.tiebreak.runtime.nn;
 
 import io.tiebreak.runtime.backend.ConvGeometry;
 import io.tiebreak.runtime.backend.PoolGeometry;
-import io.tiebreak.runtime.backend.PoolPolicy;
 import io.tiebreak.runtime.backend.cpu.CpuBackend;
+import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.precision.Precision;
 import io.tiebreak.runtime.random.Rng;
 import java.util.List;

@@ -3,12 +3,12 @@ package io.tiebreak.runtime.train;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.tiebreak.runtime.backend.PoolPolicy;
 import io.tiebreak.runtime.backend.cpu.CpuBackend;
 import io.tiebreak.runtime.data.Augmentation;
 import io.tiebreak.runtime.data.InMemoryImages;
 import io.tiebreak.runtime.data.MnistFamily;
 import io.tiebreak.runtime.data.Normalization;
+import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.models.ModelSpec;
 import io.tiebreak.runtime.optim.OptimizerSpec;
 import io.tiebreak.runtime.optim.Schedule;

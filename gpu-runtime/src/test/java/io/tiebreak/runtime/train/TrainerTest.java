@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.tiebreak.runtime.backend.PoolPolicy;
 import io.tiebreak.runtime.backend.cpu.CpuBackend;
 import io.tiebreak.runtime.data.Augmentation;
 import io.tiebreak.runtime.data.InMemoryImages;
 import io.tiebreak.runtime.data.Normalization;
+import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.models.ModelSpec;
 import io.tiebreak.runtime.nn.Parameter;
 import io.tiebreak.runtime.optim.OptimizerSpec;

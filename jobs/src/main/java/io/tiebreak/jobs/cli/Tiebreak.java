@@ -1,6 +1,6 @@
 package io.tiebreak.jobs.cli;
 
-import io.tiebreak.runtime.cli.CliErrors;
+import io.tiebreak.jobs.errors.ExitCodes;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -30,6 +30,6 @@ public final class Tiebreak implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(CliErrors.execute(new CommandLine(new Tiebreak()), args));
+        System.exit(ExitCodes.execute(new CommandLine(new Tiebreak()), args));
     }
 }

@@ -1,6 +1,6 @@
 package io.tiebreak.jobs.fs;
 
-import io.tiebreak.runtime.cli.CliErrors;
+import io.tiebreak.jobs.errors.UserError;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -36,15 +36,15 @@ public final class HadoopFs {
      * carrying credentials (s3a://KEY:SECRET@bucket) is refused before Hadoop sees it: Hadoop would log it whole.
      */
     public static Path path(String s) {
-        if (s == null || s.isBlank()) throw new CliErrors.UserError("empty path");
+        if (s == null || s.isBlank()) throw new UserError("empty path");
         URI uri;
         try {
             uri = new URI(s.replace(" ", "%20"));
         } catch (URISyntaxException e) {
-            throw new CliErrors.UserError("'" + Redaction.uri(s) + "' is not a valid path or URI: " + e.getReason());
+            throw new UserError("'" + Redaction.uri(s) + "' is not a valid path or URI: " + e.getReason());
         }
         if (uri.getRawUserInfo() != null || (uri.getRawAuthority() != null && uri.getRawAuthority().contains("@"))) {
-            throw new CliErrors.UserError("'" + Redaction.redactPatterns(s) + "' carries credentials in the URI; give them"
+            throw new UserError("'" + Redaction.redactPatterns(s) + "' carries credentials in the URI; give them"
                     + " through Hadoop configuration (fs.s3a.access.key / fs.s3a.secret.key) or a credential provider");
         }
         return new Path(s);
@@ -73,7 +73,7 @@ public final class HadoopFs {
         try {
             return fs(p, conf).open(p);
         } catch (FileNotFoundException e) {
-            throw new CliErrors.UserError(Redaction.uri(p.toString()) + ": no such file");
+            throw new UserError(Redaction.uri(p.toString()) + ": no such file");
         }
     }
 
@@ -81,7 +81,7 @@ public final class HadoopFs {
         try {
             return fs(p, conf).getFileStatus(p);
         } catch (FileNotFoundException e) {
-            throw new CliErrors.UserError(Redaction.uri(p.toString()) + ": no such file or directory");
+            throw new UserError(Redaction.uri(p.toString()) + ": no such file or directory");
         }
     }
 

@@ -1,6 +1,6 @@
 package io.tiebreak.jobs.fs;
 
-import io.tiebreak.runtime.cli.CliErrors;
+import io.tiebreak.jobs.errors.UserError;
 import java.io.IOException;
 import java.util.UUID;
 import java.util.regex.Pattern;
@@ -51,18 +51,18 @@ public final class ReplaceableOutput {
         Path qualified = HadoopFs.qualify(dir, conf);
         String shown = Redaction.uri(qualified.toString());
         if (HadoopFs.exists(qualified, conf) && !HadoopFs.status(qualified, conf).isDirectory()) {
-            throw new CliErrors.UserError("output " + shown + " is a file, expected a directory");
+            throw new UserError("output " + shown + " is a file, expected a directory");
         }
         var children = HadoopFs.children(qualified, conf);
         if (!children.isEmpty()) {
             if (ifExists == IfExists.REFUSE) {
-                throw new CliErrors.UserError("output " + shown + " already exists and is not empty; pass --replace"
+                throw new UserError("output " + shown + " already exists and is not empty; pass --replace"
                         + " to replace it");
             }
             for (FileStatus c : children) {
                 String name = c.getPath().getName();
                 if (!name.equals(commitFileName) && !OWN_ENTRY.matcher(name).matches()) {
-                    throw new CliErrors.UserError("output " + shown + " holds '" + name + "', which no previous output"
+                    throw new UserError("output " + shown + " holds '" + name + "', which no previous output"
                             + " wrote; refusing to replace that directory");
                 }
             }

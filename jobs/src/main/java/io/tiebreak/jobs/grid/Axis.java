@@ -1,7 +1,7 @@
 package io.tiebreak.jobs.grid;
 
-import io.tiebreak.runtime.backend.PoolPolicy;
 import io.tiebreak.runtime.data.Augmentation;
+import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.models.ModelSpec;
 import io.tiebreak.runtime.optim.OptimizerSpec;
 import io.tiebreak.runtime.optim.Schedule;
@@ -9,47 +9,63 @@ import io.tiebreak.runtime.precision.Precision;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Collectors;
 import org.yaml.snakeyaml.nodes.Node;
 
 /**
- * The axes of a grid: the YAML key, how one value is read, and the value used when the grid does not name the axis
- * (null: the grid must name it). The study's defaults (DESIGN.md, "Training setup"): SGD with momentum 0.9 and weight
- * decay 5e-4, cosine annealing, batch 128, test batch 100.
+ * The axes of a grid, each typed by the value it holds: the YAML key, how one value is read, and the value used when
+ * the grid does not name the axis (null: the grid must name it). The study's defaults (docs/design.md, "Training
+ * setup of the reference study"): SGD with momentum 0.9 and weight decay 5e-4, cosine annealing, batch 128, test
+ * batch 100.
+ *
+ * @param <T> the type of the axis's values: what its reader returns and {@link #of} gives back
  */
-public enum Axis {
-    DATASET("dataset", Values::dataset, null),
-    TRAIN_SPLIT("train_split", (r, n) -> splitName(r, n), Values.AUTO),
-    TEST_SPLIT("test_split", (r, n) -> splitName(r, n), "test"),
-    TRAIN_SUBSET("train_subset", Values::subset, 0),
-    TEST_SUBSET("test_subset", Values::subset, 0),
-    NETWORK("network", Values::network, null),
-    BATCH_NORM("batch_norm", (r, n) -> r.bool(n, "batch_norm"), false),
-    OPTIMIZER("optimizer", Values::optimizer, OptimizerSpec.studySgd()),
-    PRECISION("precision", Values::precision, Precision.FP32),
-    POOL("pool", Values::pool, PoolPolicy.FIRST),
-    POOL_FORM("pool_form", Values::poolForm, PoolPolicy.Form.EXACT),
-    RELU_ALPHA("relu_alpha", (r, n) -> r.number(n, "relu_alpha"), 0.0),
-    LR("lr", Values::lr, null),
-    BATCH_SIZE("batch_size", (r, n) -> r.intAtLeast(n, "batch_size", 1), 128),
-    TEST_BATCH_SIZE("test_batch_size", (r, n) -> r.intAtLeast(n, "test_batch_size", 1), 100),
-    EPOCHS("epochs", (r, n) -> r.intAtLeast(n, "epochs", 1), null),
-    SCHEDULE("schedule", Values::schedule, Schedule.cosine()),
-    AUGMENTATION("augmentation", Values::augmentation, Values.AUTO),
-    DEVICE("device", Values::device, Device.CPU),
+public final class Axis<T> {
+    public static final Axis<String> DATASET = new Axis<>("dataset", Values::dataset, null);
+    public static final Axis<String> TRAIN_SPLIT = new Axis<>("train_split", Axis::splitName, Values.AUTO);
+    public static final Axis<String> TEST_SPLIT = new Axis<>("test_split", Axis::splitName, "test");
+    public static final Axis<Integer> TRAIN_SUBSET = new Axis<>("train_subset", Values::subset, 0);
+    public static final Axis<Integer> TEST_SUBSET = new Axis<>("test_subset", Values::subset, 0);
+    public static final Axis<ModelSpec.Network> NETWORK = new Axis<>("network", Values::network, null);
+    public static final Axis<Boolean> BATCH_NORM = new Axis<>("batch_norm", (r, n) -> r.bool(n, "batch_norm"), false);
+    public static final Axis<OptimizerSpec> OPTIMIZER =
+            new Axis<>("optimizer", Values::optimizer, OptimizerSpec.studySgd());
+    public static final Axis<Precision> PRECISION = new Axis<>("precision", Values::precision, Precision.FP32);
+    public static final Axis<PoolPolicy> POOL = new Axis<>("pool", Values::pool, PoolPolicy.FIRST);
+    public static final Axis<PoolPolicy.Form> POOL_FORM =
+            new Axis<>("pool_form", Values::poolForm, PoolPolicy.Form.EXACT);
+    public static final Axis<Double> RELU_ALPHA = new Axis<>("relu_alpha", (r, n) -> r.number(n, "relu_alpha"), 0.0);
+    /** A learning rate, or {@link Values#BEST} for lr-search's choice. */
+    public static final Axis<Double> LR = new Axis<>("lr", Values::lr, null);
+    public static final Axis<Integer> BATCH_SIZE =
+            new Axis<>("batch_size", (r, n) -> r.intAtLeast(n, "batch_size", 1), 128);
+    public static final Axis<Integer> TEST_BATCH_SIZE =
+            new Axis<>("test_batch_size", (r, n) -> r.intAtLeast(n, "test_batch_size", 1), 100);
+    public static final Axis<Integer> EPOCHS = new Axis<>("epochs", (r, n) -> r.intAtLeast(n, "epochs", 1), null);
+    public static final Axis<Schedule> SCHEDULE = new Axis<>("schedule", Values::schedule, Schedule.cosine());
+    /** Empty for auto: the dataset's usual augmentation, resolved when the dataset is known. */
+    public static final Axis<Optional<Augmentation>> AUGMENTATION =
+            new Axis<>("augmentation", Values::augmentation, Optional.empty());
+    public static final Axis<Device> DEVICE = new Axis<>("device", Values::device, Device.CPU);
     /** Written as {@code repeats: N} (seeds 0..N-1) or {@code seeds: [..]}. */
-    SEED("seeds", (r, n) -> r.integer(n, "seed"), 0L);
+    public static final Axis<Long> SEED = new Axis<>("seeds", (r, n) -> r.integer(n, "seed"), 0L);
+
+    /** Every axis, in the order a grid's points are enumerated (which fixes plan order). */
+    public static final List<Axis<?>> ALL = List.of(DATASET, TRAIN_SPLIT, TEST_SPLIT, TRAIN_SUBSET, TEST_SUBSET, NETWORK,
+            BATCH_NORM, OPTIMIZER, PRECISION, POOL, POOL_FORM, RELU_ALPHA, LR, BATCH_SIZE, TEST_BATCH_SIZE, EPOCHS,
+            SCHEDULE, AUGMENTATION, DEVICE, SEED);
 
     /** How one value of the axis is read from its node; null after recording a problem. */
-    interface Reader {
-        Object read(YamlReader r, Node n);
+    interface Reader<T> {
+        T read(YamlReader r, Node n);
     }
 
     private final String key;
-    private final Reader reader;
-    private final Object fallback;
+    private final Reader<T> reader;
+    private final T fallback;
 
-    Axis(String key, Reader reader, Object fallback) {
+    private Axis(String key, Reader<T> reader, T fallback) {
         this.key = key;
         this.reader = reader;
         this.fallback = fallback;
@@ -57,18 +73,25 @@ public enum Axis {
 
     public String key() { return key; }
 
-    Object read(YamlReader r, Node n) { return reader.read(r, n); }
+    T read(YamlReader r, Node n) { return reader.read(r, n); }
 
     /** The value when the grid leaves the axis out, or null when it must be given. */
-    public Object fallback() { return fallback; }
+    public T fallback() { return fallback; }
 
     public boolean required() { return fallback == null; }
 
-    static final Map<String, Axis> BY_KEY = Arrays.stream(values()).collect(Collectors.toMap(Axis::key, a -> a));
+    /** The value of a choice made on this axis: every choice of an axis holds what its reader (or fallback) gave. */
+    @SuppressWarnings("unchecked")
+    public T of(Grid.Choice choice) { return (T) choice.value(); }
 
-    static List<String> keys() { return Arrays.stream(values()).map(Axis::key).collect(Collectors.toList()); }
+    @Override
+    public String toString() { return key; }
 
-    private static Object splitName(YamlReader r, Node n) {
+    static final Map<String, Axis<?>> BY_KEY = ALL.stream().collect(Collectors.toMap(Axis::key, a -> a));
+
+    static List<String> keys() { return ALL.stream().map(Axis::key).collect(Collectors.toList()); }
+
+    private static String splitName(YamlReader r, Node n) {
         String t = r.text(n, "a split name");
         if (t != null && !t.matches("[a-z0-9_-]+")) {
             r.problem(n, "split name '" + t + "' must be lower-case letters, digits, '_' or '-'");
@@ -81,14 +104,14 @@ public enum Axis {
     static final class Values {
         private Values() {}
 
-        /** Dataset-dependent default (train split, augmentation): resolved when the dataset is known. */
+        /** The train split's dataset-dependent default: resolved when the dataset is known. */
         static final String AUTO = "auto";
 
         /** A value of lr that means "the lr chosen by lr-search for this configuration". */
         static final double BEST = Double.NaN;
 
         /** The name of an ingested dataset: a folder under the data root, so no path separators. */
-        static Object dataset(YamlReader r, Node n) {
+        static String dataset(YamlReader r, Node n) {
             String t = r.text(n, "a dataset name");
             if (t != null && !t.matches("[A-Za-z0-9][A-Za-z0-9._-]*")) {
                 r.problem(n, "dataset name '" + t + "' must be letters, digits, '.', '_' or '-'");
@@ -97,14 +120,14 @@ public enum Axis {
             return t;
         }
 
-        static Object subset(YamlReader r, Node n) {
+        static Integer subset(YamlReader r, Node n) {
             String t = r.text(n, "a sample count or 'all'");
             if (t == null) return null;
             if (t.equalsIgnoreCase("all")) return 0;
             return r.intAtLeast(n, "subset size (or 'all')", 1);
         }
 
-        static Object network(YamlReader r, Node n) {
+        static ModelSpec.Network network(YamlReader r, Node n) {
             String t = r.text(n, "a network name");
             if (t == null) return null;
             try {
@@ -118,7 +141,7 @@ public enum Axis {
             }
         }
 
-        static Object precision(YamlReader r, Node n) {
+        static Precision precision(YamlReader r, Node n) {
             String t = r.text(n, "a precision");
             if (t == null) return null;
             try {
@@ -132,18 +155,12 @@ public enum Axis {
         }
 
         /** first, last, min-norm, all, beta:B, or a bare number B meaning beta:B (the study's B axis). */
-        static Object pool(YamlReader r, Node n) {
+        static PoolPolicy pool(YamlReader r, Node n) {
             String t = r.text(n, "a pool policy");
             if (t == null) return null;
-            String s = t;
             try {
-                Double.parseDouble(t);
-                s = "beta:" + t;
-            } catch (NumberFormatException notANumber) {
-                // a policy name
-            }
-            try {
-                return PoolPolicy.parse(s);
+                if (t.indexOf('/') >= 0) throw new IllegalArgumentException("the form is the pool_form axis");
+                return PoolPolicy.parse(t);
             } catch (IllegalArgumentException e) {
                 r.problem(n, "unknown pool policy '" + t + "'"
                         + DidYouMean.hint(t, List.of("first", "last", "min-norm", "all"))
@@ -152,19 +169,19 @@ public enum Axis {
             }
         }
 
-        static Object poolForm(YamlReader r, Node n) {
+        static PoolPolicy.Form poolForm(YamlReader r, Node n) {
             String t = r.word(n, "pool_form", List.of("exact", "composite"));
             return t == null ? null : PoolPolicy.Form.parse(t);
         }
 
-        static Object lr(YamlReader r, Node n) {
+        static Double lr(YamlReader r, Node n) {
             String t = r.text(n, "a learning rate or 'best'");
             if (t == null) return null;
             if (t.equalsIgnoreCase("best")) return BEST;
             return r.positiveNumber(n, "learning rate");
         }
 
-        static Object device(YamlReader r, Node n) {
+        static Device device(YamlReader r, Node n) {
             String t = r.word(n, "device", List.of("cpu", "gpu", "auto"));
             return t == null ? null : Device.valueOf(t.toUpperCase(java.util.Locale.ROOT));
         }
@@ -173,7 +190,7 @@ public enum Axis {
          * sgd | adam (the study's settings), or a mapping {name: sgd, momentum, weight_decay, nesterov, dampening}
          * / {name: adam, beta1, beta2, eps, weight_decay} with PyTorch's meaning.
          */
-        static Object optimizer(YamlReader r, Node n) {
+        static OptimizerSpec optimizer(YamlReader r, Node n) {
             if (!(n instanceof org.yaml.snakeyaml.nodes.MappingNode)) {
                 String kind = r.word(n, "optimizer", List.of("sgd", "adam"));
                 if (kind == null) return null;
@@ -217,7 +234,7 @@ public enum Axis {
         }
 
         /** cosine | constant, or {name: step, step_size, gamma} / {name: cosine, eta_min}. */
-        static Object schedule(YamlReader r, Node n) {
+        static Schedule schedule(YamlReader r, Node n) {
             if (!(n instanceof org.yaml.snakeyaml.nodes.MappingNode)) {
                 String kind = r.word(n, "schedule", List.of("cosine", "constant", "step"));
                 if (kind == null) return null;
@@ -259,16 +276,16 @@ public enum Axis {
         }
 
         /** auto (the dataset's usual one), none, or {crop_padding: P, flip: true|false}. */
-        static Object augmentation(YamlReader r, Node n) {
+        static Optional<Augmentation> augmentation(YamlReader r, Node n) {
             if (!(n instanceof org.yaml.snakeyaml.nodes.MappingNode)) {
                 String t = r.word(n, "augmentation", List.of("auto", "none"));
-                return t == null ? null : t.equals("auto") ? AUTO : Augmentation.NONE;
+                return t == null ? null : t.equals("auto") ? Optional.empty() : Optional.of(Augmentation.NONE);
             }
             Map<String, YamlReader.Entry> m = r.mapping(n, "augmentation");
             if (!r.onlyKeys(m, List.of("crop_padding", "flip"), "augmentation")) return null;
             Integer pad = m.containsKey("crop_padding") ? r.intAtLeast(m.get("crop_padding").value(), "crop_padding", 0) : 0;
             Boolean flip = m.containsKey("flip") ? r.bool(m.get("flip").value(), "flip") : false;
-            return pad == null || flip == null ? null : new Augmentation(pad, flip);
+            return pad == null || flip == null ? null : Optional.of(new Augmentation(pad, flip));
         }
     }
 }

@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The study's per-dataset settings (DESIGN.md, "Training setup"), chosen by dataset name: CIFAR normalization and
+ * The study's per-dataset settings (docs/design.md, "Training setup of the reference study"), chosen by dataset name: CIFAR normalization and
  * crop+flip augmentation for CIFAR; 0.5/0.5 for SVHN and the MNIST family, SVHN training on its `extra` split;
  * ImageNet's usual mean/std with flips. Any other dataset is normalized with the mean and std its ingest measured.
  */

@@ -1,6 +1,6 @@
 package io.tiebreak.jobs.grid;
 
-import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -17,25 +17,25 @@ public final class Grid {
      * For the points whose values match every entry of when, replace the listed axes by set's values (a list
      * multiplies those points). Applied in file order, each to the points as earlier overrides left them.
      */
-    public record Override(Position at, Map<Axis, Choice> when, Map<Axis, List<Choice>> set) {}
+    public record Override(Position at, Map<Axis<?>, Choice> when, Map<Axis<?>, List<Choice>> set) {}
 
     /** How many checkpoints a run keeps: the newest only, or one per epoch (for zones along training). */
     public enum Checkpoints { LAST, ALL }
 
     private final String name;
     private final String file;
-    private final Map<Axis, List<Choice>> axes;
+    private final Map<Axis<?>, List<Choice>> axes;
     private final List<Override> overrides;
     private final int maxRuns;
     private final Checkpoints checkpoints;
     private final LrSearchSettings lrSearch;
     private final ZoneAxes zones;
 
-    Grid(String name, String file, Map<Axis, List<Choice>> axes, List<Override> overrides, int maxRuns,
+    Grid(String name, String file, Map<Axis<?>, List<Choice>> axes, List<Override> overrides, int maxRuns,
          Checkpoints checkpoints, LrSearchSettings lrSearch, ZoneAxes zones) {
         this.name = name;
         this.file = file;
-        this.axes = new EnumMap<>(axes);
+        this.axes = new LinkedHashMap<>(axes);
         this.overrides = List.copyOf(overrides);
         this.maxRuns = maxRuns;
         this.checkpoints = checkpoints;
@@ -45,7 +45,7 @@ public final class Grid {
 
     public String name() { return name; }
     public String file() { return file; }
-    public List<Choice> values(Axis axis) { return axes.get(axis); }
+    public List<Choice> values(Axis<?> axis) { return axes.get(axis); }
     public List<Override> overrides() { return overrides; }
     /** Runs above which planning refuses the grid unless forced. */
     public int maxRuns() { return maxRuns; }

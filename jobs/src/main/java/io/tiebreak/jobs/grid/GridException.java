@@ -1,11 +1,11 @@
 package io.tiebreak.jobs.grid;
 
-import io.tiebreak.runtime.cli.CliErrors;
+import io.tiebreak.jobs.errors.UserError;
 import java.util.List;
 import java.util.stream.Collectors;
 
 /** A grid that cannot run, with every problem found (not just the first), each at its file, line and column. */
-public final class GridException extends CliErrors.UserError {
+public final class GridException extends UserError {
     private final List<Problem> problems;
 
     public GridException(List<Problem> problems) {

@@ -1,8 +1,7 @@
 package io.tiebreak.jobs.grid;
 
-import io.tiebreak.runtime.backend.PoolPolicy;
+import io.tiebreak.runtime.jacobian.PoolPolicy;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -96,10 +95,10 @@ public final class GridParser {
             s.reader().text(s.value(), "a description");
         }
 
-        Map<Axis, List<Grid.Choice>> axes = new EnumMap<>(Axis.class);
+        Map<Axis<?>, List<Grid.Choice>> axes = new LinkedHashMap<>();
         Position top = new Position(file, 1, 1);
         ZoneAxes zones = purpose == Purpose.ZONES ? zoneAxes(entries, top) : null;
-        for (Axis axis : Axis.values()) {
+        for (Axis<?> axis : Axis.ALL) {
             if (axis == Axis.SEED) continue;
             Source s = entries.get(axis.key());
             boolean trainingOnly = axis == Axis.LR || axis == Axis.EPOCHS;
@@ -220,45 +219,44 @@ public final class GridParser {
         return new ZoneAxes.Pair(a, b);
     }
 
+    /** A policy as {@link PoolPolicy#parse(String)} reads it: a pool axis value, with /composite for beta:B's form. */
     private static PoolPolicy zonePolicy(YamlReader r, Node n) {
         String t = r.text(n, "a pool policy");
         if (t == null) return null;
-        int slash = t.indexOf('/');
-        String base = slash < 0 ? t : t.substring(0, slash).trim();
-        String form = slash < 0 ? "exact" : t.substring(slash + 1).trim();
+        String name = t.indexOf('/') < 0 ? t : t.substring(0, t.indexOf('/')).trim();
         try {
-            Double.parseDouble(base);
-            base = "beta:" + base;
-        } catch (NumberFormatException notANumber) {
-            // a policy name
-        }
-        try {
-            PoolPolicy p = PoolPolicy.parse(base, PoolPolicy.Form.parse(form));
-            if (slash >= 0 && p.kind() != PoolPolicy.Kind.BETA) {
-                r.problem(n, "'" + t + "': the composite form exists only for beta:B (the composite form of first is"
-                        + " beta:0/composite, of min-norm beta:1/composite)");
-                return null;
-            }
-            return p;
+            return PoolPolicy.parse(t);
         } catch (IllegalArgumentException e) {
-            r.problem(n, "unknown pool policy '" + t + "'" + DidYouMean.hint(base, List.of("first", "last", "min-norm", "all"))
-                    + ": expected first, last, min-norm, all, beta:<B> or a number B, with /composite for the"
-                    + " study's composite form of beta:B (" + e.getMessage() + ")");
+            if (isPolicyName(name)) {
+                r.problem(n, e.getMessage());
+            } else {
+                r.problem(n, "unknown pool policy '" + t + "'"
+                        + DidYouMean.hint(name, List.of("first", "last", "min-norm", "all"))
+                        + ": expected first, last, min-norm, all, beta:<B> or a number B, with /composite for the"
+                        + " study's composite form of beta:B (" + e.getMessage() + ")");
+            }
             return null;
         }
     }
 
-    private static String requiredHint(Axis axis) {
-        switch (axis) {
-            case DATASET: return " (an ingested dataset, e.g. dataset: fashion-mnist)";
-            case NETWORK: return " (e.g. network: lenet5)";
-            case LR: return " (a number, a list, or 'best' to use lr-search's choice)";
-            case EPOCHS: return " (e.g. epochs: 10)";
-            default: return "";
+    private static boolean isPolicyName(String name) {
+        try {
+            PoolPolicy.parse(name);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
         }
     }
 
-    private static List<Grid.Choice> readValues(Axis axis, YamlReader r, Node node) {
+    private static String requiredHint(Axis<?> axis) {
+        if (axis == Axis.DATASET) return " (an ingested dataset, e.g. dataset: fashion-mnist)";
+        if (axis == Axis.NETWORK) return " (e.g. network: lenet5)";
+        if (axis == Axis.LR) return " (a number, a list, or 'best' to use lr-search's choice)";
+        if (axis == Axis.EPOCHS) return " (e.g. epochs: 10)";
+        return "";
+    }
+
+    private static List<Grid.Choice> readValues(Axis<?> axis, YamlReader r, Node node) {
         List<Grid.Choice> out = new ArrayList<>();
         for (Node item : r.items(node)) {
             if (item instanceof SequenceNode) {
@@ -309,11 +307,11 @@ public final class GridParser {
                 r.problem(item, "an override needs both 'when' (which runs) and 'set' (what changes)");
                 continue;
             }
-            Map<Axis, Grid.Choice> when = new EnumMap<>(Axis.class);
+            Map<Axis<?>, Grid.Choice> when = new LinkedHashMap<>();
             Map<String, YamlReader.Entry> w = r.mapping(m.get("when").value(), "when");
             List<String> whenKeys = Axis.keys();
             for (YamlReader.Entry e : w.values()) {
-                Axis axis = Axis.BY_KEY.get(e.key());
+                Axis<?> axis = Axis.BY_KEY.get(e.key());
                 if (axis == null) {
                     r.problems.add(e.keyAt(), "unknown axis '" + e.key() + "' in when"
                             + DidYouMean.hint(e.key(), whenKeys));
@@ -326,7 +324,7 @@ public final class GridParser {
                 Object v = axis.read(r, e.value());
                 if (v != null) when.put(axis, new Grid.Choice(v, r.at(e.value())));
             }
-            Map<Axis, List<Grid.Choice>> set = new EnumMap<>(Axis.class);
+            Map<Axis<?>, List<Grid.Choice>> set = new LinkedHashMap<>();
             Map<String, YamlReader.Entry> st = r.mapping(m.get("set").value(), "set");
             for (YamlReader.Entry e : st.values()) {
                 if (e.key().equals("repeats")) {
@@ -337,7 +335,7 @@ public final class GridParser {
                     set.put(Axis.SEED, seeds);
                     continue;
                 }
-                Axis axis = Axis.BY_KEY.get(e.key());
+                Axis<?> axis = Axis.BY_KEY.get(e.key());
                 if (axis == null) {
                     r.problems.add(e.keyAt(), "unknown axis '" + e.key() + "' in set" + DidYouMean.hint(e.key(), axisKeys));
                     continue;

@@ -1,14 +1,12 @@
 package io.tiebreak.jobs.grid;
 
-import io.tiebreak.runtime.backend.PoolPolicy;
 import io.tiebreak.runtime.data.Augmentation;
 import io.tiebreak.runtime.data.Normalization;
+import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.models.ModelSpec;
 import io.tiebreak.runtime.optim.OptimizerSpec;
-import io.tiebreak.runtime.optim.Schedule;
 import io.tiebreak.runtime.precision.Precision;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,17 +35,17 @@ public final class Planner {
         Problems problems = new Problems();
         Position top = new Position(grid.file(), 1, 1);
         long base = 1;
-        for (Axis a : Axis.values()) base = Math.multiplyExact(base, Math.max(1, grid.values(a).size()));
+        for (Axis<?> a : Axis.ALL) base = Math.multiplyExact(base, Math.max(1, grid.values(a).size()));
         if (base > HARD_LIMIT || (!force && base > grid.maxRuns())) {
             problems.add(top, tooMany(base, grid.maxRuns()) + (base > HARD_LIMIT ? " (even forced, the limit is "
                     + HARD_LIMIT + ")" : ""));
             problems.throwIfAny();
         }
-        List<Map<Axis, Grid.Choice>> points = product(grid);
+        List<Map<Axis<?>, Grid.Choice>> points = product(grid);
         for (Grid.Override o : grid.overrides()) {
-            List<Map<Axis, Grid.Choice>> next = new ArrayList<>();
+            List<Map<Axis<?>, Grid.Choice>> next = new ArrayList<>();
             int matched = 0;
-            for (Map<Axis, Grid.Choice> p : points) {
+            for (Map<Axis<?>, Grid.Choice> p : points) {
                 if (matches(o, p)) {
                     matched++;
                     next.addAll(replace(p, o.set()));
@@ -68,7 +66,7 @@ public final class Planner {
         }
         Map<String, RunSpec> runs = new LinkedHashMap<>();
         int duplicates = 0;
-        for (Map<Axis, Grid.Choice> p : points) {
+        for (Map<Axis<?>, Grid.Choice> p : points) {
             RunSpec spec = resolve(p, catalog, lrChoices, problems);
             if (spec == null) continue;
             if (runs.putIfAbsent(spec.runId(), spec) != null) duplicates++;
@@ -83,14 +81,14 @@ public final class Planner {
                 + "--force", n, max);
     }
 
-    private static List<Map<Axis, Grid.Choice>> product(Grid grid) {
-        List<Map<Axis, Grid.Choice>> points = new ArrayList<>();
-        points.add(new EnumMap<>(Axis.class));
-        for (Axis a : Axis.values()) {
-            List<Map<Axis, Grid.Choice>> next = new ArrayList<>();
-            for (Map<Axis, Grid.Choice> p : points) {
+    private static List<Map<Axis<?>, Grid.Choice>> product(Grid grid) {
+        List<Map<Axis<?>, Grid.Choice>> points = new ArrayList<>();
+        points.add(new LinkedHashMap<>());
+        for (Axis<?> a : Axis.ALL) {
+            List<Map<Axis<?>, Grid.Choice>> next = new ArrayList<>();
+            for (Map<Axis<?>, Grid.Choice> p : points) {
                 for (Grid.Choice c : grid.values(a)) {
-                    Map<Axis, Grid.Choice> q = new EnumMap<>(p);
+                    Map<Axis<?>, Grid.Choice> q = new LinkedHashMap<>(p);
                     q.put(a, c);
                     next.add(q);
                 }
@@ -100,8 +98,8 @@ public final class Planner {
         return points;
     }
 
-    private static boolean matches(Grid.Override o, Map<Axis, Grid.Choice> p) {
-        for (Map.Entry<Axis, Grid.Choice> w : o.when().entrySet()) {
+    private static boolean matches(Grid.Override o, Map<Axis<?>, Grid.Choice> p) {
+        for (Map.Entry<Axis<?>, Grid.Choice> w : o.when().entrySet()) {
             Object want = w.getValue().value(), have = p.get(w.getKey()).value();
             if (!same(w.getKey(), want, have)) return false;
         }
@@ -109,25 +107,21 @@ public final class Planner {
     }
 
     /** Axis values compare by value; an optimizer named bare ('adam') matches any settings of that kind. */
-    private static boolean same(Axis axis, Object want, Object have) {
-        if (axis == Axis.OPTIMIZER) return ((OptimizerSpec) want).kind() == ((OptimizerSpec) have).kind();
-        if (want instanceof Double && have instanceof Double) {
-            return Double.compare((Double) want, (Double) have) == 0;
-        }
-        if (want instanceof Number && have instanceof Number) {
-            return ((Number) want).longValue() == ((Number) have).longValue();
-        }
+    private static boolean same(Axis<?> axis, Object want, Object have) {
+        if (want instanceof OptimizerSpec w && have instanceof OptimizerSpec h) return w.kind() == h.kind();
+        if (want instanceof Double w && have instanceof Double h) return Double.compare(w, h) == 0;
+        if (want instanceof Number w && have instanceof Number h) return w.longValue() == h.longValue();
         return want.equals(have);
     }
 
-    private static List<Map<Axis, Grid.Choice>> replace(Map<Axis, Grid.Choice> p, Map<Axis, List<Grid.Choice>> set) {
-        List<Map<Axis, Grid.Choice>> out = new ArrayList<>();
-        out.add(new EnumMap<>(p));
-        for (Map.Entry<Axis, List<Grid.Choice>> e : set.entrySet()) {
-            List<Map<Axis, Grid.Choice>> next = new ArrayList<>();
-            for (Map<Axis, Grid.Choice> q : out) {
+    private static List<Map<Axis<?>, Grid.Choice>> replace(Map<Axis<?>, Grid.Choice> p, Map<Axis<?>, List<Grid.Choice>> set) {
+        List<Map<Axis<?>, Grid.Choice>> out = new ArrayList<>();
+        out.add(new LinkedHashMap<>(p));
+        for (Map.Entry<Axis<?>, List<Grid.Choice>> e : set.entrySet()) {
+            List<Map<Axis<?>, Grid.Choice>> next = new ArrayList<>();
+            for (Map<Axis<?>, Grid.Choice> q : out) {
                 for (Grid.Choice c : e.getValue()) {
-                    Map<Axis, Grid.Choice> r = new EnumMap<>(q);
+                    Map<Axis<?>, Grid.Choice> r = new LinkedHashMap<>(q);
                     r.put(e.getKey(), c);
                     next.add(r);
                 }
@@ -137,14 +131,14 @@ public final class Planner {
         return out;
     }
 
-    private static Object value(Map<Axis, Grid.Choice> p, Axis a) { return p.get(a).value(); }
+    private static <T> T value(Map<Axis<?>, Grid.Choice> p, Axis<T> a) { return a.of(p.get(a)); }
 
-    private static Position at(Map<Axis, Grid.Choice> p, Axis a) { return p.get(a).at(); }
+    private static Position at(Map<Axis<?>, Grid.Choice> p, Axis<?> a) { return p.get(a).at(); }
 
     /** One point as a run, or null after recording why it cannot be one. */
-    private static RunSpec resolve(Map<Axis, Grid.Choice> p, DatasetCatalog catalog, LrChoices lrChoices,
+    private static RunSpec resolve(Map<Axis<?>, Grid.Choice> p, DatasetCatalog catalog, LrChoices lrChoices,
                                    Problems problems) {
-        String dataset = (String) value(p, Axis.DATASET);
+        String dataset = value(p, Axis.DATASET);
         DatasetInfo info = catalog.find(dataset).orElse(null);
         if (info == null) {
             problems.add(at(p, Axis.DATASET), "no dataset '" + dataset + "' under " + catalog.location()
@@ -152,14 +146,14 @@ public final class Planner {
             return null;
         }
         DatasetDefaults defaults = DatasetDefaults.of(info.family());
-        String trainSplit = (String) value(p, Axis.TRAIN_SPLIT);
+        String trainSplit = value(p, Axis.TRAIN_SPLIT);
         if (trainSplit.equals(Axis.Values.AUTO)) trainSplit = defaults.trainSplit();
-        String testSplit = (String) value(p, Axis.TEST_SPLIT);
+        String testSplit = value(p, Axis.TEST_SPLIT);
         boolean ok = split(info, trainSplit, at(p, Axis.TRAIN_SPLIT), problems)
                 & split(info, testSplit, at(p, Axis.TEST_SPLIT), problems);
         if (!ok) return null;
         long trainSize = info.splitSizes().get(trainSplit), testSize = info.splitSizes().get(testSplit);
-        int trainSubset = (Integer) value(p, Axis.TRAIN_SUBSET), testSubset = (Integer) value(p, Axis.TEST_SUBSET);
+        int trainSubset = value(p, Axis.TRAIN_SUBSET), testSubset = value(p, Axis.TEST_SUBSET);
         if (trainSubset > trainSize) {
             problems.add(at(p, Axis.TRAIN_SUBSET), "train_subset " + trainSubset + " is more than the " + trainSize
                     + " samples of " + dataset + "/" + trainSplit);
@@ -171,24 +165,24 @@ public final class Planner {
             ok = false;
         }
         long trainCount = trainSubset == 0 ? trainSize : trainSubset;
-        int batch = (Integer) value(p, Axis.BATCH_SIZE);
+        int batch = value(p, Axis.BATCH_SIZE);
         if (batch > trainCount) {
             problems.add(at(p, Axis.BATCH_SIZE), "batch_size " + batch + " is more than the " + trainCount
                     + " training samples");
             ok = false;
         }
-        ModelSpec.Network network = (ModelSpec.Network) value(p, Axis.NETWORK);
+        ModelSpec.Network network = value(p, Axis.NETWORK);
         int min = minimumInput(network, Math.min(info.height(), info.width()));
         if (Math.min(info.height(), info.width()) < min) {
             problems.add(at(p, Axis.NETWORK), network.id() + " needs inputs of at least " + min + "x" + min + ", "
                     + dataset + " has " + info.height() + "x" + info.width());
             ok = false;
         }
-        PoolPolicy policy = (PoolPolicy) value(p, Axis.POOL);
-        PoolPolicy.Form form = (PoolPolicy.Form) value(p, Axis.POOL_FORM);
+        PoolPolicy policy = value(p, Axis.POOL);
+        PoolPolicy.Form form = value(p, Axis.POOL_FORM);
         if (form == PoolPolicy.Form.COMPOSITE && policy.kind() != PoolPolicy.Kind.BETA) {
             problems.add(at(p, Axis.POOL_FORM), "pool_form composite exists only for beta:B policies, not for '"
-                    + policy.id() + "' (the composite form of first is beta:0, of min-norm beta:1; or set pool_form"
+                    + policy.name() + "' (the composite form of first is beta:0, of min-norm beta:1; or set pool_form"
                     + " per policy with an override)");
             ok = false;
         }
@@ -201,20 +195,24 @@ public final class Planner {
             problems.add(at(p, Axis.DATASET), "cannot normalize " + dataset + ": " + e.getMessage());
             return null;
         }
-        Object aug = value(p, Axis.AUGMENTATION);
-        Augmentation augmentation = aug.equals(Axis.Values.AUTO) ? defaults.augmentation() : (Augmentation) aug;
-        OptimizerSpec opt = (OptimizerSpec) value(p, Axis.OPTIMIZER);
-        Schedule schedule = (Schedule) value(p, Axis.SCHEDULE);
-        double lr = (Double) value(p, Axis.LR);
-        RunSpec spec = new RunSpec(dataset, trainSplit, testSplit, trainSubset, testSubset, info.channels(),
-                info.height(), info.width(), info.classNames().size(), DatasetDefaults.list(norm.mean()),
-                DatasetDefaults.list(norm.std()), augmentation.cropPadding(), augmentation.horizontalFlip(),
-                network, (Boolean) value(p, Axis.BATCH_NORM), opt.kind(), opt.momentum(), opt.dampening(),
-                opt.weightDecay(), opt.nesterov(), opt.beta1(), opt.beta2(), opt.eps(),
-                (Precision) value(p, Axis.PRECISION), policy.kind(), policy.beta(), form,
-                (Double) value(p, Axis.RELU_ALPHA), lr, batch, (Integer) value(p, Axis.TEST_BATCH_SIZE),
-                (Integer) value(p, Axis.EPOCHS), schedule.kind(), schedule.stepSize(), schedule.gamma(),
-                schedule.etaMin(), (Device) value(p, Axis.DEVICE), (Long) value(p, Axis.SEED));
+        Augmentation augmentation = value(p, Axis.AUGMENTATION).orElse(defaults.augmentation());
+        double lr = value(p, Axis.LR);
+        RunSpec spec;
+        try {
+            spec = new RunSpec(new RunSpec.Data(dataset, trainSplit, testSplit, trainSubset, testSubset),
+                    new ModelSpec(network, value(p, Axis.BATCH_NORM), info.channels(), info.height(), info.width(),
+                            info.classNames().size()),
+                    new RunSpec.Input(DatasetDefaults.list(norm.mean()), DatasetDefaults.list(norm.std()),
+                            augmentation.cropPadding(), augmentation.horizontalFlip()),
+                    value(p, Axis.OPTIMIZER), value(p, Axis.PRECISION), policy.withForm(form), value(p, Axis.RELU_ALPHA),
+                    new RunSpec.Training(lr, batch, value(p, Axis.TEST_BATCH_SIZE), value(p, Axis.EPOCHS),
+                            value(p, Axis.SCHEDULE)),
+                    value(p, Axis.DEVICE), value(p, Axis.SEED));
+        } catch (IllegalArgumentException e) {
+            problems.add(at(p, Axis.DATASET), "impossible run of " + network.id() + " on " + dataset + ": "
+                    + e.getMessage());
+            return null;
+        }
         if (Double.isNaN(lr)) {
             OptionalDouble best = lrChoices.best(spec.configId());
             if (best.isEmpty()) {
@@ -243,7 +241,7 @@ public final class Planner {
     }
 
     /**
-     * Smallest input side a network accepts (DESIGN.md, "Models"): LeNet-5's two k5 convs and two 2x2 pools need 16;
+     * Smallest input side a network accepts (docs/design.md, "Models"): LeNet-5's two k5 convs and two 2x2 pools need 16;
      * VGG's five 2x2 pools need 32; ResNet below 64 pixels (3x3 stem, pool, three stride-2 stages) needs 16.
      */
     static int minimumInput(ModelSpec.Network network, int side) {
@@ -255,12 +253,13 @@ public final class Planner {
     }
 
     private static String show(Object v) {
-        if (v instanceof OptimizerSpec) return ((OptimizerSpec) v).kind().id();
-        if (v instanceof PoolPolicy) return ((PoolPolicy) v).id();
-        if (v instanceof Precision) return ((Precision) v).id();
-        if (v instanceof ModelSpec.Network) return ((ModelSpec.Network) v).id();
-        if (v instanceof Device) return ((Device) v).id();
-        if (v instanceof Double) return Double.isNaN((Double) v) ? "best" : Canonical.number((Double) v);
+        if (v instanceof OptimizerSpec o) return o.kind().id();
+        if (v instanceof PoolPolicy pp) return pp.name();
+        if (v instanceof Precision pr) return pr.id();
+        if (v instanceof ModelSpec.Network n) return n.id();
+        if (v instanceof Device d) return d.id();
+        if (v instanceof Double d) return Double.isNaN(d) ? "best" : Canonical.number(d);
+        if (v instanceof java.util.Optional<?> o) return o.map(Planner::show).orElse("auto");
         return String.valueOf(v);
     }
 }

@@ -1,43 +1,52 @@
 package io.tiebreak.jobs.grid;
 
-import io.tiebreak.runtime.backend.PoolPolicy;
 import io.tiebreak.runtime.data.Augmentation;
 import io.tiebreak.runtime.data.Normalization;
+import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.models.ModelSpec;
 import io.tiebreak.runtime.optim.OptimizerSpec;
 import io.tiebreak.runtime.optim.Schedule;
 import io.tiebreak.runtime.precision.Precision;
 import io.tiebreak.runtime.train.TrainConfig;
 import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
- * One training run, every setting resolved (dataset shape and defaults filled in, lr: best replaced by its value).
- * Flat and serializable so it travels to executors as is, and so each field is one column of every result row.
- * {@link #FIELDS} lists the fields once: result schemas, the canonical config and {@link #runId()} all come from it.
+ * One training run, every setting resolved (dataset shape and defaults filled in, lr: best replaced by its value), in
+ * small records by what each part is about. Serializable so it travels to executors as is. {@link #FIELDS} flattens
+ * it, once, into the columns of every result row: result schemas, the canonical config and {@link #runId()} all
+ * come from it.
  */
-public record RunSpec(
-        String dataset, String trainSplit, String testSplit, int trainSubset, int testSubset,
-        int channels, int height, int width, int classes, List<Double> normMean, List<Double> normStd,
-        int cropPadding, boolean flip,
-        ModelSpec.Network network, boolean batchNorm,
-        OptimizerSpec.Kind optimizer, double momentum, double dampening, double weightDecay, boolean nesterov,
-        double beta1, double beta2, double eps,
-        Precision precision, PoolPolicy.Kind poolKind, double beta, PoolPolicy.Form poolForm, double reluAlpha,
-        double lr, int batchSize, int testBatchSize, int epochs,
-        Schedule.Kind schedule, int stepSize, double gamma, double etaMin,
-        Device device, long seed) implements Serializable {
+public record RunSpec(Data data, ModelSpec model, Input input, OptimizerSpec optimizer, Precision precision,
+                      PoolPolicy pool, double reluAlpha, Training training, Device device, long seed)
+        implements Serializable {
+
+    /** Which samples: the dataset, its train and test splits, and the first n of each (0: all). */
+    public record Data(String dataset, String trainSplit, String testSplit, int trainSubset, int testSubset)
+            implements Serializable {}
+
+    /** How samples enter the network: per-channel normalization, and the training augmentation. */
+    public record Input(List<Double> normMean, List<Double> normStd, int cropPadding, boolean flip)
+            implements Serializable {
+        public Input {
+            normMean = List.copyOf(normMean);
+            normStd = List.copyOf(normStd);
+        }
+    }
+
+    /** How long and how fast: lr (per epoch from the schedule), batch sizes, epochs. */
+    public record Training(double lr, int batchSize, int testBatchSize, int epochs, Schedule schedule)
+            implements Serializable {}
 
     private static final long serialVersionUID = 1L;
 
     /** Bumped when the meaning of a field changes, so old and new runs never share a run_id. */
     public static final int CANONICAL_VERSION = 1;
-
-    public RunSpec {
-        normMean = List.copyOf(normMean);
-        normStd = List.copyOf(normStd);
-    }
 
     /** How a field is stored in result tables. */
     public enum Kind { STRING, INT, LONG, DOUBLE, BOOLEAN, DOUBLE_LIST }
@@ -59,45 +68,59 @@ public record RunSpec(
 
     /** Every config column, in table order. */
     public static final List<Field> FIELDS = List.of(
-            f("dataset", Kind.STRING, RunSpec::dataset),
-            f("train_split", Kind.STRING, RunSpec::trainSplit),
-            f("test_split", Kind.STRING, RunSpec::testSplit),
-            f("train_subset", Kind.INT, RunSpec::trainSubset),
-            f("test_subset", Kind.INT, RunSpec::testSubset),
-            f("channels", Kind.INT, RunSpec::channels),
-            f("height", Kind.INT, RunSpec::height),
-            f("width", Kind.INT, RunSpec::width),
-            f("classes", Kind.INT, RunSpec::classes),
-            f("norm_mean", Kind.DOUBLE_LIST, RunSpec::normMean),
-            f("norm_std", Kind.DOUBLE_LIST, RunSpec::normStd),
-            f("crop_padding", Kind.INT, RunSpec::cropPadding),
-            f("flip", Kind.BOOLEAN, RunSpec::flip),
-            f("network", Kind.STRING, s -> s.network().id()),
-            f("batch_norm", Kind.BOOLEAN, RunSpec::batchNorm),
-            f("optimizer", Kind.STRING, s -> s.optimizer().id()),
-            f("momentum", Kind.DOUBLE, RunSpec::momentum),
-            f("dampening", Kind.DOUBLE, RunSpec::dampening),
-            f("weight_decay", Kind.DOUBLE, RunSpec::weightDecay),
-            f("nesterov", Kind.BOOLEAN, RunSpec::nesterov),
-            f("beta1", Kind.DOUBLE, RunSpec::beta1),
-            f("beta2", Kind.DOUBLE, RunSpec::beta2),
-            f("eps", Kind.DOUBLE, RunSpec::eps),
+            f("dataset", Kind.STRING, s -> s.data().dataset()),
+            f("train_split", Kind.STRING, s -> s.data().trainSplit()),
+            f("test_split", Kind.STRING, s -> s.data().testSplit()),
+            f("train_subset", Kind.INT, s -> s.data().trainSubset()),
+            f("test_subset", Kind.INT, s -> s.data().testSubset()),
+            f("channels", Kind.INT, s -> s.model().inChannels()),
+            f("height", Kind.INT, s -> s.model().height()),
+            f("width", Kind.INT, s -> s.model().width()),
+            f("classes", Kind.INT, s -> s.model().classes()),
+            f("norm_mean", Kind.DOUBLE_LIST, s -> s.input().normMean()),
+            f("norm_std", Kind.DOUBLE_LIST, s -> s.input().normStd()),
+            f("crop_padding", Kind.INT, s -> s.input().cropPadding()),
+            f("flip", Kind.BOOLEAN, s -> s.input().flip()),
+            f("network", Kind.STRING, s -> s.model().network().id()),
+            f("batch_norm", Kind.BOOLEAN, s -> s.model().batchNorm()),
+            f("optimizer", Kind.STRING, s -> s.optimizer().kind().id()),
+            f("momentum", Kind.DOUBLE, s -> s.optimizer().momentum()),
+            f("dampening", Kind.DOUBLE, s -> s.optimizer().dampening()),
+            f("weight_decay", Kind.DOUBLE, s -> s.optimizer().weightDecay()),
+            f("nesterov", Kind.BOOLEAN, s -> s.optimizer().nesterov()),
+            f("beta1", Kind.DOUBLE, s -> s.optimizer().beta1()),
+            f("beta2", Kind.DOUBLE, s -> s.optimizer().beta2()),
+            f("eps", Kind.DOUBLE, s -> s.optimizer().eps()),
             f("precision", Kind.STRING, s -> s.precision().id()),
             f("bits", Kind.INT, s -> s.precision().bits()),
-            f("pool", Kind.STRING, s -> s.poolPolicy().id()),
-            f("beta", Kind.DOUBLE, s -> s.poolKind() == PoolPolicy.Kind.BETA ? Double.valueOf(s.beta()) : null),
-            f("pool_form", Kind.STRING, s -> s.poolForm().id()),
+            // The pool policy as three columns: its name, B (null unless beta:B) and its form (docs/design.md,
+            // "Result tables"); PoolPolicy.id() joins name and form, as the zones table writes a policy.
+            f("pool", Kind.STRING, s -> s.pool().name()),
+            f("beta", Kind.DOUBLE, s -> s.pool().kind() == PoolPolicy.Kind.BETA ? Double.valueOf(s.pool().beta()) : null),
+            f("pool_form", Kind.STRING, s -> s.pool().form().id()),
             f("relu_alpha", Kind.DOUBLE, RunSpec::reluAlpha),
-            notInConfig("lr", Kind.DOUBLE, RunSpec::lr),
-            f("batch_size", Kind.INT, RunSpec::batchSize),
-            f("test_batch_size", Kind.INT, RunSpec::testBatchSize),
-            notInConfig("epochs", Kind.INT, RunSpec::epochs),
-            f("schedule", Kind.STRING, s -> s.schedule().id()),
-            f("step_size", Kind.INT, RunSpec::stepSize),
-            f("gamma", Kind.DOUBLE, RunSpec::gamma),
-            f("eta_min", Kind.DOUBLE, RunSpec::etaMin),
+            notInConfig("lr", Kind.DOUBLE, s -> s.training().lr()),
+            f("batch_size", Kind.INT, s -> s.training().batchSize()),
+            f("test_batch_size", Kind.INT, s -> s.training().testBatchSize()),
+            notInConfig("epochs", Kind.INT, s -> s.training().epochs()),
+            f("schedule", Kind.STRING, s -> s.training().schedule().kind().id()),
+            f("step_size", Kind.INT, s -> s.training().schedule().stepSize()),
+            f("gamma", Kind.DOUBLE, s -> s.training().schedule().gamma()),
+            f("eta_min", Kind.DOUBLE, s -> s.training().schedule().etaMin()),
             notInConfig("device", Kind.STRING, s -> s.device().id()),
             notInConfig("seed", Kind.LONG, RunSpec::seed));
+
+    /** Config columns whose value differs between runs of the plan (the seed excluded: repeats are grouped). */
+    public static List<String> varyingColumns(List<RunSpec> runs) {
+        List<String> out = new ArrayList<>();
+        for (Field f : FIELDS) {
+            if (f.name().equals("seed")) continue;
+            Set<Object> values = new HashSet<>();
+            for (RunSpec r : runs) values.add(Objects.toString(f.value().apply(r)));
+            if (values.size() > 1) out.add(f.name());
+        }
+        return out;
+    }
 
     /** Stable id of the run: a hash of its canonical config, seed included. */
     public String runId() { return Canonical.hashId(canonicalConfig()); }
@@ -108,48 +131,35 @@ public record RunSpec(
     /** The canonical config (sorted keys, shortest round-tripping numbers), from which the run_id is hashed. */
     public String canonicalConfig() { return Canonical.json(this, FIELDS); }
 
-    public PoolPolicy poolPolicy() {
-        return poolKind == PoolPolicy.Kind.BETA ? PoolPolicy.beta(beta, poolForm) : new PoolPolicy(poolKind, 0, poolForm);
-    }
-
-    public OptimizerSpec optimizerSpec() {
-        return new OptimizerSpec(optimizer, momentum, dampening, weightDecay, nesterov, beta1, beta2, eps);
-    }
-
-    public Schedule scheduleSpec() { return new Schedule(schedule, stepSize, gamma, etaMin); }
-
-    public ModelSpec modelSpec() { return new ModelSpec(network, batchNorm, channels, height, width, classes); }
-
     public Normalization normalization() {
-        return new Normalization(normMean.stream().mapToDouble(Double::doubleValue).toArray(),
-                normStd.stream().mapToDouble(Double::doubleValue).toArray());
+        return new Normalization(input.normMean().stream().mapToDouble(Double::doubleValue).toArray(),
+                input.normStd().stream().mapToDouble(Double::doubleValue).toArray());
     }
 
-    public Augmentation augmentation() { return new Augmentation(cropPadding, flip); }
+    public Augmentation augmentation() { return new Augmentation(input.cropPadding(), input.flip()); }
 
     /** What the runtime trains (throws IllegalArgumentException for settings it cannot train). */
     public TrainConfig trainConfig() {
-        return new TrainConfig(modelSpec(), precision, poolPolicy(), reluAlpha, optimizerSpec(), scheduleSpec(), lr,
-                batchSize, testBatchSize, epochs, seed, normalization(), augmentation());
+        return new TrainConfig(model, precision, pool, reluAlpha, optimizer, training.schedule(), training.lr(),
+                training.batchSize(), training.testBatchSize(), training.epochs(), seed, normalization(),
+                augmentation());
     }
 
-    public RunSpec withLr(double newLr) {
-        return new RunSpec(dataset, trainSplit, testSplit, trainSubset, testSubset, channels, height, width, classes,
-                normMean, normStd, cropPadding, flip, network, batchNorm, optimizer, momentum, dampening, weightDecay,
-                nesterov, beta1, beta2, eps, precision, poolKind, beta, poolForm, reluAlpha, newLr, batchSize,
-                testBatchSize, epochs, schedule, stepSize, gamma, etaMin, device, seed);
+    public RunSpec withLr(double lr) {
+        Training t = new Training(lr, training.batchSize(), training.testBatchSize(), training.epochs(),
+                training.schedule());
+        return new RunSpec(data, model, input, optimizer, precision, pool, reluAlpha, t, device, seed);
     }
 
-    public RunSpec withEpochsAndSeed(int newEpochs, long newSeed) {
-        return new RunSpec(dataset, trainSplit, testSplit, trainSubset, testSubset, channels, height, width, classes,
-                normMean, normStd, cropPadding, flip, network, batchNorm, optimizer, momentum, dampening, weightDecay,
-                nesterov, beta1, beta2, eps, precision, poolKind, beta, poolForm, reluAlpha, lr, batchSize,
-                testBatchSize, newEpochs, schedule, stepSize, gamma, etaMin, device, newSeed);
+    public RunSpec withEpochsAndSeed(int epochs, long newSeed) {
+        Training t = new Training(training.lr(), training.batchSize(), training.testBatchSize(), epochs,
+                training.schedule());
+        return new RunSpec(data, model, input, optimizer, precision, pool, reluAlpha, t, device, newSeed);
     }
 
     /** A short human label for logs: "lenet5 fp16 beta:1000/composite sgd lr=0.01 seed=0". */
     public String label() {
-        return dataset + " " + network.id() + (batchNorm ? "+bn" : "") + " " + precision.id() + " "
-                + poolPolicy() + " " + optimizer.id() + " lr=" + Canonical.number(lr) + " seed=" + seed;
+        return data.dataset() + " " + model.network().id() + (model.batchNorm() ? "+bn" : "") + " " + precision.id()
+                + " " + pool + " " + optimizer.kind().id() + " lr=" + Canonical.number(training.lr()) + " seed=" + seed;
     }
 }

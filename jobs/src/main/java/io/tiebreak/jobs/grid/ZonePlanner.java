@@ -34,30 +34,31 @@ public final class ZonePlanner {
         Map<String, Config> configs = new LinkedHashMap<>();
         int duplicates = 0;
         for (RunSpec run : runs.runs()) {
-            long samples = run.trainSubset() > 0 ? run.trainSubset()
-                    : catalog.find(run.dataset()).orElseThrow().splitSizes().get(run.trainSplit());
-            int full = (int) Math.min(Integer.MAX_VALUE, samples / run.batchSize());
+            long samples = run.data().trainSubset() > 0 ? run.data().trainSubset()
+                    : catalog.find(run.data().dataset()).orElseThrow().splitSizes().get(run.data().trainSplit());
+            int full = (int) Math.min(Integer.MAX_VALUE, samples / run.training().batchSize());
             int asked = (Integer) z.minibatches().value();
             if (asked > full) {
                 problems.add(z.minibatches().at(), "minibatches " + asked + " is more than the " + full + " full batches"
-                        + " of " + samples + " samples of " + run.dataset() + "/" + run.trainSplit() + " at batch_size "
-                        + run.batchSize() + " (or say minibatches: all)");
+                        + " of " + samples + " samples of " + run.data().dataset() + "/" + run.data().trainSplit() + " at batch_size "
+                        + run.training().batchSize() + " (or say minibatches: all)");
                 continue;
             }
             for (Grid.Choice pc : z.pairs()) {
                 ZoneAxes.Pair pair = (ZoneAxes.Pair) pc.value();
                 for (Grid.Choice wc : z.weights()) {
                     Integer epoch = wc.value() instanceof Integer e ? e : null;
-                    if (epoch != null && epoch >= run.epochs()) {
+                    if (epoch != null && epoch >= run.training().epochs()) {
                         problems.add(wc.at(), "checkpoint epoch " + epoch + " does not exist: " + run.label()
-                                + " trains " + run.epochs() + " epochs, numbered 0 to " + (run.epochs() - 1));
+                                + " trains " + run.training().epochs() + " epochs, numbered 0 to " + (run.training().epochs() - 1));
                         continue;
                     }
-                    ZoneSpec spec = new ZoneSpec(run.dataset(), run.trainSplit(), run.trainSubset(), run.channels(),
-                            run.height(), run.width(), run.classes(), run.normMean(), run.normStd(), run.network(),
-                            run.batchNorm(), run.precision(), pair.a().toString(), pair.b().toString(),
-                            run.reluAlpha(), run.batchSize(), epoch, epoch == null ? null : run.runId(), run.seed(),
-                            run.device());
+                    ZoneSpec spec = new ZoneSpec(run.data().dataset(), run.data().trainSplit(),
+                            run.data().trainSubset(), run.model().inChannels(), run.model().height(),
+                            run.model().width(), run.model().classes(), run.input().normMean(),
+                            run.input().normStd(), run.model().network(), run.model().batchNorm(), run.precision(),
+                            pair.a(), pair.b(), run.reluAlpha(), run.training().batchSize(), epoch,
+                            epoch == null ? null : run.runId(), run.seed(), run.device());
                     Config c = new Config(spec, run, asked == ZoneAxes.ALL ? full : asked);
                     if (configs.putIfAbsent(spec.zoneId(), c) != null) duplicates++;
                 }

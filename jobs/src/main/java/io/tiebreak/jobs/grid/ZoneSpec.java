@@ -1,7 +1,7 @@
 package io.tiebreak.jobs.grid;
 
-import io.tiebreak.runtime.backend.PoolPolicy;
 import io.tiebreak.runtime.data.Normalization;
+import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.models.ModelSpec;
 import io.tiebreak.runtime.precision.Precision;
 import java.io.Serializable;
@@ -11,7 +11,7 @@ import java.util.TreeMap;
 import java.util.function.Function;
 
 /**
- * One zones configuration (DESIGN.md, "Zones"), every setting resolved: which minibatches (dataset, split, subset,
+ * One zones configuration (docs/design.md, "Zones"), every setting resolved: which minibatches (dataset, split, subset,
  * batch size, seed), which network and weights, at which precision, which two MaxPool Jacobians are compared.
  * Its rows are minibatch 0, 1, ... of the zones job's fixed order (jobs/zones/Minibatches), so the number of
  * minibatches is not part of the configuration: asking for more later extends the same rows.
@@ -24,7 +24,7 @@ import java.util.function.Function;
 public record ZoneSpec(
         String dataset, String trainSplit, int trainSubset, int channels, int height, int width, int classes,
         List<Double> normMean, List<Double> normStd, ModelSpec.Network network, boolean batchNorm, Precision precision,
-        String policyA, String policyB, double reluAlpha, int batchSize, Integer weightsEpoch, String sourceRunId,
+        PoolPolicy policyA, PoolPolicy policyB, double reluAlpha, int batchSize, Integer weightsEpoch, String sourceRunId,
         long seed, Device device) implements Serializable {
 
     private static final long serialVersionUID = 1L;
@@ -37,8 +37,6 @@ public record ZoneSpec(
     public ZoneSpec {
         normMean = List.copyOf(normMean);
         normStd = List.copyOf(normStd);
-        policy(policyA);
-        policy(policyB);
         if ((weightsEpoch == null) != (sourceRunId == null)) {
             throw new IllegalArgumentException("checkpoint weights need both the run and the epoch");
         }
@@ -66,8 +64,9 @@ public record ZoneSpec(
             f("batch_norm", RunSpec.Kind.BOOLEAN, ZoneSpec::batchNorm),
             f("precision", RunSpec.Kind.STRING, s -> s.precision().id()),
             f("bits", RunSpec.Kind.INT, s -> s.precision().bits()),
-            f("policy_a", RunSpec.Kind.STRING, ZoneSpec::policyA),
-            f("policy_b", RunSpec.Kind.STRING, ZoneSpec::policyB),
+            // Each policy as its id (PoolPolicy.parse reads it back): first, min-norm, beta:1000/composite.
+            f("policy_a", RunSpec.Kind.STRING, s -> s.policyA().id()),
+            f("policy_b", RunSpec.Kind.STRING, s -> s.policyB().id()),
             f("relu_alpha", RunSpec.Kind.DOUBLE, ZoneSpec::reluAlpha),
             f("batch_size", RunSpec.Kind.INT, ZoneSpec::batchSize),
             f("weights", RunSpec.Kind.STRING, ZoneSpec::weights),
@@ -92,22 +91,11 @@ public record ZoneSpec(
     /** Stable id of the configuration: a hash of its canonical config. */
     public String zoneId() { return Canonical.hashId(canonicalConfig()); }
 
-    public PoolPolicy poolA() { return policy(policyA); }
-
-    public PoolPolicy poolB() { return policy(policyB); }
-
     public ModelSpec modelSpec() { return new ModelSpec(network, batchNorm, channels, height, width, classes); }
 
     public Normalization normalization() {
         return new Normalization(normMean.stream().mapToDouble(Double::doubleValue).toArray(),
                 normStd.stream().mapToDouble(Double::doubleValue).toArray());
-    }
-
-    /** A policy as {@link PoolPolicy#toString()} writes it: first, min-norm, beta:1000/composite. */
-    public static PoolPolicy policy(String text) {
-        int slash = text.indexOf('/');
-        return slash < 0 ? PoolPolicy.parse(text)
-                : PoolPolicy.parse(text.substring(0, slash), PoolPolicy.Form.parse(text.substring(slash + 1)));
     }
 
     /** A short human label for logs: "fashion-mnist vgg11 fp16 first|min-norm b128 init seed=0". */

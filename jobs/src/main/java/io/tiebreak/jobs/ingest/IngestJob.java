@@ -1,6 +1,6 @@
 package io.tiebreak.jobs.ingest;
 
-import io.tiebreak.runtime.cli.CliErrors;
+import io.tiebreak.jobs.errors.UserError;
 import io.tiebreak.jobs.fs.HadoopFs;
 import io.tiebreak.jobs.fs.Redaction;
 import io.tiebreak.jobs.fs.ReplaceableOutput;
@@ -291,8 +291,8 @@ public final class IngestJob {
      */
     static RuntimeException userFacing(Exception e, Configuration conf) {
         for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof CliErrors.UserError || t instanceof IllegalArgumentException) {
-                return new CliErrors.UserError(Redaction.redact(t.getMessage(), conf));
+            if (t instanceof UserError || t instanceof IllegalArgumentException) {
+                return new UserError(Redaction.redact(t.getMessage(), conf));
             }
         }
         StringBuilder msg = new StringBuilder("ingest failed: " + e);

@@ -80,7 +80,7 @@ public final class ShardFile {
             if (row != rows) throw BadInput.in(name, "footer says " + rows + " rows, found " + row);
             return new Contents(split, c, h, w, index, label, pixels == null ? new byte[0] : pixels);
         } catch (RuntimeException e) {
-            if (e instanceof io.tiebreak.runtime.cli.CliErrors.UserError) throw e;
+            if (e instanceof io.tiebreak.jobs.errors.UserError) throw e;
             throw BadInput.in(name, "not a readable Parquet shard (" + e + ")", e);
         } catch (IOException e) {
             throw BadInput.in(name, "not a readable Parquet shard (" + e.getMessage() + ")", e);

@@ -85,7 +85,7 @@ final class SvhnSource implements DatasetSource {
             return Mat5.newReader(src).setEntryFilter(h -> (h.getName().equals("X") || h.getName().equals("y"))
                     && filter.isAccepted(h)).readMat();
         } catch (IOException | RuntimeException e) {
-            if (e instanceof io.tiebreak.runtime.cli.CliErrors.UserError) throw e;
+            if (e instanceof io.tiebreak.jobs.errors.UserError) throw e;
             throw BadInput.at(shown, src.getPosition(), "not a readable MATLAB v5 MAT-file (" + e.getMessage() + ");"
                     + " SVHN publishes v5 files, v7.3 (HDF5) is not supported");
         }

@@ -2,8 +2,8 @@ package io.tiebreak.jobs.lrsearch;
 
 import io.tiebreak.jobs.grid.Grid;
 import io.tiebreak.jobs.grid.GridParser;
-import io.tiebreak.jobs.sweep.GridOptions;
-import io.tiebreak.jobs.sweep.SweepCommand;
+import io.tiebreak.jobs.gridjob.GridOptions;
+import io.tiebreak.jobs.progress.SweepProgress;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
@@ -27,6 +27,6 @@ public final class LrSearchCommand implements Callable<Integer> {
         Grid g = options.read(GridParser.Purpose.LR_SEARCH);
         SparkSession spark = options.session("lr-search", g);
         return LrSearchJob.run(spark, g, new LrSearchJob.Options(options.results, options.data, options.force, options.waveMillis(),
-                SweepCommand.mode(progress), System.out));
+                SweepProgress.Mode.parse(progress), System.out));
     }
 }

@@ -6,6 +6,10 @@ import io.tiebreak.jobs.grid.Grid;
 import io.tiebreak.jobs.grid.LrSearchSettings;
 import io.tiebreak.jobs.grid.Planner;
 import io.tiebreak.jobs.grid.RunSpec;
+import io.tiebreak.jobs.gridjob.DataCatalog;
+import io.tiebreak.jobs.gridjob.EpochGate;
+import io.tiebreak.jobs.gridjob.RunLauncher;
+import io.tiebreak.jobs.gridjob.RunTask;
 import io.tiebreak.jobs.progress.SweepProgress;
 import io.tiebreak.jobs.results.EpochRow;
 import io.tiebreak.jobs.results.ResultStore;
@@ -15,11 +19,6 @@ import io.tiebreak.jobs.results.Tables;
 import io.tiebreak.jobs.results.TextTable;
 import io.tiebreak.jobs.results.TrialOutcome;
 import io.tiebreak.jobs.results.WaveCommitter;
-import io.tiebreak.jobs.sweep.DataCatalog;
-import io.tiebreak.jobs.sweep.EpochGate;
-import io.tiebreak.jobs.sweep.RunLauncher;
-import io.tiebreak.jobs.sweep.RunTask;
-import io.tiebreak.jobs.sweep.Summary;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -169,12 +168,12 @@ public final class LrSearchJob {
         if (unfinished > 0) {
             System.err.println("error: " + unfinished + " configurations have no completed trial, so no best lr (a"
                     + " sweep with lr: best refuses them); widen lr_search.low/high or add trials, and re-run");
-            return io.tiebreak.runtime.cli.CliErrors.FAILURE;
+            return io.tiebreak.jobs.errors.ExitCodes.FAILURE;
         }
         return 0;
     }
 
-    static int trialEpochs(LrSearchSettings s, RunSpec r) { return s.epochs() > 0 ? s.epochs() : r.epochs(); }
+    static int trialEpochs(LrSearchSettings s, RunSpec r) { return s.epochs() > 0 ? s.epochs() : r.training().epochs(); }
 
     /** Trial k's run: the configuration at the proposed lr, the search's epochs and seed. */
     static RunSpec trialSpec(LrSearchSettings s, Search search, double lr) {
@@ -187,7 +186,7 @@ public final class LrSearchJob {
         int k = search.trials.size();
         double lr = Samplers.propose(s, search.configId(), k, search.observations());
         RunSpec spec = trialSpec(s, search, lr);
-        RunTask task = new RunTask(grid.name(), spec, 1, DataCatalog.datasetPath(o.data(), spec.dataset()),
+        RunTask task = new RunTask(grid.name(), spec, 1, DataCatalog.datasetPath(o.data(), spec.data().dataset()),
                 new Path(store.checkpointDir(), spec.runId()).toString(), false);
         EpochGate gate = s.medianPruning()
                 ? new MedianPruner(search.completedCurves(), s.prunerStartupTrials(), s.prunerWarmupEpochs())
@@ -202,7 +201,7 @@ public final class LrSearchJob {
         double[] curve = o.epochs().stream().mapToDouble(EpochRow::testAccuracy).toArray();
         double objective = o.status() == Status.COMPLETED ? o.finalTestAccuracy()
                 : o.status() == Status.PRUNED && curve.length > 0 ? curve[curve.length - 1] : Double.NaN;
-        s.trials.add(new Trial(k, o.spec().lr(), o.status(), objective, curve));
+        s.trials.add(new Trial(k, o.spec().training().lr(), o.status(), objective, curve));
         int prunedAt = o.status() == Status.PRUNED && !o.epochs().isEmpty()
                 ? o.epochs().get(o.epochs().size() - 1).epoch() : -1;
         TrialOutcome t = new TrialOutcome(o, s.configId(), k, TrialOutcome.TRIAL,
@@ -262,7 +261,7 @@ public final class LrSearchJob {
 
     /** Per configuration: the axes that vary, the chosen lr and its accuracy, and how the trials ended. */
     static String summary(ResultStore store, Map<String, Search> searches, List<RunSpec> runs) {
-        List<String> varying = Summary.varyingColumns(runs);
+        List<String> varying = RunSpec.varyingColumns(runs);
         varying.remove("lr");
         varying.remove("epochs");
         List<String> header = new ArrayList<>(varying);

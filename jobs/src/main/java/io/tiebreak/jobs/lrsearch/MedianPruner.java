@@ -1,6 +1,6 @@
 package io.tiebreak.jobs.lrsearch;
 
-import io.tiebreak.jobs.sweep.EpochGate;
+import io.tiebreak.jobs.gridjob.EpochGate;
 import io.tiebreak.runtime.train.EpochMetrics;
 import java.util.Arrays;
 import java.util.Locale;

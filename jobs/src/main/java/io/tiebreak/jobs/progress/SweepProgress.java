@@ -1,5 +1,6 @@
 package io.tiebreak.jobs.progress;
 
+import io.tiebreak.jobs.errors.UserError;
 import io.tiebreak.jobs.results.RunOutcome;
 import io.tiebreak.jobs.results.Status;
 import java.io.PrintStream;
@@ -18,7 +19,21 @@ import java.util.function.LongSupplier;
 public final class SweepProgress implements AutoCloseable {
 
     /** How progress is shown. */
-    public enum Mode { BAR, LOG, NONE }
+    /** How progress is shown: a bar on a terminal, log lines, or nothing. */
+    public enum Mode {
+        BAR, LOG, NONE;
+
+        /** The --progress flag: bar, log, none, or auto (bar on a terminal, log otherwise). */
+        public static Mode parse(String s) {
+            switch (s.toLowerCase(java.util.Locale.ROOT)) {
+                case "auto": return detect();
+                case "bar": return BAR;
+                case "log": return LOG;
+                case "none": return NONE;
+                default: throw new UserError("--progress must be bar, log, none or auto, not '" + s + "'");
+            }
+        }
+    }
 
     private enum State { PENDING, RUNNING, DONE }
 

@@ -1,6 +1,6 @@
 package io.tiebreak.jobs.report;
 
-import io.tiebreak.runtime.cli.CliErrors;
+import io.tiebreak.jobs.errors.UserError;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -56,21 +56,21 @@ public final class ReferenceTable {
         BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
         String header = r.readLine();
         if (header == null || !header.trim().equals(HEADER)) {
-            throw new CliErrors.UserError(source + ":1: expected the header " + HEADER);
+            throw new UserError(source + ":1: expected the header " + HEADER);
         }
         int lineNo = 1;
         for (String line; (line = r.readLine()) != null; ) {
             lineNo++;
             if (line.isBlank()) continue;
             String[] f = line.split(",", -1);
-            if (f.length != 10) throw new CliErrors.UserError(source + ":" + lineNo + ": expected 10 fields, got " + f.length);
+            if (f.length != 10) throw new UserError(source + ":" + lineNo + ": expected 10 fields, got " + f.length);
             try {
                 map.put(new Key(f[0], f[1], Boolean.parseBoolean(f[2].trim().toLowerCase(Locale.ROOT)), f[3],
                                 Integer.parseInt(f[4]), Long.parseLong(f[5])),
                         new Entry(Integer.parseInt(f[6]), Integer.parseInt(f[7]), Double.parseDouble(f[8]),
                                 Double.parseDouble(f[9])));
             } catch (NumberFormatException e) {
-                throw new CliErrors.UserError(source + ":" + lineNo + ": " + e.getMessage());
+                throw new UserError(source + ":" + lineNo + ": " + e.getMessage());
             }
         }
         return new ReferenceTable(map, source);

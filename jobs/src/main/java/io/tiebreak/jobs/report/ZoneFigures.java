@@ -75,7 +75,7 @@ final class ZoneFigures {
         }
     }
 
-    /** The reference study's zones at initialization (DESIGN.md, "Reference numbers"): % of minibatches that differ. */
+    /** The reference study's zones at initialization (docs/design.md, "Reference numbers"): % of minibatches that differ. */
     static Optional<String> reference(Setting s) {
         if (!"cifar10".equals(s.get("dataset")) || !"vgg11".equals(s.get("network"))
                 || !Boolean.FALSE.equals(s.get("batch_norm")) || !Integer.valueOf(128).equals(s.get("batch_size"))

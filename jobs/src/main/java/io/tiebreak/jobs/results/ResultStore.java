@@ -37,6 +37,9 @@ public final class ResultStore {
 
     static final String WAVE_PREFIX = "wave-";
 
+    /** Waves older than this without a commit marker are left-overs of a dead driver and are removed. */
+    public static final long ABANDONED_WAVE_MILLIS = java.util.concurrent.TimeUnit.HOURS.toMillis(1);
+
     /**
      * Settings a session that writes results should start with: FAIR scheduling with the pools of
      * fairscheduler.xml (copied to a local file, which Spark reads on the driver whatever the deploy mode).

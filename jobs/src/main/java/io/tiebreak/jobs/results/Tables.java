@@ -7,7 +7,7 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * The result tables of DESIGN.md ("Results"), declared once. Every row carries the run's id, the grid that asked for
+ * The result tables of docs/design.md ("Results"), declared once. Every row carries the run's id, the grid that asked for
  * it and every config column. NaN metrics stay NaN (a diverged loss is data); absent values are null.
  */
 public final class Tables {
@@ -100,7 +100,7 @@ public final class Tables {
             .add("finished_at", DataTypes.TimestampType, t -> new Timestamp(t.run().finishedAtMillis()));
 
     /**
-     * One row per minibatch of a zones configuration (DESIGN.md, "Zones"): zone_id (hash of the configuration), the
+     * One row per minibatch of a zones configuration (docs/design.md, "Zones"): zone_id (hash of the configuration), the
      * grid that asked, every config column, then the measurement. Arrays follow the network's order: pools and their
      * tie counts (windows with k >= 2) at the working precision and at fp64; layers and their share of the L1
      * difference. fp64 norms are null where the working precision agreed (nothing was recomputed). zone is decided

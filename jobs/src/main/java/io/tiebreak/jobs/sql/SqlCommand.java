@@ -1,10 +1,10 @@
 package io.tiebreak.jobs.sql;
 
+import io.tiebreak.jobs.errors.UserError;
 import io.tiebreak.jobs.fs.HadoopFs;
 import io.tiebreak.jobs.results.ResultStore;
 import io.tiebreak.jobs.results.TextTable;
 import io.tiebreak.jobs.spark.SparkSessions;
-import io.tiebreak.runtime.cli.CliErrors;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.io.PrintStream;
@@ -50,7 +50,7 @@ public final class SqlCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if (csv != null && parquet != null) throw new CliErrors.UserError("give --csv or --parquet, not both");
+        if (csv != null && parquet != null) throw new UserError("give --csv or --parquet, not both");
         SparkSession spark = SparkSessions.getOrCreate("tiebreak sql", ResultStore.sessionDefaults());
         run(spark, new ResultStore(spark, results), query, csv, parquet, maxRows, System.out);
         return 0;
@@ -66,9 +66,9 @@ public final class SqlCommand implements Callable<Integer> {
             df.schema();
         } catch (Exception e) {
             // Spark's Scala API declares no checked exceptions: recognize bad SQL by type.
-            if (e instanceof ParseException) throw new CliErrors.UserError("not valid SQL: " + firstLine(e.getMessage()));
+            if (e instanceof ParseException) throw new UserError("not valid SQL: " + firstLine(e.getMessage()));
             if (e instanceof AnalysisException) {
-                throw new CliErrors.UserError(firstLine(e.getMessage()) + " (views: " + String.join(", ", views) + ")");
+                throw new UserError(firstLine(e.getMessage()) + " (views: " + String.join(", ", views) + ")");
             }
             throw e;
         }

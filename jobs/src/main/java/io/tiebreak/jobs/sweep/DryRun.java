@@ -3,6 +3,7 @@ package io.tiebreak.jobs.sweep;
 import io.tiebreak.jobs.grid.Grid;
 import io.tiebreak.jobs.grid.Planner;
 import io.tiebreak.jobs.grid.RunSpec;
+import io.tiebreak.jobs.gridjob.DataCatalog;
 import io.tiebreak.jobs.results.ResultStore;
 import io.tiebreak.jobs.results.TextTable;
 import java.io.PrintStream;
@@ -26,7 +27,7 @@ final class DryRun {
                 id -> best.containsKey(id) ? OptionalDouble.of(best.get(id)) : OptionalDouble.empty(), force);
         Map<String, ResultStore.RunState> states = store.runStates();
         List<String> columns = new ArrayList<>(List.of("run_id", "state"));
-        List<String> varying = Summary.varyingColumns(plan.runs());
+        List<String> varying = RunSpec.varyingColumns(plan.runs());
         columns.addAll(varying);
         columns.add("seed");
         List<List<String>> rows = new ArrayList<>();

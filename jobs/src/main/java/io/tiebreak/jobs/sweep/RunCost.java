@@ -11,7 +11,7 @@ final class RunCost {
 
     /** Forward MFLOPs per 32x32 image (28x28 for LeNet-5), from the networks' layer shapes. */
     private static double mflops(RunSpec s) {
-        double base = switch (s.network()) {
+        double base = switch (s.model().network()) {
             case LENET5 -> 0.6;
             case VGG11 -> 153;
             case VGG13 -> 229;
@@ -21,11 +21,11 @@ final class RunCost {
             case RESNET34 -> 1160;
             case RESNET50 -> 1300;
         };
-        double pixels = (double) s.height() * s.width() / (s.network() == io.tiebreak.runtime.models.ModelSpec.Network.LENET5 ? 784 : 1024);
+        double pixels = (double) s.model().height() * s.model().width() / (s.model().network() == io.tiebreak.runtime.models.ModelSpec.Network.LENET5 ? 784 : 1024);
         return base * pixels * (s.precision() == io.tiebreak.runtime.precision.Precision.FP64 ? 2 : 1);
     }
 
     static double of(RunSpec s, long trainSamples) {
-        return mflops(s) * s.epochs() * trainSamples;
+        return mflops(s) * s.training().epochs() * trainSamples;
     }
 }

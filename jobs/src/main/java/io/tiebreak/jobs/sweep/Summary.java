@@ -16,7 +16,6 @@ import io.tiebreak.jobs.results.TextTable;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Objects;
 import java.util.Set;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -30,25 +29,13 @@ import org.apache.spark.sql.Row;
 public final class Summary {
     private Summary() {}
 
-    /** Config columns whose value differs between runs of the plan (the seed excluded: repeats are grouped). */
-    public static List<String> varyingColumns(List<RunSpec> runs) {
-        List<String> out = new ArrayList<>();
-        for (RunSpec.Field f : RunSpec.FIELDS) {
-            if (f.name().equals("seed")) continue;
-            Set<Object> values = new HashSet<>();
-            for (RunSpec r : runs) values.add(Objects.toString(f.value().apply(r)));
-            if (values.size() > 1) out.add(f.name());
-        }
-        return out;
-    }
-
     /** Configurations printed at most; a grid of hundreds is better read with SQL. */
     static final int MAX_ROWS = 60;
 
     public static String table(ResultStore store, String grid, List<RunSpec> runs) {
         Set<String> ids = new HashSet<>();
         for (RunSpec r : runs) ids.add(r.runId());
-        List<String> keys = varyingColumns(runs);
+        List<String> keys = RunSpec.varyingColumns(runs);
         List<String> needed = new ArrayList<>(keys);
         needed.addAll(List.of("status", "final_test_accuracy", "epochs_done"));
         Dataset<Row> latest = store.latestRuns(needed).filter(col("run_id").isin(ids.toArray()));

@@ -1,14 +1,13 @@
 package io.tiebreak.jobs.sweep;
 
-import io.tiebreak.jobs.grid.Device;
+import io.tiebreak.jobs.errors.ExitCodes;
+import io.tiebreak.jobs.errors.UserError;
 import io.tiebreak.jobs.grid.Grid;
 import io.tiebreak.jobs.grid.GridParser;
+import io.tiebreak.jobs.gridjob.GridOptions;
 import io.tiebreak.jobs.progress.SweepProgress;
 import io.tiebreak.jobs.results.ResultStore;
-import io.tiebreak.runtime.cli.CliErrors;
-import java.util.LinkedHashMap;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
@@ -37,50 +36,23 @@ public final class SweepCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (waveRuns < 1) throw new CliErrors.UserError("--wave-runs must be at least 1");
+        if (waveRuns < 1) throw new UserError("--wave-runs must be at least 1");
         Grid g = options.read(GridParser.Purpose.SWEEP);
         SparkSession spark = options.session("sweep", g);
         if (dryRun) {
             return DryRun.print(spark, g, options.results, options.data, options.force, System.out);
         }
         SweepJob.Result r = SweepJob.run(spark, g, new SweepJob.Options(options.results, options.data, options.force,
-                options.waveMillis(), waveRuns, mode(progress), System.out));
+                options.waveMillis(), waveRuns, SweepProgress.Mode.parse(progress), System.out));
+        System.out.println();
+        System.out.print(Summary.table(new ResultStore(spark, options.results), g.name(), r.runs()));
         System.out.printf(Locale.ROOT, "%nsweep %s: %d runs, %d skipped as done, ran %s in %s, %d result waves; results in %s%n",
                 g.name(), r.planned(), r.skipped(), r.ran(), SweepProgress.duration(r.seconds()), r.waves(), options.results);
         if (r.failed() > 0) {
             System.err.println("error: " + r.failed() + " runs failed (reasons in the runs table: tiebreak sql"
                     + " \"SELECT run_id, reason FROM runs WHERE status = 'failed'\"); re-run the sweep to retry them");
-            return CliErrors.FAILURE;
+            return ExitCodes.FAILURE;
         }
         return 0;
-    }
-
-    /**
-     * Settings the session needs from its start: FAIR scheduling, so result writes take the next free task slot
-     * ahead of queued training tasks ({@link ResultStore#sessionDefaults}); and, for a grid with device: gpu, one
-     * GPU per task (not in local mode, which has no GPU scheduling: tasks asking for one would wait forever).
-     */
-    public static Map<String, String> sessionDefaults(Grid g) {
-        Map<String, String> d = new LinkedHashMap<>(ResultStore.sessionDefaults());
-        if (g.mentions(Device.GPU) && !isLocalMode(new org.apache.spark.SparkConf(true).get("spark.master", "local[*]"))) {
-            d.put("spark.executor.resource.gpu.amount", "1");
-            d.put("spark.task.resource.gpu.amount", "1");
-        }
-        return d;
-    }
-
-    /** local, local[N], local[*]: one JVM, where Spark schedules no GPUs (local-cluster[...] is a real cluster). */
-    static boolean isLocalMode(String master) {
-        return master.equals("local") || master.startsWith("local[");
-    }
-
-    public static SweepProgress.Mode mode(String s) {
-        switch (s.toLowerCase(Locale.ROOT)) {
-            case "auto": return SweepProgress.detect();
-            case "bar": return SweepProgress.Mode.BAR;
-            case "log": return SweepProgress.Mode.LOG;
-            case "none": return SweepProgress.Mode.NONE;
-            default: throw new CliErrors.UserError("--progress must be bar, log, none or auto, not '" + s + "'");
-        }
     }
 }

@@ -5,13 +5,17 @@ import io.tiebreak.jobs.grid.Device;
 import io.tiebreak.jobs.grid.Grid;
 import io.tiebreak.jobs.grid.Planner;
 import io.tiebreak.jobs.grid.RunSpec;
+import io.tiebreak.jobs.gridjob.DataCatalog;
+import io.tiebreak.jobs.gridjob.EpochGate;
+import io.tiebreak.jobs.gridjob.GridSessions;
+import io.tiebreak.jobs.gridjob.RunLauncher;
+import io.tiebreak.jobs.gridjob.RunTask;
 import io.tiebreak.jobs.progress.ProgressListener;
 import io.tiebreak.jobs.progress.SweepProgress;
 import io.tiebreak.jobs.results.ResultStore;
 import io.tiebreak.jobs.results.RunOutcome;
 import io.tiebreak.jobs.results.Status;
 import io.tiebreak.jobs.results.WaveCommitter;
-import io.tiebreak.runtime.cli.CliErrors;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -40,9 +44,6 @@ import scala.runtime.BoxedUnit;
 public final class SweepJob {
     private static final Logger LOG = LoggerFactory.getLogger(SweepJob.class);
 
-    /** Waves older than this without a commit marker are left-overs of a dead driver and are removed. */
-    public static final long ABANDONED_WAVE_MILLIS = TimeUnit.HOURS.toMillis(1);
-
     /**
      * @param waveMillis commit finished runs at least this often
      * @param waveRuns   or as soon as this many are waiting
@@ -50,8 +51,17 @@ public final class SweepJob {
     public record Options(String results, String data, boolean force, long waveMillis, int waveRuns,
                           SweepProgress.Mode progress, PrintStream out) {}
 
-    /** What a sweep did: runs in the grid, skipped as done before, run now and how they ended. */
-    public record Result(int planned, int skipped, Map<Status, Integer> ran, int waves, double seconds) {
+    /**
+     * What a sweep did: the grid's runs, how many were skipped as done before, how those run now ended. The
+     * command prints it (with {@link Summary#table}): the job writes only its live progress to Options.out.
+     */
+    public record Result(List<RunSpec> runs, int skipped, Map<Status, Integer> ran, int waves, double seconds) {
+        public Result {
+            runs = List.copyOf(runs);
+        }
+
+        public int planned() { return runs.size(); }
+
         public int failed() { return ran.getOrDefault(Status.FAILED, 0); }
     }
 
@@ -62,7 +72,7 @@ public final class SweepJob {
         Map<String, Double> bestLrs = store.bestLrs();
         Planner.Plan plan = Planner.plan(grid, catalog,
                 id -> bestLrs.containsKey(id) ? OptionalDouble.of(bestLrs.get(id)) : OptionalDouble.empty(), o.force());
-        int removed = store.removeAbandonedWaves(ABANDONED_WAVE_MILLIS);
+        int removed = store.removeAbandonedWaves(ResultStore.ABANDONED_WAVE_MILLIS);
         if (removed > 0) LOG.info("removed {} result writes abandoned by an earlier driver", removed);
 
         Map<String, ResultStore.RunState> states = store.runStates();
@@ -76,7 +86,7 @@ public final class SweepJob {
             }
             if (st != null) retries++;
             tasks.add(new RunTask(grid.name(), spec, st == null ? 1 : st.attempts() + 1,
-                    DataCatalog.datasetPath(o.data(), spec.dataset()),
+                    DataCatalog.datasetPath(o.data(), spec.data().dataset()),
                     new Path(store.checkpointDir(), spec.runId()).toString(), grid.checkpoints() == Grid.Checkpoints.ALL));
         }
         o.out().printf("%s: %d runs%s; %d done before, %d to run%s%n", grid.name(), plan.runs().size(),
@@ -84,7 +94,7 @@ public final class SweepJob {
                 skipped, tasks.size(), retries > 0 ? " (" + retries + " failed before, tried again)" : "");
         LOG.info("planned {} runs in {} ({} to run)", plan.runs().size(),
                 SweepProgress.duration((System.nanoTime() - t0) / 1e9), tasks.size());
-        requireGpuScheduling(spark, tasks);
+        GridSessions.requireGpuScheduling(spark, tasks.stream().anyMatch(t -> t.spec().device() == Device.GPU));
         tasks.sort(Comparator.comparingDouble((RunTask t) -> -RunCost.of(t.spec(), trainSamples(catalog, t.spec()))));
 
         Map<Status, Integer> ran = new EnumMap<>(Status.class);
@@ -93,10 +103,7 @@ public final class SweepJob {
             waves = execute(spark, store, tasks, skipped, o, ran, grid.name());
         }
         LOG.info("training and commits done after {}", SweepProgress.duration((System.nanoTime() - t0) / 1e9));
-        o.out().println();
-        o.out().print(Summary.table(store, grid.name(), plan.runs()));
-        LOG.info("summary printed after {}", SweepProgress.duration((System.nanoTime() - t0) / 1e9));
-        return new Result(plan.runs().size(), skipped, ran, waves, (System.nanoTime() - t0) / 1e9);
+        return new Result(plan.runs(), skipped, ran, waves, (System.nanoTime() - t0) / 1e9);
     }
 
     private static int execute(SparkSession spark, ResultStore store, List<RunTask> tasks, int skipped, Options o,
@@ -107,7 +114,7 @@ public final class SweepJob {
         List<Integer> epochs = new ArrayList<>();
         for (RunTask t : tasks) {
             labels.add(t.spec().label());
-            epochs.add(t.spec().epochs());
+            epochs.add(t.spec().training().epochs());
         }
         SweepProgress progress = new SweepProgress(title, labels, epochs, skipped, o.progress(), o.out(),
                 System::currentTimeMillis, 30_000).start();
@@ -163,30 +170,9 @@ public final class SweepJob {
         @Override public String toString() { return getMessage(); }
     }
 
-    /** A grid with device: gpu needs Spark to hand GPUs to tasks; say how before anything starts. */
-    static void requireGpuScheduling(SparkSession spark, List<RunTask> tasks) {
-        requireGpuScheduling(spark, tasks.stream().anyMatch(t -> t.spec().device() == Device.GPU));
-    }
-
-    /** As above, for any job whose tasks may ask for device: gpu. */
-    public static void requireGpuScheduling(SparkSession spark, boolean wantsGpu) {
-        if (!wantsGpu) return;
-        var conf = spark.sparkContext().getConf();
-        if (SweepCommand.isLocalMode(spark.sparkContext().master())) {
-            throw new CliErrors.UserError("the grid has runs with device: gpu, but Spark's local mode schedules no"
-                    + " GPUs: run on a cluster whose executors have GPUs (a one-machine standalone cluster will do; see"
-                    + " docs/sweep.md), or use device: auto, which trains on the CPU here");
-        }
-        if (!conf.contains("spark.task.resource.gpu.amount")) {
-            throw new CliErrors.UserError("the grid has runs with device: gpu, but Spark schedules no GPUs: set"
-                    + " spark.executor.resource.gpu.amount and spark.task.resource.gpu.amount (and a discovery script"
-                    + " where the cluster manager needs one; see docs/sweep.md), or use device: auto");
-        }
-    }
-
     private static long trainSamples(DataCatalog catalog, RunSpec s) {
-        if (s.trainSubset() > 0) return s.trainSubset();
-        return catalog.find(s.dataset()).map(DatasetInfo::splitSizes).map(m -> m.getOrDefault(s.trainSplit(), 1L)).orElse(1L);
+        if (s.data().trainSubset() > 0) return s.data().trainSubset();
+        return catalog.find(s.data().dataset()).map(DatasetInfo::splitSizes).map(m -> m.getOrDefault(s.data().trainSplit(), 1L)).orElse(1L);
     }
 
     private static String rootMessage(Throwable e) {

@@ -3,9 +3,9 @@ package io.tiebreak.jobs.zones;
 import io.tiebreak.jobs.fs.HadoopFs;
 import io.tiebreak.jobs.fs.Redaction;
 import io.tiebreak.jobs.grid.ZoneSpec;
+import io.tiebreak.jobs.gridjob.DeviceChoice;
+import io.tiebreak.jobs.gridjob.RunExecutor;
 import io.tiebreak.jobs.results.ZoneRow;
-import io.tiebreak.jobs.sweep.DeviceChoice;
-import io.tiebreak.jobs.sweep.RunExecutor;
 import io.tiebreak.runtime.backend.Backend;
 import io.tiebreak.runtime.data.ImageData;
 import io.tiebreak.runtime.io.Safetensors;
@@ -61,7 +61,7 @@ public final class ZoneExecutor {
                         + " expected " + spec.channels() + "x" + spec.height() + "x" + spec.width() + " of "
                         + spec.classes() + ": was it ingested again? re-run tiebreak zones");
             }
-            ZoneProbe probe = new ZoneProbe(backend, spec.modelSpec(), spec.precision(), spec.poolA(), spec.poolB(),
+            ZoneProbe probe = new ZoneProbe(backend, spec.modelSpec(), spec.precision(), spec.policyA(), spec.policyB(),
                     spec.reluAlpha(), spec.seed());
             if (task.checkpoint() != null) loadCheckpoint(task, probe, backend, conf);
             List<ZoneRow> rows = new ArrayList<>(task.minibatches());

@@ -1,11 +1,11 @@
 package io.tiebreak.jobs.zones;
 
+import io.tiebreak.jobs.errors.UserError;
 import io.tiebreak.jobs.grid.Grid;
 import io.tiebreak.jobs.grid.GridParser;
-import io.tiebreak.jobs.results.ResultStore;
-import io.tiebreak.jobs.sweep.GridOptions;
+import io.tiebreak.jobs.gridjob.GridOptions;
 import io.tiebreak.jobs.progress.SweepProgress;
-import io.tiebreak.runtime.cli.CliErrors;
+import io.tiebreak.jobs.results.ResultStore;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
 @Command(name = "zones", mixinStandardHelpOptions = true,
         description = {"For each configuration of a zones grid, compares the gradients of two MaxPool Jacobians"
                 + " minibatch by minibatch and classifies each minibatch as agree, bifurcation or compensation"
-                + " (DESIGN.md, \"Zones\"); one row per minibatch in the zones table.",
+                + " (docs/design.md, \"Zones\"); one row per minibatch in the zones table.",
             "Minibatches are measured in ranges, one Spark task each; re-running measures only what is missing.",
             "A zones grid has a sweep grid's axes plus policies ([first, min-norm] by default), weights (init, or"
                     + " checkpoint epochs of the sweep run the axes describe) and minibatches (a number or all)."})
@@ -38,8 +38,8 @@ public final class ZonesCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (waveTasks < 1) throw new CliErrors.UserError("--wave-tasks must be at least 1");
-        if (minibatchesPerTask < 1) throw new CliErrors.UserError("--minibatches-per-task must be at least 1");
+        if (waveTasks < 1) throw new UserError("--wave-tasks must be at least 1");
+        if (minibatchesPerTask < 1) throw new UserError("--minibatches-per-task must be at least 1");
         Grid g = options.read(GridParser.Purpose.ZONES);
         SparkSession spark = options.session("zones", g);
         if (dryRun) {
@@ -51,6 +51,8 @@ public final class ZonesCommand implements Callable<Integer> {
         }
         ZonesJob.Result r = ZonesJob.run(spark, g, new ZonesJob.Options(options.results, options.data, options.force,
                 minibatchesPerTask, options.waveMillis(), waveTasks, System.out));
+        System.out.println();
+        System.out.print(ZoneSummary.table(new ResultStore(spark, options.results), r.plan()));
         System.out.printf(Locale.ROOT, "%nzones %s: %d configurations, %d minibatches, %d done before, measured %d in %s"
                         + " (%d tasks, %d result waves); results in %s%n", g.name(), r.configurations(), r.planned(),
                 r.skipped(), r.measured(), SweepProgress.duration(r.seconds()), r.tasks(), r.waves(), options.results);

@@ -1,20 +1,20 @@
 package io.tiebreak.jobs.zones;
 
+import io.tiebreak.jobs.errors.UserError;
 import io.tiebreak.jobs.fs.HadoopFs;
 import io.tiebreak.jobs.fs.Redaction;
 import io.tiebreak.jobs.fs.SerializableConf;
 import io.tiebreak.jobs.grid.Device;
 import io.tiebreak.jobs.grid.Grid;
 import io.tiebreak.jobs.grid.ZonePlanner;
+import io.tiebreak.jobs.gridjob.DataCatalog;
+import io.tiebreak.jobs.gridjob.GridSessions;
+import io.tiebreak.jobs.gridjob.HadoopCheckpoints;
 import io.tiebreak.jobs.progress.SweepProgress;
 import io.tiebreak.jobs.results.ResultStore;
 import io.tiebreak.jobs.results.Tables;
 import io.tiebreak.jobs.results.WaveCommitter;
 import io.tiebreak.jobs.results.ZoneRow;
-import io.tiebreak.jobs.sweep.DataCatalog;
-import io.tiebreak.jobs.sweep.HadoopCheckpoints;
-import io.tiebreak.jobs.sweep.SweepJob;
-import io.tiebreak.runtime.cli.CliErrors;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.Serializable;
@@ -71,13 +71,16 @@ public final class ZonesJob {
     public record Options(String results, String data, boolean force, int minibatchesPerTask, long waveMillis,
                           int waveTasks, PrintStream out) {
         public Options {
-            if (minibatchesPerTask < 1) throw new CliErrors.UserError("--minibatches-per-task must be at least 1");
+            if (minibatchesPerTask < 1) throw new UserError("--minibatches-per-task must be at least 1");
         }
     }
 
-    /** What a zones job did: configurations and minibatches planned, minibatches done before and now. */
-    public record Result(int configurations, long planned, long skipped, long measured, int tasks, int waves,
-                         double seconds) {}
+    /** What a zones job did: its plan, minibatches done before and now (the command prints the table). */
+    public record Result(ZonePlanner.Plan plan, long skipped, long measured, int tasks, int waves, double seconds) {
+        public int configurations() { return plan.configs().size(); }
+
+        public long planned() { return plan.minibatches(); }
+    }
 
     /** The plan against the results folder: lr-search's choices, datasets from the data root. */
     static ZonePlanner.Plan plan(SparkSession spark, Grid grid, String results, String data, boolean force) {
@@ -91,7 +94,7 @@ public final class ZonesJob {
         long t0 = System.nanoTime();
         ResultStore store = new ResultStore(spark, o.results());
         ZonePlanner.Plan plan = plan(spark, grid, o.results(), o.data(), o.force());
-        int removed = store.removeAbandonedWaves(SweepJob.ABANDONED_WAVE_MILLIS);
+        int removed = store.removeAbandonedWaves(ResultStore.ABANDONED_WAVE_MILLIS);
         if (removed > 0) LOG.info("removed {} result writes abandoned by an earlier driver", removed);
 
         Map<String, BitSet> done = store.zoneMinibatches();
@@ -108,12 +111,9 @@ public final class ZonesJob {
                 grid.name(), plan.configs().size(), plan.minibatches(), plan.duplicatesMerged() > 0
                         ? " (" + plan.duplicatesMerged() + " duplicate configurations merged)" : "",
                 skipped, toMeasure, tasks.size());
-        SweepJob.requireGpuScheduling(spark, tasks.stream().anyMatch(t -> t.spec().device() == Device.GPU));
+        GridSessions.requireGpuScheduling(spark, tasks.stream().anyMatch(t -> t.spec().device() == Device.GPU));
         int waves = tasks.isEmpty() ? 0 : execute(spark, store, tasks, toMeasure, o);
-        o.out().println();
-        o.out().print(ZoneSummary.table(store, plan));
-        return new Result(plan.configs().size(), plan.minibatches(), skipped, toMeasure, tasks.size(), waves,
-                (System.nanoTime() - t0) / 1e9);
+        return new Result(plan, skipped, toMeasure, tasks.size(), waves, (System.nanoTime() - t0) / 1e9);
     }
 
     /** The missing minibatches of a configuration as ranges of at most minibatchesPerTask. */
@@ -150,7 +150,7 @@ public final class ZonesJob {
             }
         }
         if (missing.isEmpty()) return;
-        throw new CliErrors.UserError(missing.size() + " checkpoint" + (missing.size() == 1 ? " is" : "s are")
+        throw new UserError(missing.size() + " checkpoint" + (missing.size() == 1 ? " is" : "s are")
                 + " missing:\n  " + String.join("\n  ", missing.subList(0, Math.min(MAX_LISTED_MISSING, missing.size())))
                 + (missing.size() > MAX_LISTED_MISSING ? "\n  ... and " + (missing.size() - MAX_LISTED_MISSING) + " more" : "")
                 + "\nzones along training read the checkpoints of the sweep run the grid describes: train it with"

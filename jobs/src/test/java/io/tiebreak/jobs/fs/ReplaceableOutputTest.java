@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.tiebreak.runtime.cli.CliErrors;
+import io.tiebreak.jobs.errors.UserError;
 import io.tiebreak.jobs.fs.ReplaceableOutput.IfExists;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -63,11 +63,11 @@ class ReplaceableOutputTest {
         Path dir = tmp.resolve("out");
         ReplaceableOutput first = writeVersion(dir, IfExists.REFUSE, "one");
         first.commit("1".getBytes());
-        var refused = assertThrows(CliErrors.UserError.class, () -> writeVersion(dir, IfExists.REFUSE, "two"));
+        var refused = assertThrows(UserError.class, () -> writeVersion(dir, IfExists.REFUSE, "two"));
         assertTrue(refused.getMessage().endsWith("already exists and is not empty; pass --replace to replace it"), refused.getMessage());
 
         Files.writeString(tmp.resolve("afile"), "x");
-        var file = assertThrows(CliErrors.UserError.class, () -> writeVersion(tmp.resolve("afile"), IfExists.REPLACE, "x"));
+        var file = assertThrows(UserError.class, () -> writeVersion(tmp.resolve("afile"), IfExists.REPLACE, "x"));
         assertTrue(file.getMessage().endsWith("is a file, expected a directory"), file.getMessage());
 
         Files.createDirectories(tmp.resolve("empty"));
@@ -81,7 +81,7 @@ class ReplaceableOutputTest {
         HadoopFs.writeAtomically(f, "second".getBytes(), conf);
         assertEquals("second", Files.readString(tmp.resolve("m.json")));
         assertEquals(List.of("m.json"), names(tmp));
-        var missing = assertThrows(CliErrors.UserError.class, () -> HadoopFs.open(new org.apache.hadoop.fs.Path(tmp.resolve("nope").toString()), conf));
+        var missing = assertThrows(UserError.class, () -> HadoopFs.open(new org.apache.hadoop.fs.Path(tmp.resolve("nope").toString()), conf));
         assertTrue(missing.getMessage().endsWith("nope: no such file"), missing.getMessage());
     }
 }

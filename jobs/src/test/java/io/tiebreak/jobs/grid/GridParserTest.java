@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tiebreak.jobs.testing.FixedCatalog;
-import io.tiebreak.runtime.backend.PoolPolicy;
+import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.precision.Precision;
 import java.util.HashSet;
 import java.util.List;
@@ -47,14 +47,14 @@ class GridParserTest {
         p.runs().forEach(r -> ids.add(r.runId()));
         assertEquals(12, ids.size());
         RunSpec first = p.runs().get(0);
-        assertEquals("train", first.trainSplit());
-        assertEquals(List.of(0.5), first.normMean());
-        assertEquals(0.9, first.momentum());
-        assertEquals(5e-4, first.weightDecay());
-        assertEquals(128, first.batchSize());
-        assertEquals(100, first.testBatchSize());
-        assertEquals(PoolPolicy.Kind.BETA, first.poolKind());
-        assertEquals(PoolPolicy.Form.COMPOSITE, first.poolForm());
+        assertEquals("train", first.data().trainSplit());
+        assertEquals(List.of(0.5), first.input().normMean());
+        assertEquals(0.9, first.optimizer().momentum());
+        assertEquals(5e-4, first.optimizer().weightDecay());
+        assertEquals(128, first.training().batchSize());
+        assertEquals(100, first.training().testBatchSize());
+        assertEquals(PoolPolicy.Kind.BETA, first.pool().kind());
+        assertEquals(PoolPolicy.Form.COMPOSITE, first.pool().form());
     }
 
     @Test
@@ -159,12 +159,12 @@ class GridParserTest {
         Planner.Plan p = plan(QUICK.replace("dataset: fashion-mnist", "dataset: [cifar10, svhn]")
                 .replace("network: lenet5", "network: vgg11"), List.of("repeats=1", "precision=32", "pool=0"));
         RunSpec cifar = p.runs().get(0), svhn = p.runs().get(1);
-        assertEquals(4, cifar.cropPadding());
-        assertTrue(cifar.flip());
-        assertEquals(List.of(0.4914, 0.4822, 0.4465), cifar.normMean());
-        assertEquals("extra", svhn.trainSplit());
-        assertEquals(0, svhn.cropPadding());
-        assertEquals(List.of(0.5, 0.5, 0.5), svhn.normStd());
+        assertEquals(4, cifar.input().cropPadding());
+        assertTrue(cifar.input().flip());
+        assertEquals(List.of(0.4914, 0.4822, 0.4465), cifar.input().normMean());
+        assertEquals("extra", svhn.data().trainSplit());
+        assertEquals(0, svhn.input().cropPadding());
+        assertEquals(List.of(0.5, 0.5, 0.5), svhn.input().normStd());
     }
 
     @Test
@@ -185,10 +185,10 @@ class GridParserTest {
                 "    set: {epochs: 1, lr: [0.001, 0.002]}",
                 "");
         Planner.Plan p = plan(withAdam, List.of());
-        long adam = p.runs().stream().filter(r -> r.optimizer().id().equals("adam")).count();
-        assertEquals(12, p.runs().stream().filter(r -> r.optimizer().id().equals("sgd")).count());
+        long adam = p.runs().stream().filter(r -> r.optimizer().kind().id().equals("adam")).count();
+        assertEquals(12, p.runs().stream().filter(r -> r.optimizer().kind().id().equals("sgd")).count());
         assertEquals(24, adam);
-        assertTrue(p.runs().stream().filter(r -> r.optimizer().id().equals("adam")).allMatch(r -> r.epochs() == 1));
+        assertTrue(p.runs().stream().filter(r -> r.optimizer().kind().id().equals("adam")).allMatch(r -> r.training().epochs() == 1));
         GridException never = failure(QUICK + "overrides:\n  - when: {precision: fp64}\n    set: {epochs: 1}\n");
         assertEquals("g.yaml:12:5: this override never applies: no run has precision: fp64",
                 never.problems().get(0).toString());
@@ -201,8 +201,8 @@ class GridParserTest {
     void setOnTheCommandLineReplacesTopLevelKeys() {
         Planner.Plan p = plan(QUICK, List.of("epochs=1", "precision=[fp64]", "train_subset=512"));
         assertEquals(6, p.runs().size());
-        assertTrue(p.runs().stream().allMatch(r -> r.epochs() == 1 && r.precision() == Precision.FP64
-                && r.trainSubset() == 512));
+        assertTrue(p.runs().stream().allMatch(r -> r.training().epochs() == 1 && r.precision() == Precision.FP64
+                && r.data().trainSubset() == 512));
         GridException e = assertThrows(GridException.class, () -> plan(QUICK, List.of("epoch=1")));
         assertEquals("--set epoch=1:1:1: unknown key 'epoch' (did you mean 'epochs'?)", e.problems().get(0).toString());
         GridException v = assertThrows(GridException.class, () -> plan(QUICK, List.of("epochs=zero")));
@@ -223,7 +223,7 @@ class GridParserTest {
         Planner.Plan p = Planner.plan(g, FixedCatalog.standard(),
                 id -> chosen.containsKey(id) ? OptionalDouble.of(chosen.get(id)) : OptionalDouble.empty(), false);
         assertEquals(12, p.runs().size());
-        assertTrue(p.runs().stream().allMatch(r -> r.lr() == (r.precision() == Precision.FP16 ? 0.003 : 0.03)));
+        assertTrue(p.runs().stream().allMatch(r -> r.training().lr() == (r.precision() == Precision.FP16 ? 0.003 : 0.03)));
     }
 
     @Test

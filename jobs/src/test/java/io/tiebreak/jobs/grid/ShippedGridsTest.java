@@ -47,28 +47,28 @@ class ShippedGridsTest {
     void theQuickstartIsSmall() throws IOException {
         Planner.Plan p = plan("quickstart.yaml", GridParser.Purpose.SWEEP);
         assertEquals(6, p.runs().size());
-        assertTrue(p.runs().stream().allMatch(r -> r.dataset().equals("fashion-mnist") && r.device() == Device.CPU));
+        assertTrue(p.runs().stream().allMatch(r -> r.data().dataset().equals("fashion-mnist") && r.device() == Device.CPU));
     }
 
     @Test
     void lenetOnMnistHasTheStudysRepeatsPerSetting() throws IOException {
         Planner.Plan p = plan("study-lenet-mnist.yaml", GridParser.Purpose.SWEEP);
-        Map<String, Long> perSetting = count(p, r -> r.optimizer().id() + "/" + r.precision().bits() + "/" + r.epochs());
+        Map<String, Long> perSetting = count(p, r -> r.optimizer().kind().id() + "/" + r.precision().bits() + "/" + r.training().epochs());
         assertEquals(Map.of("sgd/16/100", 120L, "sgd/32/100", 120L, "sgd/24/100", 12L, "adam/32/80", 120L), perSetting);
         assertEquals(12 * 4, count(p, RunSpec::configId).size());
-        assertTrue(p.runs().stream().allMatch(r -> r.poolForm().id().equals("composite")));
+        assertTrue(p.runs().stream().allMatch(r -> r.pool().form().id().equals("composite")));
     }
 
     @Test
     void theCifarAndSvhnGridsMatchTheReferenceRows() throws IOException {
         assertEquals(Map.of("sgd/16", 120L, "sgd/32", 60L, "adam/32", 120L),
                 count(plan("study-vgg11-cifar10.yaml", GridParser.Purpose.SWEEP),
-                        r -> r.optimizer().id() + "/" + r.precision().bits()));
+                        r -> r.optimizer().kind().id() + "/" + r.precision().bits()));
         assertEquals(240, plan("study-resnet18-cifar10.yaml", GridParser.Purpose.SWEEP).runs().size());
         Planner.Plan svhn = plan("study-vgg11-svhn.yaml", GridParser.Purpose.SWEEP);
         assertEquals(72, svhn.runs().size());
-        assertTrue(svhn.runs().stream().allMatch(r -> r.trainSplit().equals("extra")));
+        assertTrue(svhn.runs().stream().allMatch(r -> r.data().trainSplit().equals("extra")));
         Planner.Plan imagenet = plan("study-resnet50-imagenet.yaml", GridParser.Purpose.SWEEP);
-        assertTrue(imagenet.runs().stream().allMatch(r -> r.precision() == Precision.MIXED && r.height() == 224));
+        assertTrue(imagenet.runs().stream().allMatch(r -> r.precision() == Precision.MIXED && r.model().height() == 224));
     }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tiebreak.jobs.testing.FixedCatalog;
+import io.tiebreak.runtime.jacobian.PoolPolicy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,8 +41,8 @@ class ShippedZoneGridsTest {
                 if (name.equals("training-sweep.yaml") || name.equals("textured.yaml")) continue;
                 ZonePlanner.Plan p = plan(name);
                 assertTrue(p.configs().size() > 0, name);
-                assertTrue(each(p, ZoneSpec::policyA).stream().allMatch("first"::equals), name);
-                assertTrue(each(p, ZoneSpec::policyB).stream().allMatch("min-norm"::equals), name);
+                assertTrue(each(p, s -> s.policyA().id()).stream().allMatch("first"::equals), name);
+                assertTrue(each(p, s -> s.policyB().id()).stream().allMatch("min-norm"::equals), name);
                 assertTrue(each(p, ZoneSpec::dataset).stream().allMatch("cifar10"::equals), name);
             }
         }
@@ -75,8 +76,8 @@ class ShippedZoneGridsTest {
                 new FixedCatalog(dithered), SOME_LR, false);
         assertEquals(List.of(16, 32, 64), each(textured, s -> s.precision().bits()));
         assertEquals(List.of(468, 468, 468), textured.configs().stream().map(ZonePlanner.Config::minibatches).toList());
-        assertTrue(each(textured, ZoneSpec::policyB).stream().allMatch("min-norm"::equals));
-        assertEquals(List.of("first", "first", "first"), each(textured, ZoneSpec::policyA));
+        assertTrue(each(textured, ZoneSpec::policyA).stream().allMatch(PoolPolicy.FIRST::equals));
+        assertTrue(each(textured, ZoneSpec::policyB).stream().allMatch(PoolPolicy.MIN_NORM::equals));
     }
 
     @Test

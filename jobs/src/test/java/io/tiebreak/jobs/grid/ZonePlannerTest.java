@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tiebreak.jobs.testing.FixedCatalog;
-import io.tiebreak.runtime.backend.PoolPolicy;
+import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.models.ModelSpec;
 import io.tiebreak.runtime.precision.Precision;
 import java.util.List;
@@ -33,7 +33,7 @@ class ZonePlannerTest {
         ZonePlanner.Plan p = plan(VGG + "precision: [fp16, fp32, fp64]\n");
         assertEquals(3, p.configs().size());
         ZoneSpec s = p.configs().get(0).spec();
-        assertEquals(List.of("first", "min-norm"), List.of(s.policyA(), s.policyB()));
+        assertEquals(List.of("first", "min-norm"), List.of(s.policyA().id(), s.policyB().id()));
         assertEquals(ZoneSpec.INIT, s.weights());
         assertNull(s.weightsEpoch());
         assertNull(s.sourceRunId());
@@ -68,7 +68,7 @@ class ZonePlannerTest {
         ZonePlanner.Plan p = plan(VGG + "policies: [[first, min-norm], [0, 1000/composite], [last, beta:1]]\n");
         assertEquals(List.of("first|min-norm", "beta:0/exact|beta:1000/composite", "last|beta:1/exact"),
                 p.configs().stream().map(c -> c.spec().policyA() + "|" + c.spec().policyB()).toList());
-        assertEquals(PoolPolicy.beta(1000, PoolPolicy.Form.COMPOSITE), p.configs().get(1).spec().poolB());
+        assertEquals(PoolPolicy.beta(1000, PoolPolicy.Form.COMPOSITE), p.configs().get(1).spec().policyB());
 
         GridException e = failure(VGG + "policies: [first, first]\n");
         assertTrue(e.getMessage().startsWith("z.yaml:3:11: the pair compares first with itself"), e.getMessage());
@@ -93,7 +93,7 @@ class ZonePlannerTest {
         assertEquals(4, atFour.spec().weightsEpoch());
         assertEquals(ZoneSpec.CHECKPOINT, atFour.spec().weights());
         assertEquals(atFour.run().runId(), atFour.spec().sourceRunId());
-        assertEquals(0.05, atFour.run().lr());
+        assertEquals(0.05, atFour.run().training().lr());
         // The init configuration is the one an init-only grid plans: a training run starts from those weights.
         assertEquals(plan(VGG).configs().get(0).spec().zoneId(), p.configs().get(0).spec().zoneId());
         // Another training run (here: another lr) is another checkpoint, so another configuration.

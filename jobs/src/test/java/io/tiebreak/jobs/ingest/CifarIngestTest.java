@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.tiebreak.runtime.cli.CliErrors;
+import io.tiebreak.jobs.errors.UserError;
 import io.tiebreak.jobs.fs.ReplaceableOutput.IfExists;
 import io.tiebreak.jobs.testing.DatasetFiles;
 import java.nio.file.Files;
@@ -68,7 +68,7 @@ class CifarIngestTest {
         Path batch = dir.resolve("data_batch_4.bin");
         Files.write(batch, Arrays.copyOf(Files.readAllBytes(batch), 3 * 3073 - 100));
 
-        var e = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(Dataset.CIFAR10, dir, tmp.resolve("o"), 1 << 20));
+        var e = assertThrows(UserError.class, () -> Ingests.ingest(Dataset.CIFAR10, dir, tmp.resolve("o"), 1 << 20));
 
         assertTrue(e.getMessage().contains("data_batch_4.bin at byte 6146: truncated"), e.getMessage());
         assertTrue(e.getMessage().contains("3073-byte records"), e.getMessage());
@@ -85,14 +85,14 @@ class CifarIngestTest {
         Path archive = tmp.resolve("c.tar.gz");
         DatasetFiles.tarGz(dir, archive, "cifar-10-batches-bin");
 
-        var label = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(Dataset.CIFAR10, archive, tmp.resolve("o1"), 1 << 20));
+        var label = assertThrows(UserError.class, () -> Ingests.ingest(Dataset.CIFAR10, archive, tmp.resolve("o1"), 1 << 20));
         assertTrue(label.getMessage().endsWith("c.tar.gz:cifar-10-batches-bin/test_batch.bin at byte 3073: label 10 of record 1 is outside [0, 10)"),
                 label.getMessage());
 
         byte[] gz = Files.readAllBytes(archive);
         Path cut = tmp.resolve("cut.tar.gz");
         Files.write(cut, Arrays.copyOf(gz, gz.length / 2));
-        var truncated = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(Dataset.CIFAR10, cut, tmp.resolve("o2"), 1 << 20));
+        var truncated = assertThrows(UserError.class, () -> Ingests.ingest(Dataset.CIFAR10, cut, tmp.resolve("o2"), 1 << 20));
         assertTrue(truncated.getMessage().contains("cut.tar.gz") && truncated.getMessage().contains("truncated"), truncated.getMessage());
         assertEquals(List.of(), Ingests.tree(tmp.resolve("o2")));
     }

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.tiebreak.runtime.cli.CliErrors;
+import io.tiebreak.jobs.errors.UserError;
 import io.tiebreak.jobs.fs.ReplaceableOutput.IfExists;
 import io.tiebreak.jobs.testing.DatasetFiles;
 import io.tiebreak.runtime.data.ImageData;
@@ -132,11 +132,11 @@ class DatasetReaderTest {
         Manifest m = new Manifest(Manifest.FORMAT, Manifest.VERSION, "fake", "v-1", "", "", Map.of(), 1, 1, 1, List.of("a"),
                 Map.of("train", new Manifest.Split(4, List.of(0.0), List.of(1.0), List.of(4L), list, List.of())));
         StreamingImages d = new StreamingImages(m, "train", i -> {
-            if (i == 1) throw new CliErrors.UserError("shard b is gone");
+            if (i == 1) throw new UserError("shard b is gone");
             return new ShardFile.Contents("train", 1, 1, 1, new long[2], new int[2], new byte[2]);
         }, 1);
         try (ImageData.EpochReader r = d.epoch(Rng.of(1, "x"), false)) {
-            var e = assertThrows(CliErrors.UserError.class, () -> r.next(new byte[4], new int[4], 4));
+            var e = assertThrows(UserError.class, () -> r.next(new byte[4], new int[4], 4));
             assertEquals("shard b is gone", e.getMessage());
         }
     }
@@ -150,11 +150,11 @@ class DatasetReaderTest {
         b[b.length / 2] ^= 1;
         Files.write(shard, b);
         // Caught by the local file system's .crc first, then (without it) by the manifest's SHA-256.
-        var crc = assertThrows(CliErrors.UserError.class, () -> DatasetReader.open(out.toString(), "train", Ingests.conf()));
+        var crc = assertThrows(UserError.class, () -> DatasetReader.open(out.toString(), "train", Ingests.conf()));
         assertTrue(crc.getMessage().contains(m.split("train").shards().get(3).path()) && crc.getMessage().contains("is damaged"),
                 crc.getMessage());
         Files.delete(shard.resolveSibling("." + shard.getFileName() + ".crc"));
-        var sha = assertThrows(CliErrors.UserError.class, () -> DatasetReader.open(out.toString(), "train", Ingests.conf()));
+        var sha = assertThrows(UserError.class, () -> DatasetReader.open(out.toString(), "train", Ingests.conf()));
         assertTrue(sha.getMessage().contains(m.split("train").shards().get(3).path()) && sha.getMessage().contains("does not match the manifest"),
                 sha.getMessage());
         var missing = assertThrows(IllegalArgumentException.class, () -> DatasetReader.open(out.toString(), "extra", Ingests.conf()));

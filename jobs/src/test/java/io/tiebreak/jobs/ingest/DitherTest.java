@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.tiebreak.jobs.testing.DatasetFiles;
 import io.tiebreak.jobs.testing.TiebreakCli;
 import io.tiebreak.jobs.testing.TiebreakCli.Result;
-import io.tiebreak.runtime.cli.CliErrors;
+import io.tiebreak.jobs.errors.ExitCodes;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -91,11 +91,11 @@ class DitherTest {
         Path in = flatImages();
         String out = tmp.resolve("o").toString();
         Result amplitude = TiebreakCli.run("dither", "-i", in.toString(), "-o", out, "--amplitude", "0");
-        assertEquals(CliErrors.USER_ERROR, amplitude.exit());
+        assertEquals(ExitCodes.USER_ERROR, amplitude.exit());
         assertEquals("error: --amplitude must be 1 to 255, got 0\n", amplitude.err());
 
         Result empty = TiebreakCli.run("dither", "-i", tmp.toString(), "-o", out);
-        assertEquals(CliErrors.USER_ERROR, empty.exit());
+        assertEquals(ExitCodes.USER_ERROR, empty.exit());
         assertTrue(empty.err().contains("no IDX files found"), empty.err());
 
         Files.delete(in.resolve("train-labels-idx1-ubyte"));
@@ -105,7 +105,7 @@ class DitherTest {
         Path twice = flatImages();
         assertEquals(0, TiebreakCli.run("dither", "-i", twice.toString(), "-o", out).exit());
         Result again = TiebreakCli.run("dither", "-i", twice.toString(), "-o", out);
-        assertEquals(CliErrors.USER_ERROR, again.exit());
+        assertEquals(ExitCodes.USER_ERROR, again.exit());
         assertTrue(again.err().contains("already exists"), again.err());
     }
 }

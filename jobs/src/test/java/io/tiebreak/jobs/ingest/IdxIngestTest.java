@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.tiebreak.runtime.cli.CliErrors;
+import io.tiebreak.jobs.errors.UserError;
 import io.tiebreak.jobs.fs.ReplaceableOutput.IfExists;
 import io.tiebreak.jobs.testing.DatasetFiles;
 import io.tiebreak.runtime.data.ImageData;
@@ -142,7 +142,7 @@ class IdxIngestTest {
         Files.write(images, Arrays.copyOf(full, full.length - 3));
         Path out = tmp.resolve("out");
 
-        var e = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(Dataset.MNIST, in, out, 1 << 20));
+        var e = assertThrows(UserError.class, () -> Ingests.ingest(Dataset.MNIST, in, out, 1 << 20));
 
         assertTrue(e.getMessage().contains("train-images-idx3-ubyte at byte " + (full.length - 3)), e.getMessage());
         assertTrue(e.getMessage().contains("truncated") && e.getMessage().contains("needs " + full.length + " bytes"), e.getMessage());
@@ -154,13 +154,13 @@ class IdxIngestTest {
         Path in = tmp.resolve("bad-magic");
         DatasetFiles.idxPair(in, "", "train", 4, H, W, 10, true, false);
         Files.write(in.resolve("train-labels-idx1-ubyte.gz"), DatasetFiles.gzip(new byte[] {0, 0, 0x0d, 1, 0, 0, 0, 4, 1, 2, 3, 4}));
-        var magic = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(Dataset.MNIST, in, tmp.resolve("o1"), 1 << 20));
+        var magic = assertThrows(UserError.class, () -> Ingests.ingest(Dataset.MNIST, in, tmp.resolve("o1"), 1 << 20));
         assertTrue(magic.getMessage().contains("train-labels-idx1-ubyte.gz (gzip) at byte 2"), magic.getMessage());
 
         Path in2 = tmp.resolve("bad-label");
         DatasetFiles.idxPair(in2, "", "train", 4, H, W, 10, false, false);
         Files.write(in2.resolve("train-labels-idx1-ubyte"), DatasetFiles.idx(new int[] {4}, new byte[] {1, 2, 10, 3}));
-        var label = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(Dataset.MNIST, in2, tmp.resolve("o2"), 1 << 20));
+        var label = assertThrows(UserError.class, () -> Ingests.ingest(Dataset.MNIST, in2, tmp.resolve("o2"), 1 << 20));
         assertTrue(label.getMessage().endsWith("train-labels-idx1-ubyte at byte 10: label 10 of item 2 is outside [0, 10)"),
                 label.getMessage());
         assertEquals(List.of(), Ingests.tree(tmp.resolve("o2")));
@@ -171,10 +171,10 @@ class IdxIngestTest {
         Path in = tmp.resolve("half");
         DatasetFiles.idxPair(in, "", "train", 4, H, W, 10, true, false);
         Files.delete(in.resolve("train-labels-idx1-ubyte.gz"));
-        var e = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(Dataset.FASHION_MNIST, in, tmp.resolve("o"), 1 << 20));
+        var e = assertThrows(UserError.class, () -> Ingests.ingest(Dataset.FASHION_MNIST, in, tmp.resolve("o"), 1 << 20));
         assertTrue(e.getMessage().contains("found train-images-idx3-ubyte.gz but not its labels file"), e.getMessage());
         Files.createDirectories(tmp.resolve("empty"));
-        var none = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(Dataset.KMNIST, tmp.resolve("empty"), tmp.resolve("o"), 1 << 20));
+        var none = assertThrows(UserError.class, () -> Ingests.ingest(Dataset.KMNIST, tmp.resolve("empty"), tmp.resolve("o"), 1 << 20));
         assertTrue(none.getMessage().contains("no IDX files found"), none.getMessage());
     }
 }

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.tiebreak.runtime.cli.CliErrors;
+import io.tiebreak.jobs.errors.UserError;
 import io.tiebreak.jobs.fs.ReplaceableOutput.IfExists;
 import io.tiebreak.jobs.testing.DatasetFiles;
 import java.nio.file.Files;
@@ -93,7 +93,7 @@ class ImageNetIngestTest {
     void failOnCorruptStopsAtTheFirstBadImageNamingIt() throws Exception {
         Path root = tmp.resolve("imagenet");
         trainTree(root);
-        var e = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(options(root, tmp.resolve("out"), true, null, null)));
+        var e = assertThrows(UserError.class, () -> Ingests.ingest(options(root, tmp.resolve("out"), true, null, null)));
         assertTrue(e.getMessage().contains("train/n01443537/n01443537_3.JPEG: truncated JPEG")
                 || e.getMessage().contains("train/n01443537/n01443537_4.JPEG: not an image format"), e.getMessage());
         assertEquals(List.of(), Ingests.tree(tmp.resolve("out")));
@@ -126,7 +126,7 @@ class ImageNetIngestTest {
         assertArrayEquals(new int[] {0, 2, 1}, Ingests.readAll(DatasetReader.open(tmp.resolve("a").toString(), "val", Ingests.conf())).labels());
         assertArrayEquals(new int[] {0, 2, 1}, Ingests.readAll(DatasetReader.open(tmp.resolve("b").toString(), "val", Ingests.conf())).labels());
 
-        var noMeta = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(options(root, tmp.resolve("c"), false, devkit.toString(), null)));
+        var noMeta = assertThrows(UserError.class, () -> Ingests.ingest(options(root, tmp.resolve("c"), false, devkit.toString(), null)));
         assertTrue(noMeta.getMessage().contains("--devkit-meta"), noMeta.getMessage());
     }
 
@@ -135,7 +135,7 @@ class ImageNetIngestTest {
         Path root = tmp.resolve("imagenet");
         trainTree(root);
         DatasetFiles.write(root.resolve("val/n09999999/x.JPEG"), DatasetFiles.jpeg(DatasetFiles.smoothImage(20, 20, 1)));
-        var e = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(options(root, tmp.resolve("o"), false, null, null)));
+        var e = assertThrows(UserError.class, () -> Ingests.ingest(options(root, tmp.resolve("o"), false, null, null)));
         assertTrue(e.getMessage().contains("val/n09999999/x.JPEG: class n09999999 is not one of the 3 classes"), e.getMessage());
     }
 }

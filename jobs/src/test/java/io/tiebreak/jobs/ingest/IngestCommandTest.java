@@ -3,10 +3,10 @@ package io.tiebreak.jobs.ingest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tiebreak.jobs.errors.ExitCodes;
 import io.tiebreak.jobs.testing.DatasetFiles;
-import io.tiebreak.jobs.testing.TiebreakCli.Result;
 import io.tiebreak.jobs.testing.TiebreakCli;
-import io.tiebreak.runtime.cli.CliErrors;
+import io.tiebreak.jobs.testing.TiebreakCli.Result;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -26,7 +26,7 @@ class IngestCommandTest {
         assertTrue(Files.exists(tmp.resolve("out").resolve(IngestJob.MANIFEST)));
 
         Result again = TiebreakCli.run("ingest", "--dataset", "fashion-mnist", "-i", in.toString(), "-o", tmp.resolve("out").toString());
-        assertEquals(CliErrors.USER_ERROR, again.exit());
+        assertEquals(ExitCodes.USER_ERROR, again.exit());
         assertTrue(again.err().startsWith("error: output file:") && again.err().contains("pass --replace"), again.err());
     }
 
@@ -34,7 +34,7 @@ class IngestCommandTest {
     void badFlagsAreUserErrorsWithOneClearLine() {
         String o = tmp.resolve("o").toString();
         Result unknown = TiebreakCli.run("ingest", "--dataset", "mnist2", "-i", "x", "-o", o);
-        assertEquals(CliErrors.USER_ERROR, unknown.exit());
+        assertEquals(ExitCodes.USER_ERROR, unknown.exit());
         assertEquals("error: unknown dataset 'mnist2', expected one of mnist, fashion-mnist, kmnist, emnist, cifar10,"
                 + " cifar100, svhn, imagenet\n", unknown.err());
 
@@ -45,11 +45,11 @@ class IngestCommandTest {
         assertEquals("error: imagenet needs --image-size (e.g. 32, 64, 224)\n", imagenet.err());
 
         Result misplaced = TiebreakCli.run("ingest", "--dataset", "cifar10", "-i", "x", "-o", o, "--image-size", "32");
-        assertEquals(CliErrors.USER_ERROR, misplaced.exit());
+        assertEquals(ExitCodes.USER_ERROR, misplaced.exit());
         assertTrue(misplaced.err().contains("cifar10 is stored as published"), misplaced.err());
 
         Result missing = TiebreakCli.run("ingest", "--dataset", "svhn", "-i", tmp.resolve("nowhere").toString(), "-o", o);
-        assertEquals(CliErrors.USER_ERROR, missing.exit());
+        assertEquals(ExitCodes.USER_ERROR, missing.exit());
         assertTrue(missing.err().startsWith("error: file:") && missing.err().contains("nowhere: no such file or directory"), missing.err());
     }
 

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.tiebreak.runtime.cli.CliErrors;
+import io.tiebreak.jobs.errors.UserError;
 import io.tiebreak.jobs.fs.ReplaceableOutput.IfExists;
 import io.tiebreak.jobs.testing.DatasetFiles;
 import java.nio.file.Files;
@@ -37,7 +37,7 @@ class ReingestTest {
         byte[] manifest = Files.readAllBytes(out.resolve(IngestJob.MANIFEST));
         List<String> before = Ingests.tree(out);
 
-        var e = assertThrows(CliErrors.UserError.class, () -> ingest(in, out, IfExists.REFUSE));
+        var e = assertThrows(UserError.class, () -> ingest(in, out, IfExists.REFUSE));
 
         assertEquals("output " + out.toUri().toString().replaceFirst("^file:///", "file:/").replaceFirst("/$", "")
                 + " already exists and is not empty; pass --replace to replace it", e.getMessage());
@@ -82,7 +82,7 @@ class ReingestTest {
         raw[8 + 39] = 77; // the last label is out of range: the job fails after writing most rows
         Files.write(labels, DatasetFiles.gzip(raw));
 
-        var e = assertThrows(CliErrors.UserError.class, () -> ingest(bad, out, IfExists.REPLACE));
+        var e = assertThrows(UserError.class, () -> ingest(bad, out, IfExists.REPLACE));
 
         assertTrue(e.getMessage().contains("label 77 of item 39"), e.getMessage());
         assertEquals(before, Ingests.tree(out));
@@ -93,7 +93,7 @@ class ReingestTest {
     void replaceNeverDeletesAFolderThatNoIngestWrote() throws Exception {
         Path out = tmp.resolve("home");
         DatasetFiles.writeString(out.resolve("thesis.tex"), "\\documentclass{article}");
-        var e = assertThrows(CliErrors.UserError.class, () -> ingest(input("in", 10), out, IfExists.REPLACE));
+        var e = assertThrows(UserError.class, () -> ingest(input("in", 10), out, IfExists.REPLACE));
         assertTrue(e.getMessage().endsWith("holds 'thesis.tex', which no previous output wrote; refusing to replace that directory"),
                 e.getMessage());
         assertEquals(List.of("thesis.tex"), Ingests.tree(out));

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.tiebreak.runtime.cli.CliErrors;
+import io.tiebreak.jobs.errors.UserError;
 import io.tiebreak.jobs.fs.ReplaceableOutput.IfExists;
 import io.tiebreak.jobs.testing.CapturedLogs;
 import io.tiebreak.jobs.testing.DatasetFiles;
@@ -87,7 +87,7 @@ class S3IngestTest {
         Ingests.assertSamples(DatasetReader.open("s3a://data/out", "test", Ingests.conf(), new DatasetReader.Options(0, 1)), 10,
                 i -> DatasetFiles.samplePixels(i, 1, 8, 8), i -> DatasetFiles.label(i, 10));
 
-        var refused = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(
+        var refused = assertThrows(UserError.class, () -> Ingests.ingest(
                 IngestOptions.of(Dataset.MNIST, "s3a://data/in/mnist", "s3a://data/out", IfExists.REFUSE, 1024)));
         assertTrue(refused.getMessage().contains("s3a://data/out already exists"), refused.getMessage());
         Manifest second = Ingests.ingest(IngestOptions.of(Dataset.MNIST, "s3a://data/in/mnist", "s3a://data/out", IfExists.REPLACE, 4096));
@@ -108,14 +108,14 @@ class S3IngestTest {
     @Test
     void errorsOnS3NameThePathButNeverTheCredentials() {
         CapturedLogs logs = new CapturedLogs();
-        var missing = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(
+        var missing = assertThrows(UserError.class, () -> Ingests.ingest(
                 IngestOptions.of(Dataset.CIFAR10, "s3a://data/nothing-here.tar.gz", "s3a://data/out-missing", IfExists.REFUSE, 1024)));
         assertTrue(missing.getMessage().contains("s3a://data/nothing-here.tar.gz: no such file"), missing.getMessage());
         assertFalse(missing.getMessage().contains(s3.secretKey()) || missing.getMessage().contains(s3.accessKey()));
 
         // A URI that carries credentials is never echoed with them.
         String withSecret = "s3a://" + s3.accessKey() + ":" + s3.secretKey() + "@data/in";
-        var e = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(
+        var e = assertThrows(UserError.class, () -> Ingests.ingest(
                 IngestOptions.of(Dataset.MNIST, withSecret, "s3a://data/out-x", IfExists.REFUSE, 1024)));
         assertEquals("'s3a://<redacted>@data/in' carries credentials in the URI; give them through Hadoop configuration"
                 + " (fs.s3a.access.key / fs.s3a.secret.key) or a credential provider", e.getMessage());

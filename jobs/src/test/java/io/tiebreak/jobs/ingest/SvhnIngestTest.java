@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.tiebreak.runtime.cli.CliErrors;
+import io.tiebreak.jobs.errors.UserError;
 import io.tiebreak.jobs.testing.DatasetFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,7 +46,7 @@ class SvhnIngestTest {
         byte[] full = Files.readAllBytes(file);
         Files.write(file, Arrays.copyOf(full, full.length * 2 / 3));
 
-        var e = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(Dataset.SVHN, dir, tmp.resolve("o"), 1 << 20));
+        var e = assertThrows(UserError.class, () -> Ingests.ingest(Dataset.SVHN, dir, tmp.resolve("o"), 1 << 20));
 
         assertTrue(e.getMessage().contains("test_32x32.mat at byte"), e.getMessage());
         assertTrue(e.getMessage().contains("not a readable MATLAB v5 MAT-file"), e.getMessage());
@@ -61,7 +61,7 @@ class SvhnIngestTest {
             Files.createDirectories(dir);
             Mat5.writeToFile(mat, dir.resolve("train_32x32.mat").toFile());
         }
-        var shape = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(Dataset.SVHN, dir, tmp.resolve("o1"), 1 << 20));
+        var shape = assertThrows(UserError.class, () -> Ingests.ingest(Dataset.SVHN, dir, tmp.resolve("o1"), 1 << 20));
         assertTrue(shape.getMessage().contains("variable X is uint8 [28, 28, 1, 2], expected uint8 [32, 32, 3, N]"), shape.getMessage());
 
         Path dir2 = tmp.resolve("labels");
@@ -73,7 +73,7 @@ class SvhnIngestTest {
             Files.createDirectories(dir2);
             Mat5.writeToFile(mat, dir2.resolve("train_32x32.mat").toFile());
         }
-        var label = assertThrows(CliErrors.UserError.class, () -> Ingests.ingest(Dataset.SVHN, dir2, tmp.resolve("o2"), 1 << 20));
+        var label = assertThrows(UserError.class, () -> Ingests.ingest(Dataset.SVHN, dir2, tmp.resolve("o2"), 1 << 20));
         assertTrue(label.getMessage().endsWith("train_32x32.mat: y(2) is 11.0, expected a label 1..10 (10 is the digit 0)"),
                 label.getMessage());
     }

@@ -3,7 +3,7 @@ package io.tiebreak.jobs.lrsearch;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import io.tiebreak.jobs.sweep.EpochGate;
+import io.tiebreak.jobs.gridjob.EpochGate;
 import io.tiebreak.runtime.train.EpochMetrics;
 import org.junit.jupiter.api.Test;
 

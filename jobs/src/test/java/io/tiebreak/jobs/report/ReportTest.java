@@ -30,7 +30,7 @@ class ReportTest {
         ResultStore store = new ResultStore(LocalSpark.session(), dir.resolve("results").toString());
         try (WaveCommitter c = new WaveCommitter(store, Set.of(), 60_000, 100, n -> { })) {
             for (RunSpec s : specs) {
-                boolean diverge = s.precision().bits() == 16 && s.beta() == 1000 && s.seed() == 1;
+                boolean diverge = s.precision().bits() == 16 && s.pool().beta() == 1000 && s.seed() == 1;
                 c.offer(ResultStoreTest.outcome(s, 1, diverge ? Status.DIVERGED : Status.COMPLETED, 3));
             }
         }

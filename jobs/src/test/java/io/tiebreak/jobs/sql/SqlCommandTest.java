@@ -4,13 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tiebreak.jobs.errors.UserError;
 import io.tiebreak.jobs.results.ResultStore;
 import io.tiebreak.jobs.results.ResultStoreTest;
 import io.tiebreak.jobs.results.Status;
 import io.tiebreak.jobs.results.WaveCommitter;
 import io.tiebreak.jobs.testing.LocalSpark;
 import io.tiebreak.jobs.testing.Specs;
-import io.tiebreak.runtime.cli.CliErrors;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -69,9 +69,9 @@ class SqlCommandTest {
     @Test
     void badSqlIsAUserErrorNamingTheProblem(@TempDir Path dir) {
         ResultStore store = storeWithTwoRuns(dir);
-        CliErrors.UserError parse = assertThrows(CliErrors.UserError.class, () -> run(spark, store, "SELEC 1", null));
+        UserError parse = assertThrows(UserError.class, () -> run(spark, store, "SELEC 1", null));
         assertTrue(parse.getMessage().startsWith("not valid SQL: [PARSE_SYNTAX_ERROR]"), parse.getMessage());
-        CliErrors.UserError column = assertThrows(CliErrors.UserError.class,
+        UserError column = assertThrows(UserError.class,
                 () -> run(spark, store, "SELECT accuracy FROM runs", null));
         assertTrue(column.getMessage().contains("accuracy") && column.getMessage().contains("views: runs"),
                 column.getMessage());

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tiebreak.jobs.grid.RunSpec;
+import io.tiebreak.jobs.gridjob.DataCatalog;
+import io.tiebreak.jobs.gridjob.HadoopCheckpoints;
 import io.tiebreak.jobs.results.ResultStore;
 import io.tiebreak.jobs.results.Status;
 import io.tiebreak.jobs.results.Tables;

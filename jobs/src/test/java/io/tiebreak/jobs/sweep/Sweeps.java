@@ -34,6 +34,8 @@ final class Sweeps {
         try (PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
             SweepJob.Result r = SweepJob.run(spark, g, new SweepJob.Options(results.toString(),
                     FashionMnist.dataRoot().toString(), false, waveMillis, 64, SweepProgress.Mode.LOG, out));
+            out.println(); // what the sweep command prints after the job
+            out.print(Summary.table(new ResultStore(spark, results.toString()), g.name(), r.runs()));
             String text = bytes.toString(StandardCharsets.UTF_8);
             System.out.print(text);
             return new Ran(r, text, new ResultStore(spark, results.toString()));

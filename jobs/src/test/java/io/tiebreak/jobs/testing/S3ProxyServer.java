@@ -95,7 +95,7 @@ public final class S3ProxyServer implements AutoCloseable {
     /** The blob store's folder: root()/bucket/key. */
     public Path root() { return root; }
 
-    /** The S3A settings that reach this server (FACTS.md), credentials included. */
+    /** The S3A settings that reach this server (path-style access, no TLS, a fixed region), credentials included. */
     public Map<String, String> hadoopSettings() {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("fs.s3a.endpoint", endpoint());

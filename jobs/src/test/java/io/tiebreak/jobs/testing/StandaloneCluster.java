@@ -23,7 +23,7 @@ import java.util.regex.Pattern;
 
 /**
  * A real Spark standalone cluster on loopback: one Master and N Workers, each its own JVM started from the test's
- * Maven classpath (FACTS.md). Workers launch executors as further JVMs; for that they need a SPARK_HOME holding an
+ * Maven classpath (org.apache.spark.deploy.master.Master and ...worker.Worker run from it). Workers launch executors as further JVMs; for that they need a SPARK_HOME holding an
  * empty RELEASE file and a jars/ folder, here links to the classpath's jars. Classes folders (target/classes) reach
  * executors through spark.executor.extraClassPath ({@link #executorClassPath()}).
  *

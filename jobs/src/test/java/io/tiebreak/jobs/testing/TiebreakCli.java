@@ -1,7 +1,7 @@
 package io.tiebreak.jobs.testing;
 
 import io.tiebreak.jobs.cli.Tiebreak;
-import io.tiebreak.runtime.cli.CliErrors;
+import io.tiebreak.jobs.errors.ExitCodes;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -24,7 +24,7 @@ public final class TiebreakCli {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
         try {
-            int exit = CliErrors.execute(cl, args);
+            int exit = ExitCodes.execute(cl, args);
             return new Result(exit, out.toString(StandardCharsets.UTF_8), err.toString());
         } finally {
             System.setOut(oldOut);

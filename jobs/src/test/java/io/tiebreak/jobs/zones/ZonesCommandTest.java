@@ -3,10 +3,10 @@ package io.tiebreak.jobs.zones;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tiebreak.jobs.errors.ExitCodes;
 import io.tiebreak.jobs.testing.FashionMnist;
-import io.tiebreak.jobs.testing.TiebreakCli.Result;
 import io.tiebreak.jobs.testing.TiebreakCli;
-import io.tiebreak.runtime.cli.CliErrors;
+import io.tiebreak.jobs.testing.TiebreakCli.Result;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -28,12 +28,12 @@ class ZonesCommandTest {
 
         Files.writeString(grid, "dataset: fashion-mnist\nnetwork: lenet5\nweight: init\n");
         Result typo = TiebreakCli.run("zones", grid.toString(), "--data", data, "--dry-run");
-        assertEquals(CliErrors.USER_ERROR, typo.exit());
+        assertEquals(ExitCodes.USER_ERROR, typo.exit());
         assertTrue(typo.err().startsWith("error: " + grid + ":3:1: unknown key 'weight' (did you mean 'weights'?)"),
                 typo.err());
 
         Result bad = TiebreakCli.run("zones", grid.toString(), "--minibatches-per-task", "0");
-        assertEquals(CliErrors.USER_ERROR, bad.exit());
+        assertEquals(ExitCodes.USER_ERROR, bad.exit());
         assertEquals("error: --minibatches-per-task must be at least 1\n", bad.err());
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tiebreak.jobs.errors.UserError;
 import io.tiebreak.jobs.grid.Grid;
 import io.tiebreak.jobs.grid.GridParser;
 import io.tiebreak.jobs.grid.ZoneSpec;
@@ -15,7 +16,6 @@ import io.tiebreak.jobs.results.ZoneRow;
 import io.tiebreak.jobs.sweep.SweepJob;
 import io.tiebreak.jobs.testing.FashionMnist;
 import io.tiebreak.jobs.testing.LocalSpark;
-import io.tiebreak.runtime.cli.CliErrors;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -149,7 +149,7 @@ class ZonesJobTest {
         assertNotEquals(firstLoss, trainedLoss, "each epoch's checkpoint is its own weights");
 
         // Another seed's run was never trained: its checkpoints are missing, and the message says how to get them.
-        CliErrors.UserError missing = assertThrows(CliErrors.UserError.class,
+        UserError missing = assertThrows(UserError.class,
                 () -> zones(sweep + "weights: [1]\nseeds: [4]\nminibatches: 1\n", results, 2));
         assertTrue(missing.getMessage().startsWith("1 checkpoint is missing:") && missing.getMessage().contains(
                 "epoch-00001.safetensors") && missing.getMessage().contains("checkpoints: all"), missing.getMessage());

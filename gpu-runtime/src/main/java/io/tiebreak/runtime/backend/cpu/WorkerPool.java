@@ -14,6 +14,14 @@ import java.util.function.IntConsumer;
  * <p>Workers spin briefly before parking because a training step issues kernels microseconds apart.
  */
 public final class WorkerPool implements AutoCloseable {
+    /**
+     * Upper bound on tasks per kernel, fixed so splits depend on shapes only. Eight keeps a task of 8 cores busy
+     * while each GEMM block stays large; more blocks would repack shared operands more often.
+     */
+    static final int MAX_TASKS = 8;
+    /** Elementwise work below this many values runs as one task. */
+    static final int ELEMENTWISE_GRAIN = 1 << 15;
+
     private static final long SPIN_NANOS = 50_000;
 
     /** One call of run: its own counters, so a worker late from an earlier call cannot claim a task of this one. */

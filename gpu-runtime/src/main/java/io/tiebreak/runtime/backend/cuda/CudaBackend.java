@@ -1,12 +1,13 @@
 package io.tiebreak.runtime.backend.cuda;
 
-import io.tiebreak.runtime.backend.Backend;
+import io.tiebreak.runtime.backend.CheckedBackend;
 import io.tiebreak.runtime.backend.ConvGeometry;
 import io.tiebreak.runtime.backend.PoolGeometry;
-import io.tiebreak.runtime.backend.PoolPolicy;
-import io.tiebreak.runtime.backend.cuda.DeviceBuffer.Format;
+import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.precision.Half;
 import io.tiebreak.runtime.precision.Precision;
+import io.tiebreak.runtime.precision.Precision.Format;
+import io.tiebreak.runtime.precision.Transcendentals;
 import io.tiebreak.runtime.tensor.Shapes;
 import io.tiebreak.runtime.tensor.Tensor;
 import java.util.EnumMap;
@@ -15,7 +16,7 @@ import java.util.function.Consumer;
 
 /**
  * The CUDA backend: tensors in device memory, every op a kernel of src/main/cuda (compiled into the jar's fatbin),
- * the same semantics as {@link io.tiebreak.runtime.backend.cpu.CpuBackend} (DESIGN.md, "Precision semantics").
+ * the same semantics as {@link io.tiebreak.runtime.backend.cpu.CpuBackend} (docs/design.md, "Precision semantics").
  * Elementwise ops, pooling under every policy, batch norm and the bias gradients give the CPU's bits; GEMMs
  * (conv, linear) accumulate in a different but fixed order, so they agree with the CPU within the rounding bound
  * the self-test states, and repeat bit for bit on any GPU. fp16 values are stored as binary16 on the device.
@@ -23,7 +24,7 @@ import java.util.function.Consumer;
  * <p>One backend serves one training thread, like the CPU backend. Tensors free their device memory when they
  * become unreachable (see {@link MemoryPool}).
  */
-public final class CudaBackend implements Backend {
+public final class CudaBackend extends CheckedBackend {
     /** Blocks of the norm kernel: fixed, so norms do not depend on the GPU. */
     static final int NORM_BLOCKS = 120;
 
@@ -36,12 +37,12 @@ public final class CudaBackend implements Backend {
 
     private final Device device;
     private final MemoryPool pool;
-    private final String name;
+    private final Tensor.Owner owner;
     private final Map<Slot, long[]> scratch = new EnumMap<>(Slot.class); // slot -> {address, bytes}
 
     CudaBackend(Device device, String name) {
         this.device = device;
-        this.name = name;
+        this.owner = new Tensor.Owner(name);
         this.pool = new MemoryPool(new MemoryPool.Raw() {
             @Override public long allocate(long bytes) { return device.allocate(bytes); }
             @Override public void free(long address) { device.free(address); }
@@ -62,7 +63,7 @@ public final class CudaBackend implements Backend {
     /** How the packaged kernels were built, for result rows: "simt-fp32acc, nvcc 13.0", or "none". */
     public static String kernelDescription() { return KernelImage.describe(); }
 
-    @Override public String name() { return name; }
+    @Override public String name() { return owner.name(); }
 
     /** One host thread drives the GPU. */
     @Override public int threads() { return 1; }
@@ -70,7 +71,7 @@ public final class CudaBackend implements Backend {
     // ---- plumbing --------------------------------------------------------------------------------------------
 
     private DeviceBuffer buf(Tensor t) {
-        if (t.backend() != this || !(t.storage() instanceof DeviceBuffer)) {
+        if (t.owner() != owner || !(t.storage() instanceof DeviceBuffer)) {
             throw new IllegalArgumentException(t + " is not a tensor of this CUDA backend");
         }
         return (DeviceBuffer) t.storage();
@@ -80,16 +81,25 @@ public final class CudaBackend implements Backend {
 
     private long addrOrNull(Tensor t) { return t == null ? 0 : addr(t); }
 
+    /** Kernel-name suffix of kernels taking values of a format: f16, f32 or f64. */
+    static String suffix(Format f) {
+        switch (f) {
+            case HALF: return "f16";
+            case SINGLE: return "f32";
+            default: return "f64";
+        }
+    }
+
     /** Kernel-name suffix of value kernels: f16, f32 or f64. */
-    private static String sfx(Precision p) { return Format.of(p).suffix(); }
+    private static String sfx(Precision p) { return suffix(p.valueFormat()); }
 
     /** Kernel-name suffix of matmul kernels: the value suffix, or "mixed". */
     private static String mm(Precision p) { return p == Precision.MIXED ? "mixed" : sfx(p); }
 
     /** Kernel-name suffix of the accumulation type: f32, or f64 for fp64. */
-    private static String acc(Precision p) { return Format.accumulation(p).suffix(); }
+    private static String acc(Precision p) { return suffix(p.arithmeticFormat()); }
 
-    private static int accBytes(Precision p) { return Format.accumulation(p).bytes(); }
+    private static int accBytes(Precision p) { return p.arithmeticFormat().bytes(); }
 
     /** A grid-stride kernel over n items; its first argument is n. Nothing is launched when n is 0. */
     private void run(String kernel, long n, Consumer<KernelArgs> args) {
@@ -114,14 +124,14 @@ public final class CudaBackend implements Backend {
     @Override
     public Tensor zeros(Precision p, int... shape) {
         int n = Shapes.size(shape);
-        DeviceBuffer b = pool.buffer(Format.of(p), n);
+        DeviceBuffer b = pool.buffer(p.valueFormat(), n);
         device.zero(b.address, b.bytes);
-        return new Tensor(this, p, shape, b);
+        return new Tensor(owner, p, shape, b);
     }
 
     /** A tensor whose contents are about to be overwritten. */
     private Tensor empty(Precision p, int... shape) {
-        return new Tensor(this, p, shape, pool.buffer(Format.of(p), Shapes.size(shape)));
+        return new Tensor(owner, p, shape, pool.buffer(p.valueFormat(), Shapes.size(shape)));
     }
 
     @Override
@@ -132,17 +142,16 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void write(Tensor t, double[] values) {
-        requireLength(values.length, t);
+    protected void writeKernel(Tensor t, double[] values) {
         Object host;
         switch (buf(t).format) {
-            case F16: {
+            case HALF: {
                 short[] h = new short[values.length];
                 for (int i = 0; i < h.length; i++) h[i] = Half.toBits((float) Half.round(values[i])); // one rounding
                 host = h;
                 break;
             }
-            case F32: {
+            case SINGLE: {
                 float[] f = new float[values.length];
                 for (int i = 0; i < f.length; i++) f[i] = (float) values[i];
                 host = f;
@@ -154,17 +163,16 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void write(Tensor t, float[] values) {
-        requireLength(values.length, t);
+    protected void writeKernel(Tensor t, float[] values) {
         Object host;
         switch (buf(t).format) {
-            case F16: {
+            case HALF: {
                 short[] h = new short[values.length];
                 for (int i = 0; i < h.length; i++) h[i] = Half.toBits(values[i]);
                 host = h;
                 break;
             }
-            case F32: host = values; break;
+            case SINGLE: host = values; break;
             default: {
                 double[] d = new double[values.length];
                 for (int i = 0; i < d.length; i++) d[i] = values[i];
@@ -178,12 +186,6 @@ public final class CudaBackend implements Backend {
         if (t.size() > 0) device.upload(host, addr(t), (long) t.size() * buf(t).format.bytes());
     }
 
-    private static void requireLength(int length, Tensor t) {
-        if (length != t.size()) {
-            throw new IllegalArgumentException("expected " + t.size() + " values for " + t + ", got " + length);
-        }
-    }
-
     @Override
     public double[] download(Tensor t) {
         int n = t.size();
@@ -192,13 +194,13 @@ public final class CudaBackend implements Backend {
         DeviceBuffer b = buf(t);
         long bytes = (long) n * b.format.bytes();
         switch (b.format) {
-            case F16: {
+            case HALF: {
                 short[] h = new short[n];
                 device.download(b.address, h, bytes);
                 for (int i = 0; i < n; i++) out[i] = Half.fromBits(h[i]);
                 break;
             }
-            case F32: {
+            case SINGLE: {
                 float[] f = new float[n];
                 device.download(b.address, f, bytes);
                 for (int i = 0; i < n; i++) out[i] = f[i];
@@ -210,26 +212,24 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void copy(Tensor src, Tensor dst) {
-        Shapes.requireSame(src, dst, "copy");
+    protected void copyKernel(Tensor src, Tensor dst) {
         if (src.size() > 0) device.copy(addr(src), addr(dst), (long) src.size() * buf(src).format.bytes());
     }
 
     @Override
-    public void convert(Tensor src, Tensor dst) {
-        if (src.size() != dst.size()) throw new IllegalArgumentException("convert: " + src + " vs " + dst);
-        String from = buf(src).format.suffix(), to = buf(dst).format.suffix();
+    protected void convertKernel(Tensor src, Tensor dst) {
+        String from = suffix(buf(src).format), to = suffix(buf(dst).format);
         run("tb_convert_" + from + "_" + to, src.size(), a -> a.ptr(addr(src)).ptr(addr(dst)));
     }
 
     @Override
     public void fill(Tensor t, double value) {
         switch (buf(t).format) {
-            case F16:
+            case HALF:
                 int half = Half.toBits((float) Half.round(value)) & 0xffff;
                 run("tb_fill_u16", t.size(), a -> a.ptr(addr(t)).i32(half));
                 break;
-            case F32:
+            case SINGLE:
                 int single = Float.floatToRawIntBits((float) value);
                 run("tb_fill_u32", t.size(), a -> a.ptr(addr(t)).i32(single));
                 break;
@@ -276,11 +276,8 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void conv2dForward(Tensor x, Tensor w, Tensor b, ConvGeometry g, Tensor y) {
+    protected void conv2dForwardKernel(Tensor x, Tensor w, Tensor b, ConvGeometry g, Tensor y) {
         int n = x.dim(0), h = x.dim(2), wd = x.dim(3);
-        Shapes.require(x, "conv2d input", -1, g.inChannels(), -1, -1);
-        Shapes.require(w, "conv2d weight", g.outChannels(), g.inChannels(), g.kernelH(), g.kernelW());
-        Shapes.require(y, "conv2d output", n, g.outChannels(), g.outH(h), g.outW(wd));
         int plane = g.outH(h) * g.outW(wd), np = columns((long) n * plane), ck = g.patchSize();
         long col = im2col(x, g);
         gemm(x.precision(), "nn", g.outChannels(), np, ck, addr(w), ck, col, np, STORE_CONV, addr(y), 0,
@@ -288,9 +285,9 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void conv2dBackward(Tensor x, Tensor w, Tensor dy, ConvGeometry g, Tensor dx, Tensor dw, Tensor db) {
+    protected void conv2dBackwardKernel(Tensor x, Tensor w, Tensor dy, ConvGeometry g, Tensor dx, Tensor dw,
+                                        Tensor db) {
         int n = x.dim(0), h = x.dim(2), wd = x.dim(3), ho = g.outH(h), wo = g.outW(wd);
-        Shapes.require(dy, "conv2d output gradient", n, g.outChannels(), ho, wo);
         Precision p = x.precision();
         int cout = g.outChannels(), plane = ho * wo, np = columns((long) n * plane), ck = g.patchSize();
         // dy as [cout][n*P], rounded to the matmul operand format: the GEMMs' layout.
@@ -312,7 +309,7 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * Sums of `rows` consecutive runs of `length` stored values (FloatKernels.sum's tree), into the SUMS scratch in
+     * Sums of `rows` consecutive runs of `length` stored values (FloatSumKernels.sum's tree), into the SUMS scratch in
      * the accumulation type; returns its address.
      */
     private long rowSums(Precision p, long src, int rows, int length) {
@@ -325,18 +322,15 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void linearForward(Tensor x, Tensor w, Tensor b, Tensor y) {
+    protected void linearForwardKernel(Tensor x, Tensor w, Tensor b, Tensor y) {
         int n = x.dim(0), in = w.dim(1), out = w.dim(0);
-        Shapes.require(x, "linear input", n, in);
-        Shapes.require(y, "linear output", n, out);
         gemm(x.precision(), "nt", n, out, in, addr(x), in, addr(w), in, STORE_ROWS, addr(y), out, addrOrNull(b),
                 b == null ? BIAS_NONE : BIAS_COL, 0);
     }
 
     @Override
-    public void linearBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db) {
+    protected void linearBackwardKernel(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db) {
         int n = x.dim(0), in = w.dim(1), out = w.dim(0);
-        Shapes.require(dy, "linear output gradient", n, out);
         Precision p = x.precision();
         gemm(p, "tn", out, in, n, addr(dy), out, addr(x), in, STORE_ROWS, addr(dw), in, 0, BIAS_NONE, 0);
         if (db != null) run("tb_linear_bias_grad_" + mm(p), out, a -> a.ptr(addr(dy)).i32(n).i32(out).ptr(addr(db)));
@@ -346,14 +340,12 @@ public final class CudaBackend implements Backend {
     // ---- activations and pooling -----------------------------------------------------------------------------
 
     @Override
-    public void reluForward(Tensor x, Tensor y) {
-        Shapes.requireSame(x, y, "relu");
+    protected void reluForwardKernel(Tensor x, Tensor y) {
         run("tb_relu_forward_" + sfx(x.precision()), x.size(), a -> a.ptr(addr(x)).ptr(addr(y)));
     }
 
     @Override
-    public void reluBackward(Tensor x, Tensor dy, double alpha, Tensor dx) {
-        Shapes.requireSame(x, dy, "relu backward");
+    protected void reluBackwardKernel(Tensor x, Tensor dy, double alpha, Tensor dx) {
         Precision p = x.precision();
         run("tb_relu_backward_" + sfx(p), x.size(), a -> a.ptr(addr(x)).ptr(addr(dy)).scalar(p, alpha).ptr(addr(dx)));
     }
@@ -369,89 +361,68 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    /** Adds B and 1 - B as FloatKernels computes them: 1 - B in binary32 after B is cast, or in binary64 for fp64. */
-    private static KernelArgs betaArgs(KernelArgs a, Precision p, PoolPolicy policy) {
-        if (p.isDouble()) return a.f64(policy.beta()).f64(1 - policy.beta());
-        float beta = (float) policy.beta();
-        return a.f32(beta).f32(1 - beta);
-    }
-
     @Override
-    public long maxPoolForward(Tensor x, PoolGeometry g, PoolPolicy policy, Tensor y) {
+    protected long maxPoolForwardKernel(Tensor x, PoolGeometry g, PoolPolicy policy, double beta, double oneMinusBeta,
+                                        Tensor y) {
         int h = x.dim(2), w = x.dim(3), ho = g.out(h), wo = g.out(w);
-        Shapes.require(y, "max pool output", x.dim(0), x.dim(1), ho, wo);
         Precision p = x.precision();
         long counter = scratch(Slot.COUNTER, 8);
         device.zero(counter, 8);
         boolean composite = policy.form() == PoolPolicy.Form.COMPOSITE;
-        run("tb_maxpool_forward_" + sfx(p), y.size(), a -> betaArgs(a.ptr(addr(x)).i32(h).i32(w).i32(ho).i32(wo)
-                .i32(g.kernel()).i32(g.stride()).i32(g.padding()).i32(composite ? 1 : 0), p, policy)
-                .ptr(addr(y)).ptr(counter));
+        run("tb_maxpool_forward_" + sfx(p), y.size(), a -> a.ptr(addr(x)).i32(h).i32(w).i32(ho).i32(wo)
+                .i32(g.kernel()).i32(g.stride()).i32(g.padding()).i32(composite ? 1 : 0).scalar(p, beta)
+                .scalar(p, oneMinusBeta).ptr(addr(y)).ptr(counter));
         long[] ties = new long[1];
         device.download(counter, ties, 8);
         return ties[0];
     }
 
     @Override
-    public void maxPoolBackward(Tensor x, Tensor dy, PoolGeometry g, PoolPolicy policy, Tensor dx) {
+    protected void maxPoolBackwardKernel(Tensor x, Tensor dy, PoolGeometry g, PoolPolicy policy, double beta,
+                                         double oneMinusBeta, Tensor dx) {
         int h = x.dim(2), w = x.dim(3), ho = g.out(h), wo = g.out(w);
-        Shapes.require(dy, "max pool output gradient", x.dim(0), x.dim(1), ho, wo);
-        Shapes.requireSame(x, dx, "max pool input gradient");
         Precision p = x.precision();
         boolean composite = policy.form() == PoolPolicy.Form.COMPOSITE;
         // Windows that cannot overlap: one thread per window writes its inputs. Otherwise each input gathers.
         boolean disjoint = g.stride() >= g.kernel();
         if (disjoint) device.zero(addr(dx), (long) dx.size() * buf(dx).format.bytes());
         run("tb_maxpool_backward_" + (disjoint ? "window_" : "gather_") + sfx(p), disjoint ? dy.size() : dx.size(),
-                a -> betaArgs(a.ptr(addr(x)).ptr(addr(dy)).i32(h).i32(w).i32(ho).i32(wo).i32(g.kernel())
-                        .i32(g.stride()).i32(g.padding()).i32(policyCode(policy.kind())).i32(composite ? 1 : 0), p,
-                        policy).ptr(addr(dx)));
+                a -> a.ptr(addr(x)).ptr(addr(dy)).i32(h).i32(w).i32(ho).i32(wo).i32(g.kernel())
+                        .i32(g.stride()).i32(g.padding()).i32(policyCode(policy.kind())).i32(composite ? 1 : 0)
+                        .scalar(p, beta).scalar(p, oneMinusBeta).ptr(addr(dx)));
     }
 
     @Override
-    public void avgPoolForward(Tensor x, PoolGeometry g, Tensor y) {
+    protected void avgPoolForwardKernel(Tensor x, PoolGeometry g, Tensor y) {
         int h = x.dim(2), w = x.dim(3), ho = g.out(h), wo = g.out(w);
-        Shapes.require(y, "avg pool output", x.dim(0), x.dim(1), ho, wo);
         run("tb_avgpool_forward_" + sfx(x.precision()), y.size(), a -> a.ptr(addr(x)).i32(h).i32(w).i32(ho).i32(wo)
                 .i32(g.kernel()).i32(g.stride()).i32(g.padding()).ptr(addr(y)));
     }
 
     @Override
-    public void avgPoolBackward(Tensor dy, PoolGeometry g, Tensor dx) {
+    protected void avgPoolBackwardKernel(Tensor dy, PoolGeometry g, Tensor dx) {
         int h = dx.dim(2), w = dx.dim(3), ho = g.out(h), wo = g.out(w);
-        Shapes.require(dy, "avg pool output gradient", dx.dim(0), dx.dim(1), ho, wo);
         run("tb_avgpool_backward_" + sfx(dx.precision()), dx.size(), a -> a.ptr(addr(dy)).i32(h).i32(w).i32(ho)
                 .i32(wo).i32(g.kernel()).i32(g.stride()).i32(g.padding()).ptr(addr(dx)));
     }
 
     @Override
-    public void adaptiveAvgPoolForward(Tensor x, Tensor y) {
-        Shapes.require(y, "adaptive avg pool output", x.dim(0), x.dim(1), -1, -1);
+    protected void adaptiveAvgPoolForwardKernel(Tensor x, Tensor y) {
         run("tb_adaptive_avgpool_forward_" + sfx(x.precision()), y.size(), a -> a.ptr(addr(x)).i32(x.dim(2))
                 .i32(x.dim(3)).i32(y.dim(2)).i32(y.dim(3)).ptr(addr(y)));
     }
 
     @Override
-    public void adaptiveAvgPoolBackward(Tensor dy, Tensor dx) {
-        Shapes.require(dy, "adaptive avg pool output gradient", dx.dim(0), dx.dim(1), -1, -1);
+    protected void adaptiveAvgPoolBackwardKernel(Tensor dy, Tensor dx) {
         run("tb_adaptive_avgpool_backward_" + sfx(dx.precision()), dx.size(), a -> a.ptr(addr(dy)).i32(dx.dim(2))
                 .i32(dx.dim(3)).i32(dy.dim(2)).i32(dy.dim(3)).ptr(addr(dx)));
     }
 
     // ---- normalization and elementwise -----------------------------------------------------------------------
 
-    /** Batch-norm statistics live in the accumulation type: binary32 (binary64 for fp64), as FloatKernels keeps them. */
-    private void requireStatistics(Tensor stat, Precision p, String what, int channels) {
-        Shapes.require(stat, what, channels);
-        if (buf(stat).format != Format.accumulation(p)) {
-            throw new IllegalArgumentException(what + " must be stored in " + p.accumulation().id()
-                    + " (the accumulation precision of " + p.id() + "), got " + stat);
-        }
-    }
-
     /**
      * Per-image plane sums of x (leafKernel selects sum, squared deviation or deviation-times-dy) into part[c][n]
-     * (PART_A or PART_B scratch), as FloatKernels fills its part array.
+     * (PART_A or PART_B scratch), as FloatNormKernels fills its part array.
      */
     private long planeSums(Precision p, String leafKernel, Slot into, int n, int c, int spatial, Consumer<KernelArgs> leafArgs) {
         int leaves = SumTree.leaves(spatial);
@@ -468,18 +439,14 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void batchNormForward(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
-                                 boolean training, double momentum, double eps, Tensor y, Tensor saveMean,
-                                 Tensor saveInvStd) {
+    protected void batchNormForwardKernel(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+                                          boolean training, double momentum, double eps, Tensor y, Tensor saveMean,
+                                          Tensor saveInvStd) {
         int n = x.dim(0), c = x.dim(1), spatial = x.size() / Math.max(1, n * c), count = n * spatial;
-        Shapes.require(gamma, "batch norm weight", c);
-        Shapes.requireSame(x, y, "batch norm output");
         if (n * c == 0) return;
         Precision p = x.precision();
         long coef = scratch(Slot.COEF, 4L * c * accBytes(p));
         if (training) {
-            requireStatistics(saveMean, p, "batch norm saved mean", c);
-            requireStatistics(saveInvStd, p, "batch norm saved inverse std", c);
             long sums = planeSums(p, "tb_leaf_sum_", Slot.PART_A, n, c, spatial, a -> a.ptr(addr(x)));
             run("tb_bn_mean_" + sfx(p), c, a -> a.i32(n).i32(count).ptr(sums).ptr(addr(saveMean)));
             long squares = planeSums(p, "tb_leaf_sqdev_", Slot.PART_A, n, c, spatial,
@@ -495,14 +462,11 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void batchNormBackward(Tensor x, Tensor gamma, Tensor dy, Tensor saveMean, Tensor saveInvStd, Tensor dx,
-                                  Tensor dgamma, Tensor dbeta) {
+    protected void batchNormBackwardKernel(Tensor x, Tensor gamma, Tensor dy, Tensor saveMean, Tensor saveInvStd,
+                                           Tensor dx, Tensor dgamma, Tensor dbeta) {
         int n = x.dim(0), c = x.dim(1), spatial = x.size() / Math.max(1, n * c), count = n * spatial;
-        Shapes.requireSame(x, dy, "batch norm output gradient");
         if (n * c == 0) return;
         Precision p = x.precision();
-        requireStatistics(saveMean, p, "batch norm saved mean", c);
-        requireStatistics(saveInvStd, p, "batch norm saved inverse std", c);
         long sumDy = planeSums(p, "tb_leaf_sum_", Slot.PART_A, n, c, spatial, a -> a.ptr(addr(dy)));
         long dot = planeSums(p, "tb_leaf_devtimes_", Slot.PART_B, n, c, spatial,
                 a -> a.i32(c).ptr(addr(x)).ptr(addr(dy)).ptr(addr(saveMean)));
@@ -514,14 +478,12 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void add(Tensor a, Tensor b, Tensor out) {
-        Shapes.requireSame(a, b, "add");
-        Shapes.requireSame(a, out, "add output");
+    protected void addKernel(Tensor a, Tensor b, Tensor out) {
         run("tb_add_" + sfx(a.precision()), a.size(), k -> k.ptr(addr(a)).ptr(addr(b)).ptr(addr(out)));
     }
 
     @Override
-    public void scale(Tensor t, double factor) {
+    protected void scaleKernel(Tensor t, double factor) {
         run("tb_scale_" + sfx(t.precision()), t.size(), a -> a.ptr(addr(t)).scalar(t.precision(), factor));
     }
 
@@ -548,16 +510,15 @@ public final class CudaBackend implements Backend {
             l1 += parts[3 * b];
             l2 += parts[3 * b + 1];
             double m = parts[3 * b + 2];
-            if (m > linf || m != m) linf = m; // NaN sticks, as FloatKernels.norms
+            if (m > linf || m != m) linf = m; // NaN sticks, as FloatElementwiseKernels.norms
         }
-        return new double[] {l1, Math.sqrt(l2), linf};
+        return new double[] {l1, Transcendentals.sqrt(l2), linf};
     }
 
     // ---- loss ------------------------------------------------------------------------------------------------
 
     @Override
-    public LossResult softmaxCrossEntropy(Tensor logits, int[] labels, double lossScale, Tensor dlogits) {
-        Shapes.requireLabels(logits, labels, dlogits);
+    protected LossResult softmaxCrossEntropyKernel(Tensor logits, int[] labels, double lossScale, Tensor dlogits) {
         int n = logits.dim(0), k = logits.dim(1);
         if (n == 0) return new LossResult(Double.NaN, 0);
         Precision p = logits.precision();
@@ -571,7 +532,7 @@ public final class CudaBackend implements Backend {
         device.download(rowCorrect, correct, 4L * n);
         int right = 0;
         for (int c : correct) right += c;
-        // The mean as FloatKernels forms it: rows added in order in the arithmetic type, divided, rounded once.
+        // The mean as FloatLossKernels forms it: rows added in order in the arithmetic type, divided, rounded once.
         double loss;
         if (p.isDouble()) {
             double[] rows = new double[n];
@@ -592,30 +553,22 @@ public final class CudaBackend implements Backend {
     // ---- optimizers ------------------------------------------------------------------------------------------
 
     @Override
-    public void sgdUpdate(Tensor param, Tensor grad, Tensor momentumBuf, double lr, double momentum,
-                          double dampening, double weightDecay, boolean nesterov, boolean firstStep) {
-        Shapes.requireSame(param, grad, "sgd gradient");
-        if (momentumBuf != null) Shapes.requireSame(param, momentumBuf, "sgd momentum buffer");
+    protected void sgdUpdateKernel(Tensor param, Tensor grad, Tensor momentumBuf, double lr, double momentum,
+                                   double keep, double weightDecay, boolean nesterov, boolean firstStep) {
         Precision p = param.precision();
-        double keep = p.isDouble() ? 1 - dampening : 1 - (float) dampening; // FloatKernels: keep = 1 - dampening in float
         run("tb_sgd_update_" + sfx(p), param.size(), a -> a.ptr(addr(param)).ptr(addr(grad))
                 .ptr(addrOrNull(momentumBuf)).scalar(p, lr).scalar(p, momentum).scalar(p, keep)
                 .scalar(p, weightDecay).i32(nesterov ? 1 : 0).i32(firstStep ? 1 : 0));
     }
 
     @Override
-    public void adamUpdate(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, double lr, double beta1,
-                           double beta2, double eps, double weightDecay, long step) {
-        Shapes.requireSame(param, grad, "adam gradient");
-        Shapes.requireSame(param, expAvg, "adam first moment");
-        Shapes.requireSame(param, expAvgSq, "adam second moment");
+    protected void adamUpdateKernel(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, double stepSize,
+                                    double oneMinusBeta1, double beta2, double oneMinusBeta2, double bc2Sqrt,
+                                    double eps, double weightDecay) {
         Precision p = param.precision();
-        // As CpuBackend: bias corrections in binary64 (PyTorch's Python floats), handed to kernels in their type.
-        double stepSize = lr / (1 - Math.pow(beta1, step));
-        double bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, step));
         run("tb_adam_update_" + sfx(p), param.size(), a -> a.ptr(addr(param)).ptr(addr(grad)).ptr(addr(expAvg))
-                .ptr(addr(expAvgSq)).scalar(p, stepSize).scalar(p, 1 - beta1).scalar(p, beta2)
-                .scalar(p, 1 - beta2).scalar(p, bc2Sqrt).scalar(p, eps).scalar(p, weightDecay));
+                .ptr(addr(expAvgSq)).scalar(p, stepSize).scalar(p, oneMinusBeta1).scalar(p, beta2)
+                .scalar(p, oneMinusBeta2).scalar(p, bc2Sqrt).scalar(p, eps).scalar(p, weightDecay));
     }
 
     /** Waits for every queued kernel (benchmarks time whole steps with it). */

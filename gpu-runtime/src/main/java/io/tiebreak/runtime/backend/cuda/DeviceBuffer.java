@@ -1,41 +1,13 @@
 package io.tiebreak.runtime.backend.cuda;
 
-import io.tiebreak.runtime.precision.Precision;
+import io.tiebreak.runtime.precision.Precision.Format;
 
 /**
- * A tensor's storage on the GPU: one block of {@link MemoryPool}, holding {@code elements} values of a format.
- * binary16 tensors are stored as binary16 (2 bytes), binary32 as 4 bytes, binary64 as 8.
+ * A tensor's storage on the GPU: one block of {@link MemoryPool}, holding {@code elements} values of a format: its
+ * precision's value format (binary16 as 2 bytes, binary32 as 4, binary64 as 8; the kernels' arithmetic format for
+ * batch-norm statistics and scratch).
  */
 final class DeviceBuffer {
-    /** How a tensor's values are stored, and the kernel-name suffix of kernels that take them. */
-    enum Format {
-        F16(2, "f16"), F32(4, "f32"), F64(8, "f64");
-
-        private final int bytes;
-        private final String suffix;
-
-        Format(int bytes, String suffix) {
-            this.bytes = bytes;
-            this.suffix = suffix;
-        }
-
-        int bytes() { return bytes; }
-
-        String suffix() { return suffix; }
-
-        /** Storage of a precision's values (valueFormat: fp16 -> F16, fp32 and mixed -> F32, fp64 -> F64). */
-        static Format of(Precision p) {
-            switch (p.valueFormat()) {
-                case HALF: return F16;
-                case SINGLE: return F32;
-                default: return F64;
-            }
-        }
-
-        /** Storage of the kernels' arithmetic type (partial sums, batch-norm statistics): F32, or F64 for fp64. */
-        static Format accumulation(Precision p) { return p.isDouble() ? F64 : F32; }
-    }
-
     final long address;
     final long bytes;
     final Format format;

@@ -32,11 +32,8 @@ final class KernelArgs {
 
     KernelArgs f64(double v) { return add(Kind.DOUBLE, v); }
 
-    /**
-     * A scalar in the kernels' arithmetic type: binary64 for fp64, otherwise binary32 (the cast FloatKernels' callers
-     * make; never rounded to binary16).
-     */
-    KernelArgs scalar(Precision p, double v) { return p.isDouble() ? f64(v) : f32((float) v); }
+    /** A scalar in the kernels' arithmetic format, narrowed as {@link Precision#scalar} says (never to binary16). */
+    KernelArgs scalar(Precision p, double v) { return p.isDouble() ? f64(v) : f32((float) p.scalar(v)); }
 
     int size() { return kinds.size(); }
 

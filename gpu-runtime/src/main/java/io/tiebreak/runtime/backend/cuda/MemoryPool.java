@@ -1,5 +1,6 @@
 package io.tiebreak.runtime.backend.cuda;
 
+import io.tiebreak.runtime.precision.Precision.Format;
 import java.lang.ref.Cleaner;
 import java.util.ArrayDeque;
 import java.util.HashMap;
@@ -69,7 +70,7 @@ final class MemoryPool implements AutoCloseable {
     }
 
     /** A tensor's storage: returned to the pool when unreachable. */
-    DeviceBuffer buffer(DeviceBuffer.Format format, int elements) {
+    DeviceBuffer buffer(Format format, int elements) {
         long bytes = sizeClass((long) elements * format.bytes());
         long address = allocate(bytes);
         DeviceBuffer buffer = new DeviceBuffer(address, bytes, format, elements);

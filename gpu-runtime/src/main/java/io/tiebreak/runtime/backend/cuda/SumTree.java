@@ -1,7 +1,7 @@
 package io.tiebreak.runtime.backend.cuda;
 
 /**
- * The shape of FloatKernels.sum's fixed summation tree over n values (halves rounded down to a multiple of 8 while
+ * The shape of FloatSumKernels.sum's fixed summation tree over n values (halves rounded down to a multiple of 8 while
  * more than 1024 values remain), which reduce.cuh follows on the GPU. The host needs the leaf count to size the
  * leaf buffers and launches.
  */

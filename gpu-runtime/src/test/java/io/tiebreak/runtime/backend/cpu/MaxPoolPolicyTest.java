@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tiebreak.runtime.backend.PoolGeometry;
-import io.tiebreak.runtime.backend.PoolPolicy;
-import io.tiebreak.runtime.backend.PoolPolicy.Form;
+import io.tiebreak.runtime.jacobian.PoolPolicy;
+import io.tiebreak.runtime.jacobian.PoolPolicy.Form;
 import io.tiebreak.runtime.precision.Half;
 import io.tiebreak.runtime.precision.Precision;
 import io.tiebreak.runtime.random.Rng;
@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** MaxPool's backward at ties is each policy's definition (DESIGN.md, "MaxPool Jacobian policies"). */
+/** MaxPool's backward at ties is each policy's definition (docs/design.md, "MaxPool Jacobian policies"). */
 class MaxPoolPolicyTest {
     private final CpuBackend cpu = new CpuBackend(2);
     private static final PoolGeometry TWO_BY_TWO = new PoolGeometry(2, 2, 0);
@@ -107,7 +107,7 @@ class MaxPoolPolicyTest {
         assertEquals(100, cpu.download(y)[0]);
     }
 
-    /** DESIGN.md's definition for one 2x2 window, written out independently of the kernels, in binary32. */
+    /** docs/design.md's definition for one 2x2 window, written out independently of the kernels, in binary32. */
     private static float[] definition(float[] x, float g, PoolPolicy p, Precision prec) {
         float m = Float.NEGATIVE_INFINITY;
         for (float v : x) m = Math.max(m, v);

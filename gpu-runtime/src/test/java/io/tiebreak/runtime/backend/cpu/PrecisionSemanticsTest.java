@@ -11,7 +11,7 @@ import io.tiebreak.runtime.tensor.Tensor;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** DESIGN.md's precision rules, observed on the kernels: binary16 operands, binary32 arithmetic, one rounding. */
+/** docs/design.md's precision rules, observed on the kernels: binary16 operands, binary32 arithmetic, one rounding. */
 class PrecisionSemanticsTest {
     private final CpuBackend cpu = new CpuBackend(2);
     private final Rng rng = Rng.of(17, "precision");

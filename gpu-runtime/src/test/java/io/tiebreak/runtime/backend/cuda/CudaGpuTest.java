@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.tiebreak.runtime.backend.cpu.CpuBackend;
+import io.tiebreak.runtime.check.SelfTest;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;

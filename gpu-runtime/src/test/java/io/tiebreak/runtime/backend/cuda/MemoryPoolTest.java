@@ -68,7 +68,7 @@ class MemoryPoolTest {
     void unreachableBuffersComeBackThroughTheCleaner() throws InterruptedException {
         FakeDevice d = new FakeDevice(1 << 30);
         MemoryPool pool = new MemoryPool(d, d.capacity, System::gc);
-        long address = pool.buffer(DeviceBuffer.Format.F32, 1000).address; // the buffer is garbage right away
+        long address = pool.buffer(io.tiebreak.runtime.precision.Precision.Format.SINGLE, 1000).address; // the buffer is garbage right away
         long reused = 0;
         for (int i = 0; i < 50 && reused != address; i++) {
             System.gc();

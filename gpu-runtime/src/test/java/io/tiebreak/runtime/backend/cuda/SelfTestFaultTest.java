@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.tiebreak.runtime.backend.cpu.CpuBackend;
+import io.tiebreak.runtime.check.SelfTest;
 import io.tiebreak.runtime.precision.Precision;
 import java.io.OutputStream;
 import java.io.PrintStream;

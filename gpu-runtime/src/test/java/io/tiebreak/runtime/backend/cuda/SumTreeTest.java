@@ -7,9 +7,9 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The leaf structure the kernels follow is FloatKernels.sum's: halves rounded down to 8 while n > 1024. */
+/** The leaf structure the kernels follow is FloatSumKernels.sum's: halves rounded down to 8 while n > 1024. */
 class SumTreeTest {
-    /** Leaves of FloatKernels.sum's recursion, as {offset, length}. */
+    /** Leaves of FloatSumKernels.sum's recursion, as {offset, length}. */
     private static void leaves(int off, int n, List<int[]> out) {
         if (n > 1024) {
             int h = (n >>> 1) & ~7;

@@ -1,11 +1,11 @@
-package io.tiebreak.jobs.sweep;
+package io.tiebreak.jobs.gridjob;
 
+import io.tiebreak.jobs.errors.UserError;
 import io.tiebreak.jobs.fs.S3ACommitters;
 import io.tiebreak.jobs.grid.Grid;
 import io.tiebreak.jobs.grid.GridParser;
 import io.tiebreak.jobs.results.ResultStore;
 import io.tiebreak.jobs.spark.SparkSessions;
-import io.tiebreak.runtime.cli.CliErrors;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.SparkSession;
@@ -42,13 +42,13 @@ public final class GridOptions {
     }
 
     public long waveMillis() {
-        if (!(waveSeconds > 0)) throw new CliErrors.UserError("--wave-seconds must be positive, not " + waveSeconds);
+        if (!(waveSeconds > 0)) throw new UserError("--wave-seconds must be positive, not " + waveSeconds);
         return (long) (waveSeconds * 1000);
     }
 
     /** The Spark session for a grid command, with the S3A committer set up for the results folder. */
     public SparkSession session(String command, Grid g) throws java.io.IOException {
-        SparkSession spark = SparkSessions.getOrCreate("tiebreak " + command + " " + g.name(), SweepCommand.sessionDefaults(g));
+        SparkSession spark = SparkSessions.getOrCreate("tiebreak " + command + " " + g.name(), GridSessions.sessionDefaults(g));
         S3ACommitters.configureFor(spark, new ResultStore(spark, results).root());
         return spark;
     }

@@ -1,4 +1,4 @@
-package io.tiebreak.jobs.sweep;
+package io.tiebreak.jobs.gridjob;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

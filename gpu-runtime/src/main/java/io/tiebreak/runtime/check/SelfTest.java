@@ -1,11 +1,13 @@
-package io.tiebreak.runtime.backend.cuda;
+package io.tiebreak.runtime.check;
 
 import io.tiebreak.runtime.backend.Backend;
 import io.tiebreak.runtime.backend.Backends;
 import io.tiebreak.runtime.backend.ConvGeometry;
 import io.tiebreak.runtime.backend.PoolGeometry;
-import io.tiebreak.runtime.backend.PoolPolicy;
 import io.tiebreak.runtime.backend.cpu.CpuBackend;
+import io.tiebreak.runtime.backend.cuda.CudaBackend;
+import io.tiebreak.runtime.backend.cuda.CudaUnavailableException;
+import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.precision.Precision;
 import io.tiebreak.runtime.precision.Precision.Format;
 import io.tiebreak.runtime.random.Rng;
@@ -52,9 +54,9 @@ public final class SelfTest {
     private final List<Row> rows = new ArrayList<>();
 
     /** One check: name, precision, case, whether it passed and how close it came. */
-    record Row(String check, String precision, String inputs, boolean passed, String worst, String bound) {}
+    public record Row(String check, String precision, String inputs, boolean passed, String worst, String bound) {}
 
-    SelfTest(Backend gpu, CpuBackend cpu, long seed, PrintStream out) {
+    public SelfTest(Backend gpu, CpuBackend cpu, long seed, PrintStream out) {
         this.gpu = gpu;
         this.cpu = cpu;
         this.out = out;
@@ -82,7 +84,7 @@ public final class SelfTest {
     }
 
     /** Every check, printing the table as it goes; returns the rows. */
-    List<Row> runAll() {
+    public List<Row> runAll() {
         header();
         for (Precision p : Precision.values()) checks(p);
         determinism();
@@ -90,7 +92,7 @@ public final class SelfTest {
     }
 
     /** The checks of one precision only. */
-    List<Row> runSubset(Precision p) {
+    public List<Row> runSubset(Precision p) {
         header();
         checks(p);
         return summary();

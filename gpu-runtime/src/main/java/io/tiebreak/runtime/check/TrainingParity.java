@@ -1,14 +1,15 @@
-package io.tiebreak.runtime.backend.cuda;
+package io.tiebreak.runtime.check;
 
 import io.tiebreak.runtime.backend.Backend;
 import io.tiebreak.runtime.backend.Backends;
-import io.tiebreak.runtime.backend.PoolPolicy;
 import io.tiebreak.runtime.backend.cpu.CpuBackend;
+import io.tiebreak.runtime.backend.cuda.CudaUnavailableException;
 import io.tiebreak.runtime.data.Augmentation;
 import io.tiebreak.runtime.data.ImageData;
 import io.tiebreak.runtime.data.InMemoryImages;
 import io.tiebreak.runtime.data.MnistFamily;
 import io.tiebreak.runtime.data.Normalization;
+import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.models.ModelSpec;
 import io.tiebreak.runtime.optim.OptimizerSpec;
 import io.tiebreak.runtime.optim.Schedule;
@@ -35,14 +36,14 @@ import java.util.Locale;
  * fp64 1e-9 and 0, fp32 1e-3 and 1%, fp16 and mixed 5e-2 and 5% (where binary16 rounding can turn an ulp of
  * difference into a different tie). A wrong kernel moves the loss by far more within one epoch.
  *
- * <p>{@code java -cp gpu-runtime.jar io.tiebreak.runtime.backend.cuda.TrainingParity [--device cuda:0]
+ * <p>{@code java -cp gpu-runtime.jar io.tiebreak.runtime.check.TrainingParity [--device cuda:0]
  * [--data DIR] [--train-limit N] [--vgg-train-limit N] [--epochs E]}: LeNet-5 on Fashion-MNIST (the IDX directory,
  * if present) and VGG11
  * on CIFAR-shaped synthetic images, in fp32 and fp16; exit codes as {@link SelfTest}.
  */
 public final class TrainingParity {
     /** One epoch of one run on both backends. */
-    record Row(String run, EpochMetrics cpu, EpochMetrics gpu, boolean passed) {}
+    public record Row(String run, EpochMetrics cpu, EpochMetrics gpu, boolean passed) {}
 
     static double lossTolerance(Precision p) {
         switch (p) {
@@ -68,7 +69,7 @@ public final class TrainingParity {
     }
 
     /** Trains cfg on both backends and compares every epoch. */
-    static List<Row> compare(String name, TrainConfig cfg, ImageData train, ImageData test, Backend gpu, Backend cpu)
+    public static List<Row> compare(String name, TrainConfig cfg, ImageData train, ImageData test, Backend gpu, Backend cpu)
             throws IOException {
         RunResult c = new Trainer(cfg, cpu).run(train, test, CheckpointStore.NONE, m -> {});
         RunResult g = new Trainer(cfg, gpu).run(train, test, CheckpointStore.NONE, m -> {});
@@ -88,7 +89,7 @@ public final class TrainingParity {
     }
 
     /** CIFAR-shaped images whose class brightens a column band (a learnable signal, flat regions full of ties). */
-    static InMemoryImages synthetic(int n, int channels, int size, long seed) {
+    public static InMemoryImages synthetic(int n, int channels, int size, long seed) {
         Rng rng = Rng.of(seed, "parity-images");
         int per = channels * size * size;
         byte[] px = new byte[n * per];
@@ -105,7 +106,7 @@ public final class TrainingParity {
         return new InMemoryImages(channels, size, size, names, px, labels);
     }
 
-    static TrainConfig config(ImageData data, ModelSpec.Network net, Precision p, PoolPolicy pool, int epochs) {
+    public static TrainConfig config(ImageData data, ModelSpec.Network net, Precision p, PoolPolicy pool, int epochs) {
         ModelSpec spec = new ModelSpec(net, false, data.channels(), data.height(), data.width(), data.classNames().size());
         return new TrainConfig(spec, p, pool, 0, OptimizerSpec.studySgd(), Schedule.cosine(), 0.02, 128, 100, epochs, 5,
                 Normalization.half(data.channels()), Augmentation.NONE);
@@ -186,7 +187,7 @@ public final class TrainingParity {
         return failed == 0 ? SelfTest.PASSED : SelfTest.FAILED;
     }
 
-    static void print(PrintStream out, Row r) {
+    public static void print(PrintStream out, Row r) {
         if (r.cpu() == null || r.gpu() == null) {
             out.println(String.format(Locale.ROOT, "%-34s %5s %s", r.run(), "-", "FAIL (epochs missing)"));
             return;

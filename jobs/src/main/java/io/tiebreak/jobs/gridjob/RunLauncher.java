@@ -1,4 +1,4 @@
-package io.tiebreak.jobs.sweep;
+package io.tiebreak.jobs.gridjob;
 
 import io.tiebreak.jobs.fs.SerializableConf;
 import io.tiebreak.jobs.results.RunOutcome;
@@ -13,12 +13,12 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.rdd.RDD;
 import org.apache.spark.util.LongAccumulator;
+import scala.jdk.javaapi.CollectionConverters;
 import scala.reflect.ClassTag$;
 import scala.runtime.AbstractFunction0;
 import scala.runtime.AbstractFunction1;
 import scala.runtime.AbstractFunction2;
 import scala.runtime.BoxedUnit;
-import scala.jdk.javaapi.CollectionConverters;
 
 /**
  * Runs training tasks as Spark jobs, one task per run, and hands each run's outcome to the driver the moment its

@@ -1,4 +1,4 @@
-package io.tiebreak.jobs.sweep;
+package io.tiebreak.jobs.gridjob;
 
 import io.tiebreak.jobs.grid.RunSpec;
 import java.io.Serializable;

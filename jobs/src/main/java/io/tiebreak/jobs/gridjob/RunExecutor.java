@@ -1,4 +1,4 @@
-package io.tiebreak.jobs.sweep;
+package io.tiebreak.jobs.gridjob;
 
 import io.tiebreak.jobs.fs.Redaction;
 import io.tiebreak.jobs.grid.RunSpec;
@@ -6,7 +6,6 @@ import io.tiebreak.jobs.ingest.DatasetReader;
 import io.tiebreak.jobs.results.EpochRow;
 import io.tiebreak.jobs.results.RunOutcome;
 import io.tiebreak.jobs.results.Status;
-import io.tiebreak.runtime.backend.cpu.CpuBackend;
 import io.tiebreak.runtime.data.ImageData;
 import io.tiebreak.runtime.data.InMemoryImages;
 import io.tiebreak.runtime.train.EpochMetrics;
@@ -79,11 +78,10 @@ public final class RunExecutor {
         try {
             DeviceChoice.Opened opened = DeviceChoice.open(spec.device(), placement.threads(), placement.gpus(), gpus);
             device = opened.description();
-            backendInfo = opened.backend() instanceof CpuBackend
-                    ? "cpu, BLAS " + CpuBackend.blasDescription() : opened.backend().name();
+            backendInfo = opened.backend().description();
             try (var backend = opened.backend()) {
-                ImageData train = data(task.datasetPath(), spec.trainSplit(), spec.trainSubset(), conf);
-                ImageData test = data(task.datasetPath(), spec.testSplit(), spec.testSubset(), conf);
+                ImageData train = data(task.datasetPath(), spec.data().trainSplit(), spec.data().trainSubset(), conf);
+                ImageData test = data(task.datasetPath(), spec.data().testSplit(), spec.data().testSubset(), conf);
                 HadoopCheckpoints checkpoints = new HadoopCheckpoints(new Path(task.checkpoints()), conf,
                         task.keepAllCheckpoints());
                 RunResult r = new Trainer(spec.trainConfig(), backend).run(train, test, checkpoints, m -> {

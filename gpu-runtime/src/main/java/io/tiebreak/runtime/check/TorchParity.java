@@ -1,11 +1,12 @@
-package io.tiebreak.runtime.backend.cuda;
+package io.tiebreak.runtime.check;
 
 import io.tiebreak.runtime.backend.Backend;
 import io.tiebreak.runtime.backend.Backends;
 import io.tiebreak.runtime.backend.PoolGeometry;
-import io.tiebreak.runtime.backend.PoolPolicy;
 import io.tiebreak.runtime.backend.cpu.CpuBackend;
+import io.tiebreak.runtime.backend.cuda.CudaUnavailableException;
 import io.tiebreak.runtime.io.Safetensors;
+import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.precision.Precision;
 import io.tiebreak.runtime.random.Rng;
 import io.tiebreak.runtime.tensor.Tensor;
@@ -32,7 +33,7 @@ import java.util.Map;
  * Ops: relu forward and backward, max_pool2d (2x2/2 and 3x3/2 pad 1, PyTorch's first-index Jacobian) forward and
  * backward, avg_pool2d forward and backward (padding counted), add, multiply by a scalar: all bitwise. One SGD step
  * (momentum, weight decay) is compared too, but only reported: PyTorch may fuse {@code p + alpha*d} into one fma.
- * NaN inputs are left out: PyTorch's max_pool2d routes a NaN window's gradient to its last NaN, DESIGN.md to the first.
+ * NaN inputs are left out: PyTorch's max_pool2d routes a NaN window's gradient to its last NaN, docs/design.md to the first.
  */
 public final class TorchParity {
     static final int[] X = {4, 6, 11, 13};

@@ -1,4 +1,4 @@
-package io.tiebreak.jobs.sweep;
+package io.tiebreak.jobs.gridjob;
 
 import io.tiebreak.jobs.fs.HadoopFs;
 import io.tiebreak.runtime.train.CheckpointStore;
@@ -29,7 +29,7 @@ public final class HadoopCheckpoints implements CheckpointStore {
         this.keepAll = keepAll;
     }
 
-    static String fileName(int epoch) { return String.format("epoch-%05d.safetensors", epoch); }
+    public static String fileName(int epoch) { return String.format("epoch-%05d.safetensors", epoch); }
 
     /** The checkpoint a run with folder runDir writes after epoch (0-based); it exists if the run kept it. */
     public static Path file(Path runDir, int epoch) { return new Path(runDir, fileName(epoch)); }

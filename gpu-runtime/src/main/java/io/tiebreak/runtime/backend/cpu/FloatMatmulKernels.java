@@ -1,0 +1,387 @@
+package io.tiebreak.runtime.backend.cpu;
+
+import static io.tiebreak.runtime.backend.cpu.WorkerPool.ELEMENTWISE_GRAIN;
+import static io.tiebreak.runtime.backend.cpu.WorkerPool.MAX_TASKS;
+
+import io.tiebreak.runtime.backend.ConvGeometry;
+import io.tiebreak.runtime.precision.Precision.Format;
+
+/**
+ * GEMM through the native BLAS, im2col/col2im, convolution and linear: operands rounded to the matmul operand
+ * format where mixed precision asks for it, outputs rounded once to the matmul format.
+ *
+ * <p>Written on binary32 arrays; the build generates the fp64 twin DoubleMatmulKernels from this file (see
+ * package-info).
+ */
+final class FloatMatmulKernels {
+    private FloatMatmulKernels() {}
+
+    /** GEMM multiply-adds per task, at least. */
+    private static final long GEMM_GRAIN = 1L << 21;
+    /**
+     * Column blocks of a GEMM start at multiples of this, and im2col matrices are padded to it. OpenBLAS computes
+     * the columns left over after its unroll width (16 on AVX-512) with edge kernels that round differently, so an
+     * output would depend on where its patch sits in the batch, breaking exact ties that the inputs have.
+     */
+    static final int COLUMN_ALIGN = 64;
+
+    /** n rounded up to a multiple of COLUMN_ALIGN. */
+    static int aligned(int n) { return (n + COLUMN_ALIGN - 1) / COLUMN_ALIGN * COLUMN_ALIGN; }
+
+    /**
+     * Row-major C[m,n] = alpha * op(A)[m,k] * op(B)[k,n] + beta * C through the native BLAS (one thread per call).
+     * Large products are split over rows or columns of C; products with a small C and a long k (weight gradients)
+     * are split over k, and the partial products are added to C in task order.
+     */
+    static void gemm(WorkerPool pool, boolean ta, boolean tb, int m, int n, int k, float alpha,
+                     float[] a, int lda, float[] b, int ldb, float beta, float[] c, int ldc) {
+        if (m == 0 || n == 0) return;
+        int tasks = WorkerPool.tasks((long) m * n * k, GEMM_GRAIN, MAX_TASKS);
+        // Each task packs the operand it shares with the others again: keep blocks at least 64 wide, and split a
+        // long k instead when C is small (weight gradients: C is weights-sized, k is batch x pixels).
+        int byN = Math.min(tasks, n / 64), byM = Math.min(tasks, m / 64);
+        if (tasks > 1 && k >= 8 * Math.max(m, n) && (long) m * n <= 1 << 18) {
+            gemmSplitK(pool, tasks, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        } else if (byN >= 2 && byN >= byM) {
+            pool.run(byN, t -> {
+                int j0 = columnStart(n, byN, t), j1 = columnStart(n, byN, t + 1);
+                blas(ta, tb, m, j1 - j0, k, alpha, a, 0, lda, b, tb ? j0 * ldb : j0, ldb, beta, c, j0, ldc);
+            });
+        } else if (byM >= 2) {
+            pool.run(byM, t -> {
+                int i0 = WorkerPool.start(m, byM, t), i1 = WorkerPool.start(m, byM, t + 1);
+                blas(ta, tb, i1 - i0, n, k, alpha, a, ta ? i0 : i0 * lda, lda, b, 0, ldb, beta, c, i0 * ldc, ldc);
+            });
+        } else {
+            blas(ta, tb, m, n, k, alpha, a, 0, lda, b, 0, ldb, beta, c, 0, ldc);
+        }
+    }
+
+    /** Start of column block t of parts: a multiple of COLUMN_ALIGN, except that the last block ends at n. */
+    private static int columnStart(int n, int parts, int t) {
+        return t == parts ? n : WorkerPool.start(n, parts, t) / COLUMN_ALIGN * COLUMN_ALIGN;
+    }
+
+    private static void gemmSplitK(WorkerPool pool, int tasks, boolean ta, boolean tb, int m, int n, int k,
+                                   float alpha, float[] a, int lda, float[] b, int ldb, float beta, float[] c,
+                                   int ldc) {
+        float[][] partial = new float[tasks][];
+        pool.run(tasks, t -> {
+            int k0 = WorkerPool.start(k, tasks, t), k1 = WorkerPool.start(k, tasks, t + 1);
+            float[] p = new float[m * n];
+            blas(ta, tb, m, n, k1 - k0, alpha, a, ta ? k0 * lda : k0, lda, b, tb ? k0 : k0 * ldb, ldb, 0, p, 0, n);
+            partial[t] = p;
+        });
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                float s = partial[0][i * n + j];
+                for (int t = 1; t < tasks; t++) s += partial[t][i * n + j];
+                c[i * ldc + j] = beta == 0 ? s : beta * c[i * ldc + j] + s;
+            }
+        }
+    }
+
+    /** Row-major gemm as column-major BLAS: C^T = op(B)^T op(A)^T. */
+    private static void blas(boolean ta, boolean tb, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
+                             float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
+        if (m == 0 || n == 0) return;
+        NativeBlas.blas().sgemm(tb ? "T" : "N", ta ? "T" : "N", n, m, k, alpha, b, bOff, ldb, a, aOff, lda,
+                beta, c, cOff, ldc);
+    }
+
+    // ---- convolution -----------------------------------------------------------------------------------------
+
+    /**
+     * im2col for the whole batch: col[r][n*P + oy*Wo + ox] = x[n, c, oy*sh - ph + ky, ox*sw - pw + kx] (0 in the
+     * padding), with r = (c*kh + ky)*kw + kx and P = Ho*Wo; rows are aligned(N*P) long, zero past N*P. Values are
+     * rounded to {@code operand} unless it is null.
+     */
+    static void im2col(WorkerPool pool, float[] x, int batch, int h, int w, ConvGeometry g, float[] col,
+                       Format operand) {
+        int p = g.outH(h) * g.outW(w), np = batch * p, ld = aligned(np), rows = g.patchSize();
+        int tasks = WorkerPool.tasks((long) rows * np, ELEMENTWISE_GRAIN, MAX_TASKS);
+        pool.run(tasks, t -> {
+            int r0 = WorkerPool.start(rows, tasks, t), r1 = WorkerPool.start(rows, tasks, t + 1);
+            im2col(x, 0, batch, r0, r1, h, w, g, col, ld, operand);
+            for (int r = r0; r < r1; r++) java.util.Arrays.fill(col, r * ld + np, (r + 1) * ld, 0);
+        });
+    }
+
+    /** Rows [r0, r1) of im2col for images [n0, n1), written at col[r * ld + (n - n0) * P + ...]. */
+    private static void im2col(float[] x, int n0, int n1, int r0, int r1, int h, int w, ConvGeometry g, float[] col,
+                               int ld, Format operand) {
+        int ho = g.outH(h), wo = g.outW(w), p = ho * wo, kk = g.kernelH() * g.kernelW();
+        for (int r = r0; r < r1; r++) {
+            int c = r / kk, ky = (r % kk) / g.kernelW(), kx = r % g.kernelW();
+            int ox0 = firstInside(kx, g.padW(), g.strideW()), ox1 = endInside(kx, g.padW(), g.strideW(), w, wo);
+            for (int n = n0; n < n1; n++) {
+                int plane = (n * g.inChannels() + c) * h * w;
+                for (int oy = 0; oy < ho; oy++) {
+                    int dst = r * ld + (n - n0) * p + oy * wo;
+                    int iy = oy * g.strideH() - g.padH() + ky;
+                    if (iy < 0 || iy >= h || ox0 >= ox1) {
+                        java.util.Arrays.fill(col, dst, dst + wo, 0);
+                        continue;
+                    }
+                    int src = plane + iy * w - g.padW() + kx;
+                    for (int ox = 0; ox < ox0; ox++) col[dst + ox] = 0;
+                    if (g.strideW() == 1 && ox1 - ox0 >= 64) {
+                        System.arraycopy(x, src + ox0, col, dst + ox0, ox1 - ox0);
+                    } else if (g.strideW() == 1) {
+                        for (int ox = ox0; ox < ox1; ox++) col[dst + ox] = x[src + ox]; // short rows: no call
+                    } else {
+                        for (int ox = ox0; ox < ox1; ox++) col[dst + ox] = x[src + ox * g.strideW()];
+                    }
+                    for (int ox = ox1; ox < wo; ox++) col[dst + ox] = 0;
+                }
+            }
+            if (operand != null) operand.roundInPlace(col, r * ld, (n1 - n0) * p);
+        }
+    }
+
+    /** First output index whose input column ox*s - pad + kx is >= 0. */
+    private static int firstInside(int kx, int pad, int stride) {
+        int need = pad - kx; // ox*stride >= need
+        return need <= 0 ? 0 : (need + stride - 1) / stride;
+    }
+
+    /** One past the last output index whose input column is < w. */
+    private static int endInside(int kx, int pad, int stride, int w, int wo) {
+        int lim = w + pad - kx; // ox*stride < lim
+        if (lim <= 0) return 0;
+        return Math.min(wo, (lim + stride - 1) / stride);
+    }
+
+    /**
+     * dx[n,c,iy,ix] = sum of the col entries that im2col copied from there (dx overwritten), rounded to out; col has
+     * im2col's layout. Tasks own ranges of images.
+     */
+    static void col2im(WorkerPool pool, float[] col, int batch, int h, int w, ConvGeometry g, float[] dx,
+                       Format out) {
+        int p = g.outH(h) * g.outW(w), ld = aligned(batch * p);
+        int tasks = WorkerPool.tasks((long) batch * g.patchSize() * p, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, batch));
+        pool.run(tasks, t -> {
+            int n0 = WorkerPool.start(batch, tasks, t), n1 = WorkerPool.start(batch, tasks, t + 1);
+            col2im(col, n0 * p, ld, n0, n1, h, w, g, dx, out);
+        });
+    }
+
+    /**
+     * col2im for images [n0, n1) whose columns start at col[r * ld + first]. Rows of col are the outer loop so col is
+     * read sequentially (reading it image by image jumps a whole row per 256 bytes and is several times slower).
+     */
+    private static void col2im(float[] col, int first, int ld, int n0, int n1, int h, int w, ConvGeometry g, float[] dx,
+                               Format out) {
+        int ho = g.outH(h), wo = g.outW(w), p = ho * wo;
+        int kk = g.kernelH() * g.kernelW(), cin = g.inChannels(), plane = h * w, sw = g.strideW();
+        java.util.Arrays.fill(dx, n0 * cin * plane, n1 * cin * plane, 0);
+        for (int r = 0; r < cin * kk; r++) {
+            int c = r / kk, ky = (r % kk) / g.kernelW(), kx = r % g.kernelW();
+            int ox0 = firstInside(kx, g.padW(), sw), ox1 = endInside(kx, g.padW(), sw, w, wo);
+            for (int n = n0; n < n1; n++) {
+                int img = n * cin * plane;
+                for (int oy = 0; oy < ho; oy++) {
+                    int iy = oy * g.strideH() - g.padH() + ky;
+                    if (iy < 0 || iy >= h) continue;
+                    int src = r * ld + first + (n - n0) * p + oy * wo;
+                    int dst = img + c * plane + iy * w - g.padW() + kx;
+                    if (sw == 1) {
+                        for (int ox = ox0; ox < ox1; ox++) dx[dst + ox] += col[src + ox];
+                    } else {
+                        for (int ox = ox0; ox < ox1; ox++) dx[dst + ox * sw] += col[src + ox];
+                    }
+                }
+            }
+        }
+        out.roundInPlace(dx, n0 * cin * plane, (n1 - n0) * cin * plane);
+    }
+
+    /**
+     * y = conv(x, w) + b through im2col and one GEMM over the batch; y rounded once to mm. operand is the format
+     * x, w, b (and dy in backward) are rounded to before the product, or null when they already are (all but
+     * mixed, where autocast hands conv and linear binary16 copies of all their inputs).
+     */
+    static void conv2dForward(WorkerPool pool, Scratch s, float[] x, int batch, int h, int w, float[] wt, float[] b,
+                              ConvGeometry g, float[] y, Format mm, Format operand) {
+        int p = g.outH(h) * g.outW(w), np = batch * p, ld = aligned(np), ck = g.patchSize(), cout = g.outChannels();
+        if (byImageChunks(g, p)) {
+            conv2dForwardByChunks(pool, s, x, batch, h, w, wt, b, g, y, mm, operand);
+            return;
+        }
+        float[] col = s.floats(0, ck * ld);
+        im2col(pool, x, batch, h, w, g, col, operand);
+        float[] wm = operand != null ? roundedCopy(wt, s.floats(3, wt.length), operand) : wt;
+        float[] yt = s.floats(2, cout * ld);
+        gemm(pool, false, false, cout, ld, ck, 1, wm, ck, col, ld, 0, yt, ld);
+        int tasks = WorkerPool.tasks((long) cout * np, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, batch));
+        pool.run(tasks, t -> {
+            for (int n = WorkerPool.start(batch, tasks, t), end = WorkerPool.start(batch, tasks, t + 1); n < end; n++) {
+                for (int o = 0; o < cout; o++) {
+                    float bias = b == null ? 0 : operand != null ? operand.round(b[o]) : b[o];
+                    int src = o * ld + n * p, dst = (n * cout + o) * p;
+                    for (int i = 0; i < p; i++) y[dst + i] = mm.round(yt[src + i] + bias);
+                }
+            }
+        });
+    }
+
+    /** Gradients of conv2dForward; dx and db may be null. All rounded once to mm. */
+    static void conv2dBackward(WorkerPool pool, Scratch s, float[] x, int batch, int h, int w, float[] wt,
+                               float[] dy, ConvGeometry g, float[] dx, float[] dw, float[] db, Format mm,
+                               Format operand) {
+        int p = g.outH(h) * g.outW(w), np = batch * p, ld = aligned(np), ck = g.patchSize(), cout = g.outChannels();
+        if (byImageChunks(g, p)) {
+            conv2dBackwardByChunks(pool, s, x, batch, h, w, wt, dy, g, dx, dw, db, mm, operand);
+            return;
+        }
+        float[] dyt = s.floats(2, cout * ld); // dy as [cout][n*P], padded with zeros: the GEMMs' layout
+        int tasks = WorkerPool.tasks((long) cout * np, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, cout));
+        pool.run(tasks, t -> {
+            for (int o = WorkerPool.start(cout, tasks, t), end = WorkerPool.start(cout, tasks, t + 1); o < end; o++) {
+                for (int n = 0; n < batch; n++) System.arraycopy(dy, (n * cout + o) * p, dyt, o * ld + n * p, p);
+                java.util.Arrays.fill(dyt, o * ld + np, (o + 1) * ld, 0);
+                if (operand != null) operand.roundInPlace(dyt, o * ld, np);
+                if (db != null) db[o] = mm.round(FloatSumKernels.sum(dyt, o * ld, np));
+            }
+        });
+        float[] col = s.floats(0, ck * ld);
+        im2col(pool, x, batch, h, w, g, col, operand);
+        gemm(pool, false, true, cout, ck, ld, 1, dyt, ld, col, ld, 0, dw, ck);
+        mm.roundInPlace(dw, 0, cout * ck);
+        if (dx != null) {
+            float[] wm = operand != null ? roundedCopy(wt, s.floats(3, wt.length), operand) : wt;
+            float[] dcol = s.floats(1, ck * ld);
+            gemm(pool, true, false, ck, ld, cout, 1, wm, ck, dyt, ld, 0, dcol, ld);
+            col2im(pool, dcol, batch, h, w, g, dx, mm);
+        }
+    }
+
+    /**
+     * Layers with few input channels (LeNet-5's, VGG's first) have a short im2col matrix and many output pixels:
+     * there each task takes a chunk of images, builds their im2col block in cache and multiplies image by image
+     * straight into NCHW, instead of one batch-wide matrix and a transposition. Output pixels per image must be a
+     * multiple of COLUMN_ALIGN so every pixel goes through the same GEMM kernel.
+     */
+    private static boolean byImageChunks(ConvGeometry g, int p) {
+        return p % COLUMN_ALIGN == 0 && g.patchSize() <= 256;
+    }
+
+    /** Image chunks: at most MAX_TASKS, fixed by the batch size alone. */
+    private static int imageChunks(int batch) { return Math.min(MAX_TASKS, batch); }
+
+    private static void conv2dForwardByChunks(WorkerPool pool, Scratch s, float[] x, int batch, int h, int w,
+                                              float[] wt, float[] b, ConvGeometry g, float[] y, Format mm,
+                                              Format operand) {
+        int p = g.outH(h) * g.outW(w), ck = g.patchSize(), cout = g.outChannels(), tasks = imageChunks(batch);
+        float[] wm = operand != null ? roundedCopy(wt, s.floats(3, wt.length), operand) : wt;
+        pool.run(tasks, t -> {
+            int n0 = WorkerPool.start(batch, tasks, t), n1 = WorkerPool.start(batch, tasks, t + 1), ld = (n1 - n0) * p;
+            float[] col = s.local().floats(0, ck * ld);
+            im2col(x, n0, n1, 0, ck, h, w, g, col, ld, operand);
+            for (int n = n0; n < n1; n++) {
+                int out = n * cout * p;
+                blas(false, false, cout, p, ck, 1, wm, 0, ck, col, (n - n0) * p, ld, 0, y, out, p);
+                for (int o = 0; o < cout; o++) {
+                    float bias = b == null ? 0 : operand != null ? operand.round(b[o]) : b[o];
+                    for (int i = out + o * p, e = i + p; i < e; i++) y[i] = mm.round(y[i] + bias);
+                }
+            }
+        });
+    }
+
+    private static void conv2dBackwardByChunks(WorkerPool pool, Scratch s, float[] x, int batch, int h, int w,
+                                               float[] wt, float[] dy, ConvGeometry g, float[] dx, float[] dw,
+                                               float[] db, Format mm, Format operand) {
+        int p = g.outH(h) * g.outW(w), ck = g.patchSize(), cout = g.outChannels(), tasks = imageChunks(batch);
+        float[] wm = operand != null ? roundedCopy(wt, s.floats(3, wt.length), operand) : wt;
+        float[][] dwPart = new float[tasks][];
+        pool.run(tasks, t -> {
+            int n0 = WorkerPool.start(batch, tasks, t), n1 = WorkerPool.start(batch, tasks, t + 1), ld = (n1 - n0) * p;
+            Scratch mine = s.local();
+            float[] col = mine.floats(0, ck * ld);
+            im2col(x, n0, n1, 0, ck, h, w, g, col, ld, operand);
+            float[] g2 = dy;
+            int g2Off = n0 * cout * p;
+            if (operand != null) { // mixed: this chunk of dy as binary16 operands
+                g2 = mine.floats(2, (n1 - n0) * cout * p);
+                System.arraycopy(dy, n0 * cout * p, g2, 0, (n1 - n0) * cout * p);
+                operand.roundInPlace(g2, 0, (n1 - n0) * cout * p);
+                g2Off = 0;
+            }
+            float[] dwt = new float[cout * ck];
+            for (int n = n0; n < n1; n++) {
+                int gOff = g2Off + (n - n0) * cout * p;
+                blas(false, true, cout, ck, p, 1, g2, gOff, p, col, (n - n0) * p, ld, n == n0 ? 0 : 1, dwt, 0, ck);
+            }
+            dwPart[t] = dwt;
+            if (dx != null) {
+                float[] dcol = mine.floats(1, ck * ld);
+                for (int n = n0; n < n1; n++) {
+                    blas(true, false, ck, p, cout, 1, wm, 0, ck, g2, g2Off + (n - n0) * cout * p, p, 0, dcol, (n - n0) * p, ld);
+                }
+                col2im(dcol, 0, ld, n0, n1, h, w, g, dx, mm);
+            }
+        });
+        for (int i = 0; i < cout * ck; i++) {
+            float acc = dwPart[0][i];
+            for (int t = 1; t < tasks; t++) acc += dwPart[t][i];
+            dw[i] = mm.round(acc);
+        }
+        if (db != null) biasGradient(pool, s, dy, batch, cout, p, db, mm, operand);
+    }
+
+    /**
+     * db[o] = sum of dy[., o, .] in one fixed order, gathered per channel as the batch-wide path lays it out, so
+     * both convolution paths (and the CUDA kernel) give the same bits.
+     */
+    private static void biasGradient(WorkerPool pool, Scratch s, float[] dy, int batch, int cout, int p, float[] db,
+                                     Format mm, Format operand) {
+        int np = batch * p, tasks = WorkerPool.tasks((long) cout * np, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, cout));
+        pool.run(tasks, t -> {
+            float[] channel = s.local().floats(4, np);
+            for (int o = WorkerPool.start(cout, tasks, t), end = WorkerPool.start(cout, tasks, t + 1); o < end; o++) {
+                for (int n = 0; n < batch; n++) System.arraycopy(dy, (n * cout + o) * p, channel, n * p, p);
+                if (operand != null) operand.roundInPlace(channel, 0, np);
+                db[o] = mm.round(FloatSumKernels.sum(channel, 0, np));
+            }
+        });
+    }
+
+    /** y = x w^T + b, rounded once to mm. x [batch,in], w [out,in]. */
+    static void linearForward(WorkerPool pool, Scratch s, float[] x, int batch, int in, float[] wt, int out,
+                              float[] b, float[] y, Format mm, Format operand) {
+        float[] xm = operand != null ? roundedCopy(x, s.floats(0, batch * in), operand) : x;
+        float[] wm = operand != null ? roundedCopy(wt, s.floats(3, out * in), operand) : wt;
+        if (b != null) {
+            for (int n = 0; n < batch; n++) System.arraycopy(b, 0, y, n * out, out);
+            if (operand != null) operand.roundInPlace(y, 0, batch * out);
+        }
+        gemm(pool, false, true, batch, out, in, 1, xm, in, wm, in, b == null ? 0 : 1, y, out);
+        mm.roundInPlace(y, 0, batch * out);
+    }
+
+    /** dx = dy w, dw = dy^T x, db = column sums of dy; dx and db may be null. */
+    static void linearBackward(WorkerPool pool, Scratch s, float[] x, int batch, int in, float[] wt, int out,
+                               float[] dy, float[] dx, float[] dw, float[] db, Format mm, Format operand) {
+        float[] xm = operand != null ? roundedCopy(x, s.floats(0, batch * in), operand) : x;
+        float[] wm = operand != null ? roundedCopy(wt, s.floats(3, out * in), operand) : wt;
+        float[] dym = operand != null ? roundedCopy(dy, s.floats(2, batch * out), operand) : dy;
+        gemm(pool, true, false, out, in, batch, 1, dym, out, xm, in, 0, dw, in);
+        mm.roundInPlace(dw, 0, out * in);
+        if (db != null) {
+            for (int j = 0; j < out; j++) db[j] = 0;
+            for (int n = 0; n < batch; n++) for (int j = 0; j < out; j++) db[j] += dym[n * out + j];
+            mm.roundInPlace(db, 0, out);
+        }
+        if (dx != null) {
+            gemm(pool, false, false, batch, in, out, 1, dym, out, wm, in, 0, dx, in);
+            mm.roundInPlace(dx, 0, batch * in);
+        }
+    }
+
+    private static float[] roundedCopy(float[] src, float[] dst, Format f) {
+        System.arraycopy(src, 0, dst, 0, src.length);
+        f.roundInPlace(dst, 0, src.length);
+        return dst;
+    }
+}
