@@ -11,10 +11,10 @@ import io.tiebreak.runtime.tensor.Tensor;
 import java.util.List;
 
 /**
- * The zones' exact test (docs/design.md, "Zones over the reals"): a backend that, inside {@link #gradients}, runs a
- * fp64 model's forward on the backend it wraps and its backward exactly, modulo a {@link PrimeField}'s prime, at the
- * point that forward computed. Outside it every call goes straight to the wrapped backend, so models built on this
- * one compute the wrapped backend's bits. Tensors are the wrapped backend's; it owns nothing and closes nothing.
+ * The zones' exact test (docs/design.md, "Zones over the reals"): a backend that, inside {@link #gradients} (or
+ * {@link #exactly}), runs an fp64 model's forward on the backend it wraps and its backward exactly, modulo a
+ * {@link PrimeField}'s prime, at the point that forward computed. Outside them every call goes straight to the
+ * wrapped backend, so models built on this one compute the wrapped backend's bits. Tensors are the wrapped backend's; it owns nothing and closes nothing.
  *
  * <p>The forward's values (inputs, weights, activations, batch-norm statistics) and the fp64 loss gradient at the
  * logits enter the backward as the exact rationals they are, and each op's backward is its formula over the reals:
@@ -61,12 +61,12 @@ public final class ModularBackend implements Backend {
         if (m.backend() != this || m.context().precision() != Precision.FP64) {
             throw new IllegalArgumentException("the exact test needs an fp64 model built on this backend");
         }
-        List<double[]>[] grads = new List[1];
+        List<double[]> grads = new java.util.ArrayList<>();
         boolean finite = exactly(field, () -> {
             m.lossAndGradients(x, labels, 1);
-            grads[0] = m.trainable().stream().map(p -> fp64.download(p.grad())).toList();
+            for (var p : m.trainable()) grads.add(fp64.download(p.grad()));
         });
-        return new Residues(field, grads[0], finite);
+        return new Residues(field, grads, finite);
     }
 
     /**
