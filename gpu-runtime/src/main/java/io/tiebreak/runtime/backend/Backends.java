@@ -2,6 +2,7 @@ package io.tiebreak.runtime.backend;
 
 import io.tiebreak.runtime.backend.cpu.CpuBackend;
 import io.tiebreak.runtime.backend.cuda.CudaBackend;
+import io.tiebreak.runtime.precision.Reproducibility;
 import java.util.Locale;
 
 /**
@@ -16,17 +17,25 @@ public final class Backends {
     private Backends() {}
 
     /**
+     * The backend for a device, computing in the given reproducibility mode (the CUDA backend's kernels are ours in
+     * every mode: their bits do not depend on it).
+     *
      * @throws IllegalArgumentException for a malformed name
      * @throws io.tiebreak.runtime.backend.cuda.CudaUnavailableException when a GPU is asked for and cannot be used
      *         here; the message says why (no NVIDIA driver, no such GPU, a jar built without kernels...)
      */
-    public static Backend open(String device) {
+    public static Backend open(String device, Reproducibility reproducibility) {
         String d = device.trim().toLowerCase(Locale.ROOT);
-        if (d.equals("cpu")) return CpuBackend.allCores();
-        if (d.startsWith("cpu:")) return new CpuBackend(number(device, d.substring(4), 1, "thread count"));
+        if (d.equals("cpu")) return new CpuBackend(Runtime.getRuntime().availableProcessors(), reproducibility);
+        if (d.startsWith("cpu:")) return new CpuBackend(number(device, d.substring(4), 1, "thread count"), reproducibility);
         if (d.equals("cuda") || d.equals("gpu")) return CudaBackend.open(0);
         if (d.startsWith("cuda:")) return CudaBackend.open(number(device, d.substring(5), 0, "GPU index"));
         throw new IllegalArgumentException("unknown device '" + device + "': expected cpu, cpu:<threads> or cuda:<index>");
+    }
+
+    /** The backend for a device in the default reproducibility mode. */
+    public static Backend open(String device) {
+        return open(device, Reproducibility.DEFAULT);
     }
 
     /** The device name for the GPU address Spark assigned to a task (TaskContext.resources().get("gpu")). */

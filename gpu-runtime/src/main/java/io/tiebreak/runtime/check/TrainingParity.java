@@ -148,7 +148,7 @@ public final class TrainingParity {
         }
         List<Row> rows = new ArrayList<>();
         try (Backend g = gpu; CpuBackend cpu = CpuBackend.allCores()) {
-            out.println("training parity: " + g.name() + " against cpu (" + CpuBackend.blasDescription() + ")");
+            out.println("training parity: " + g.name() + " against cpu (" + cpu.description() + ")");
             out.println(String.format(Locale.ROOT, "%-34s %5s %12s %12s %8s %8s %12s %12s %8s %8s %s", "run", "epoch",
                     "cpu train", "gpu train", "cpu acc", "gpu acc", "cpu test", "gpu test", "cpu acc", "gpu acc", "result"));
             ImageData lenetTrain, lenetTest;

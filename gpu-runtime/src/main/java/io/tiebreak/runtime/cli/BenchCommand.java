@@ -57,7 +57,7 @@ final class BenchCommand implements Callable<Integer> {
             Arrays.sort(sorted);
             double median = sorted[windows / 2];
             System.out.printf("model=%s bn=%s precision=%s policy=%s batch=%d threads=%d blas=%s%n", run.network().id(),
-                    run.batchNorm, run.precision().id(), run.policy(), batch, backend.threads(), RunOptions.describe(backend));
+                    run.batchNorm, run.precision().id(), run.policy(), batch, backend.threads(), backend.description());
             System.out.printf("windows images/s: %s%n", Arrays.toString(Arrays.stream(rates).map(r -> Math.round(r * 10) / 10.0).toArray()));
             System.out.printf("median images/s: %.1f%n", median);
         }

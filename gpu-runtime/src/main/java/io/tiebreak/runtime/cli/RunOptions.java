@@ -2,17 +2,16 @@ package io.tiebreak.runtime.cli;
 
 import io.tiebreak.runtime.backend.Backend;
 import io.tiebreak.runtime.backend.Backends;
-import io.tiebreak.runtime.backend.cpu.CpuBackend;
-import io.tiebreak.runtime.backend.cuda.CudaBackend;
 import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.models.ModelSpec;
 import io.tiebreak.runtime.precision.Precision;
+import io.tiebreak.runtime.precision.Reproducibility;
 import picocli.CommandLine.Option;
 
 /** The options that pick a network and its numerics, shared by train, grad and bench. */
 public final class RunOptions {
     @Option(names = "--model", defaultValue = "lenet5",
-            description = "lenet5, vgg11, vgg13, vgg16, vgg19, resnet18, resnet34, resnet50 (default: ${DEFAULT-VALUE})")
+            description = "lenet5, vgg11, vgg13, vgg16, vgg19, resnet18, resnet34, resnet50, densenet121 (default: ${DEFAULT-VALUE})")
     String model;
 
     @Option(names = "--bn", description = "with batch-norm")
@@ -41,6 +40,13 @@ public final class RunOptions {
     @Option(names = "--threads", description = "CPU threads, same as --device cpu:<threads> (default: all cores)")
     Integer threads;
 
+    @Option(names = "--reproducibility", defaultValue = "host",
+            description = "portable (the same bits on every machine) or host (the host's BLAS: the same bits on the same"
+                    + " CPU model; faster for large convolutions) (default: ${DEFAULT-VALUE})")
+    String reproducibility;
+
+    public Reproducibility reproducibility() { return Reproducibility.parse(reproducibility); }
+
     public Precision precision() { return Precision.parse(precision); }
 
     public PoolPolicy policy() { return PoolPolicy.parse(policy, PoolPolicy.Form.parse(form)); }
@@ -56,14 +62,8 @@ public final class RunOptions {
         if (threads != null) {
             if (!device.equals("cpu")) throw new IllegalArgumentException("--threads applies to --device cpu only");
             if (threads < 1) throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
-            return Backends.open("cpu:" + threads);
+            return Backends.open("cpu:" + threads, reproducibility());
         }
-        return Backends.open(device);
-    }
-
-    /** How a run's numbers are computed, for the header lines: device, and BLAS or kernel build. */
-    static String describe(Backend b) {
-        return b.name() + (b instanceof CpuBackend ? ", " + CpuBackend.blasDescription()
-                : b instanceof CudaBackend ? ", kernels " + CudaBackend.kernelDescription() : "");
+        return Backends.open(device, reproducibility());
     }
 }

@@ -55,9 +55,9 @@ final class TrainCommand implements Callable<Integer> {
         final int trainSize = train.size();
         RunResult r;
         try (Backend backend = run.openBackend()) {
-            System.out.printf("%s %s bn=%s policy=%s on %s (%d train, %d test), %s%n", cfg.model().network().id(),
-                    cfg.precision().id(), cfg.model().batchNorm(), cfg.pool(), data, train.size(), test.size(),
-                    RunOptions.describe(backend));
+            System.out.printf("%s %s bn=%s policy=%s on %s (%d train, %d test), %s, reproducibility %s%n",
+                    cfg.model().network().id(), cfg.precision().id(), cfg.model().batchNorm(), cfg.pool(), data,
+                    train.size(), test.size(), backend.description(), run.reproducibility().id());
             System.out.printf("%5s %10s %9s %10s %9s %9s %8s %9s%n", "epoch", "train_loss", "train_acc", "test_loss",
                     "test_acc", "lr", "seconds", "images/s");
             r = new Trainer(cfg, backend).run(train, test, store, m -> System.out.printf("%5d %10.4f %9.4f %10.4f %9.4f %9.5f %8.2f %9.0f%n",
@@ -67,6 +67,8 @@ final class TrainCommand implements Callable<Integer> {
         System.out.println(r.status().name().toLowerCase(java.util.Locale.ROOT)
                 + (r.reason().isEmpty() ? "" : ": " + r.reason())
                 + String.format(" (final test accuracy %.4f, %.1f s)", r.finalTestAccuracy(), r.seconds()));
+        System.out.println("weights sha256 " + r.digest().weights());
+        System.out.println("optimizer sha256 " + r.digest().optimizer());
         return r.status() == RunResult.Status.COMPLETED ? 0 : 3;
     }
 }

@@ -203,6 +203,22 @@ public final class Safetensors {
 
     // ---- writing ---------------------------------------------------------------------------------------------
 
+    /** values as the file stores them: little-endian, dtype's width (values exactly representable in dtype). */
+    public static byte[] encode(Dtype dtype, double[] values) {
+        ByteBuffer b = ByteBuffer.allocate(values.length * dtype.bytes).order(ByteOrder.LITTLE_ENDIAN);
+        for (double v : values) {
+            switch (dtype) {
+                case F16: b.putShort(Half.toBits((float) v)); break;
+                case F32: b.putFloat((float) v); break;
+                case F64: b.putDouble(v); break;
+                case I64: b.putLong((long) v); break;
+                case I32: b.putInt((int) v); break;
+                default: b.put((byte) v); break;
+            }
+        }
+        return b.array();
+    }
+
     /** Collects tensors and metadata, then lays out one file. */
     public static final class Writer {
         private final Map<String, Object[]> tensors = new LinkedHashMap<>(); // name -> {dtype, shape, bytes}
@@ -213,18 +229,7 @@ public final class Safetensors {
             if (values.length != Shapes.size(shape)) {
                 throw new IllegalArgumentException("tensor '" + name + "': " + values.length + " values for shape " + Shapes.str(shape));
             }
-            ByteBuffer b = ByteBuffer.allocate(values.length * dtype.bytes).order(ByteOrder.LITTLE_ENDIAN);
-            for (double v : values) {
-                switch (dtype) {
-                    case F16: b.putShort(Half.toBits((float) v)); break;
-                    case F32: b.putFloat((float) v); break;
-                    case F64: b.putDouble(v); break;
-                    case I64: b.putLong((long) v); break;
-                    case I32: b.putInt((int) v); break;
-                    default: b.put((byte) v); break;
-                }
-            }
-            if (tensors.put(name, new Object[] {dtype, shape.clone(), b.array()}) != null) {
+            if (tensors.put(name, new Object[] {dtype, shape.clone(), encode(dtype, values)}) != null) {
                 throw new IllegalArgumentException("tensor '" + name + "' added twice");
             }
             return this;

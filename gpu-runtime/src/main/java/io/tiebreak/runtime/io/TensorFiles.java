@@ -3,6 +3,10 @@ package io.tiebreak.runtime.io;
 import io.tiebreak.runtime.backend.Backend;
 import io.tiebreak.runtime.nn.Parameter;
 import io.tiebreak.runtime.tensor.Tensor;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Collection;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 
@@ -46,4 +50,19 @@ public final class TensorFiles {
         state.forEach((name, t) -> load(c, backend, name, t, exactDtype));
     }
 
+    /**
+     * SHA-256 (hex) of the tensors' values as a checkpoint stores them: each tensor's little-endian bytes in its
+     * precision's dtype, concatenated in order (the data sections of the checkpoint's entries, in file order). Equal
+     * digests mean bit-identical tensors; names and shapes are the run's config, so they are left out.
+     */
+    public static String sha256(Backend backend, Collection<Tensor> tensors) {
+        MessageDigest md;
+        try {
+            md = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JDK", e);
+        }
+        for (Tensor t : tensors) md.update(Safetensors.encode(Safetensors.Dtype.of(t.precision()), backend.download(t)));
+        return HexFormat.of().formatHex(md.digest());
+    }
 }

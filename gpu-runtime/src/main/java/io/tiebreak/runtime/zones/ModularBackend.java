@@ -140,6 +140,9 @@ public final class ModularBackend implements Backend {
     @Override public void convert(Tensor src, Tensor dst) { fp64.convert(src, dst); }
     @Override public void fill(Tensor t, double value) { fp64.fill(t, value); }
     @Override public long countNonFinite(Tensor t) { return fp64.countNonFinite(t); }
+    // Copies, exact on values and residues alike.
+    @Override public void concatForward(Tensor a, Tensor b, Tensor y) { fp64.concatForward(a, b, y); }
+    @Override public void concatBackward(Tensor dy, Tensor da, Tensor db) { fp64.concatBackward(dy, da, db); }
     @Override public double[] norms(Tensor t) { return fp64.norms(t); }
 
     private void forward() { inBackward = false; }

@@ -6,6 +6,7 @@ import io.tiebreak.runtime.models.ModelSpec;
 import io.tiebreak.runtime.optim.OptimizerSpec;
 import io.tiebreak.runtime.optim.Schedule;
 import io.tiebreak.runtime.precision.Precision;
+import io.tiebreak.runtime.precision.Reproducibility;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -48,13 +49,15 @@ public final class Axis<T> {
     public static final Axis<Optional<Augmentation>> AUGMENTATION =
             new Axis<>("augmentation", Values::augmentation, Optional.empty());
     public static final Axis<Device> DEVICE = new Axis<>("device", Values::device, Device.CPU);
+    public static final Axis<Reproducibility> REPRODUCIBILITY =
+            new Axis<>("reproducibility", Values::reproducibility, Reproducibility.DEFAULT);
     /** Written as {@code repeats: N} (seeds 0..N-1) or {@code seeds: [..]}. */
     public static final Axis<Long> SEED = new Axis<>("seeds", (r, n) -> r.integer(n, "seed"), 0L);
 
     /** Every axis, in the order a grid's points are enumerated (which fixes plan order). */
     public static final List<Axis<?>> ALL = List.of(DATASET, TRAIN_SPLIT, TEST_SPLIT, TRAIN_SUBSET, TEST_SUBSET, NETWORK,
             BATCH_NORM, OPTIMIZER, PRECISION, POOL, POOL_FORM, RELU_ALPHA, LR, BATCH_SIZE, TEST_BATCH_SIZE, EPOCHS,
-            SCHEDULE, AUGMENTATION, DEVICE, SEED);
+            SCHEDULE, AUGMENTATION, DEVICE, REPRODUCIBILITY, SEED);
 
     /** How one value of the axis is read from its node; null after recording a problem. */
     interface Reader<T> {
@@ -179,6 +182,11 @@ public final class Axis<T> {
             if (t == null) return null;
             if (t.equalsIgnoreCase("best")) return BEST;
             return r.positiveNumber(n, "learning rate");
+        }
+
+        static Reproducibility reproducibility(YamlReader r, Node n) {
+            String t = r.word(n, "reproducibility", List.of("host", "portable"));
+            return t == null ? null : Reproducibility.parse(t);
         }
 
         static Device device(YamlReader r, Node n) {

@@ -22,7 +22,7 @@ public final class Canonical {
 
     static String json(RunSpec spec, List<RunSpec.Field> fields) {
         SortedMap<String, Object> values = new TreeMap<>();
-        for (RunSpec.Field f : fields) values.put(f.name(), f.value().apply(spec));
+        for (RunSpec.Field f : fields) if (f.inCanonical(spec)) values.put(f.name(), f.value().apply(spec));
         return json(RunSpec.CANONICAL_VERSION, values);
     }
 

@@ -6,6 +6,7 @@ import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.models.ModelSpec;
 import io.tiebreak.runtime.optim.OptimizerSpec;
 import io.tiebreak.runtime.precision.Precision;
+import io.tiebreak.runtime.precision.Reproducibility;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -207,7 +208,7 @@ public final class Planner {
                     value(p, Axis.OPTIMIZER), value(p, Axis.PRECISION), policy.withForm(form), value(p, Axis.RELU_ALPHA),
                     new RunSpec.Training(lr, batch, value(p, Axis.TEST_BATCH_SIZE), value(p, Axis.EPOCHS),
                             value(p, Axis.SCHEDULE)),
-                    value(p, Axis.DEVICE), value(p, Axis.SEED));
+                    value(p, Axis.DEVICE), value(p, Axis.REPRODUCIBILITY), value(p, Axis.SEED));
         } catch (IllegalArgumentException e) {
             problems.add(at(p, Axis.DATASET), "impossible run of " + network.id() + " on " + dataset + ": "
                     + e.getMessage());
@@ -242,12 +243,14 @@ public final class Planner {
 
     /**
      * Smallest input side a network accepts (docs/design.md, "Models"): LeNet-5's two k5 convs and two 2x2 pools need 16;
-     * VGG's five 2x2 pools need 32; ResNet below 64 pixels (3x3 stem, pool, three stride-2 stages) needs 16.
+     * VGG's five 2x2 pools need 32; ResNet below 64 pixels (3x3 stem, pool, three stride-2 stages) needs 16;
+     * DenseNet121's 7x7/2 stem, pool and three 2x2 average pools need 31.
      */
     static int minimumInput(ModelSpec.Network network, int side) {
         switch (network) {
             case LENET5: return 16;
             case VGG11: case VGG13: case VGG16: case VGG19: return 32;
+            case DENSENET121: return 31;
             default: return side >= 64 ? 64 : 16;
         }
     }
@@ -258,6 +261,7 @@ public final class Planner {
         if (v instanceof Precision pr) return pr.id();
         if (v instanceof ModelSpec.Network n) return n.id();
         if (v instanceof Device d) return d.id();
+        if (v instanceof Reproducibility r) return r.id();
         if (v instanceof Double d) return Double.isNaN(d) ? "best" : Canonical.number(d);
         if (v instanceof java.util.Optional<?> o) return o.map(Planner::show).orElse("auto");
         return String.valueOf(v);

@@ -7,6 +7,7 @@ import io.tiebreak.runtime.models.ModelSpec;
 import io.tiebreak.runtime.optim.OptimizerSpec;
 import io.tiebreak.runtime.optim.Schedule;
 import io.tiebreak.runtime.precision.Precision;
+import io.tiebreak.runtime.precision.Reproducibility;
 import io.tiebreak.runtime.train.TrainConfig;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -23,7 +24,8 @@ import java.util.function.Function;
  * come from it.
  */
 public record RunSpec(Data data, ModelSpec model, Input input, OptimizerSpec optimizer, Precision precision,
-                      PoolPolicy pool, double reluAlpha, Training training, Device device, long seed)
+                      PoolPolicy pool, double reluAlpha, Training training, Device device,
+                      Reproducibility reproducibility, long seed)
         implements Serializable {
 
     /** Which samples: the dataset, its train and test splits, and the first n of each (0: all). */
@@ -53,17 +55,30 @@ public record RunSpec(Data data, ModelSpec model, Input input, OptimizerSpec opt
 
     /**
      * A config field: its column name, type, value, and the role it plays. {@code identity} fields make the run_id;
-     * the configuration id (what lr-search chooses an lr for) leaves out lr, seed, epochs and device.
+     * the configuration id (what lr-search chooses an lr for) leaves out lr, seed, epochs, device and
+     * reproducibility. A field added after runs were first recorded has a {@code legacy} value, the one every run
+     * had before it existed: the canonical config leaves the field out when it holds that value, so the run_ids of
+     * earlier results stay what they were (null: always written).
      */
     public record Field(String name, Kind kind, Function<RunSpec, Object> value, boolean identity,
-                        boolean configuration) {}
+                        boolean configuration, Object legacy) {
+
+        /** Whether the canonical config (the run_id's text) writes this field for spec. */
+        boolean inCanonical(RunSpec spec) { return legacy == null || !legacy.equals(value.apply(spec)); }
+    }
 
     private static Field f(String name, Kind kind, Function<RunSpec, Object> value) {
-        return new Field(name, kind, value, true, true);
+        return new Field(name, kind, value, true, true, null);
     }
 
     private static Field notInConfig(String name, Kind kind, Function<RunSpec, Object> value) {
-        return new Field(name, kind, value, true, false);
+        return new Field(name, kind, value, true, false, null);
+    }
+
+    /** A field added later, left out of the canonical config while it holds legacy (see {@link Field}). */
+    private static Field since(String name, Kind kind, Function<RunSpec, Object> value, boolean configuration,
+                               Object legacy) {
+        return new Field(name, kind, value, true, configuration, legacy);
     }
 
     /** Every config column, in table order. */
@@ -108,6 +123,8 @@ public record RunSpec(Data data, ModelSpec model, Input input, OptimizerSpec opt
             f("gamma", Kind.DOUBLE, s -> s.training().schedule().gamma()),
             f("eta_min", Kind.DOUBLE, s -> s.training().schedule().etaMin()),
             notInConfig("device", Kind.STRING, s -> s.device().id()),
+            // Host mode is what every run computed before the setting existed (docs/design.md, "Reproducibility").
+            since("reproducibility", Kind.STRING, s -> s.reproducibility().id(), false, Reproducibility.HOST.id()),
             notInConfig("seed", Kind.LONG, RunSpec::seed));
 
     /** Config columns whose value differs between runs of the plan (the seed excluded: repeats are grouped). */
@@ -148,13 +165,14 @@ public record RunSpec(Data data, ModelSpec model, Input input, OptimizerSpec opt
     public RunSpec withLr(double lr) {
         Training t = new Training(lr, training.batchSize(), training.testBatchSize(), training.epochs(),
                 training.schedule());
-        return new RunSpec(data, model, input, optimizer, precision, pool, reluAlpha, t, device, seed);
+        return new RunSpec(data, model, input, optimizer, precision, pool, reluAlpha, t, device, reproducibility, seed);
     }
 
     public RunSpec withEpochsAndSeed(int epochs, long newSeed) {
         Training t = new Training(training.lr(), training.batchSize(), training.testBatchSize(), epochs,
                 training.schedule());
-        return new RunSpec(data, model, input, optimizer, precision, pool, reluAlpha, t, device, newSeed);
+        return new RunSpec(data, model, input, optimizer, precision, pool, reluAlpha, t, device, reproducibility,
+                newSeed);
     }
 
     /** A short human label for logs: "lenet5 fp16 beta:1000/composite sgd lr=0.01 seed=0". */

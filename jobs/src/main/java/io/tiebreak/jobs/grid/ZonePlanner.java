@@ -48,9 +48,10 @@ public final class ZonePlanner {
                 ZoneAxes.Pair pair = (ZoneAxes.Pair) pc.value();
                 for (Grid.Choice wc : z.weights()) {
                     Integer epoch = wc.value() instanceof Integer e ? e : null;
-                    if (epoch != null && epoch >= run.training().epochs()) {
+                    if (epoch != null && (epoch < 1 || epoch > run.training().epochs())) {
                         problems.add(wc.at(), "checkpoint epoch " + epoch + " does not exist: " + run.label()
-                                + " trains " + run.training().epochs() + " epochs, numbered 0 to " + (run.training().epochs() - 1));
+                                + " trains " + run.training().epochs() + " epochs, numbered 1 to " + run.training().epochs()
+                                + " (the weights before training are 'init')");
                         continue;
                     }
                     ZoneSpec spec = new ZoneSpec(run.data().dataset(), run.data().trainSplit(),
@@ -58,7 +59,8 @@ public final class ZonePlanner {
                             run.model().width(), run.model().classes(), run.input().normMean(),
                             run.input().normStd(), run.model().network(), run.model().batchNorm(), run.precision(),
                             pair.a(), pair.b(), run.reluAlpha(), run.training().batchSize(), epoch,
-                            epoch == null ? null : run.runId(), run.seed(), run.device());
+                            epoch == null ? null : run.runId(), run.seed(), run.device(),
+                            run.reproducibility());
                     Config c = new Config(spec, run, asked == ZoneAxes.ALL ? full : asked);
                     if (configs.putIfAbsent(spec.zoneId(), c) != null) duplicates++;
                 }

@@ -4,6 +4,7 @@ import io.tiebreak.runtime.data.Normalization;
 import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.models.ModelSpec;
 import io.tiebreak.runtime.precision.Precision;
+import io.tiebreak.runtime.precision.Reproducibility;
 import java.io.Serializable;
 import java.util.List;
 import java.util.SortedMap;
@@ -17,7 +18,7 @@ import java.util.function.Function;
  * minibatches is not part of the configuration: asking for more later extends the same rows.
  *
  * <p>Weights are the initialization drawn from seed ({@code weightsEpoch} and {@code sourceRunId} null), or the
- * checkpoint a sweep run wrote after epoch {@code weightsEpoch} (0-based, as the epochs table counts); that run's
+ * checkpoint a sweep run wrote after epoch {@code weightsEpoch} (numbered from 1, as the epochs table counts); that run's
  * settings (lr, optimizer, its own pool policy...) are in the runs table under {@code sourceRunId}. Flat and
  * serializable so it travels to executors, and each field is a column of every zones row ({@link #FIELDS}).
  */
@@ -25,7 +26,7 @@ public record ZoneSpec(
         String dataset, String trainSplit, int trainSubset, int channels, int height, int width, int classes,
         List<Double> normMean, List<Double> normStd, ModelSpec.Network network, boolean batchNorm, Precision precision,
         PoolPolicy policyA, PoolPolicy policyB, double reluAlpha, int batchSize, Integer weightsEpoch, String sourceRunId,
-        long seed, Device device) implements Serializable {
+        long seed, Device device, Reproducibility reproducibility) implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
@@ -42,11 +43,20 @@ public record ZoneSpec(
         }
     }
 
-    /** A zones column: its name, type and value; identity columns make the zone_id (device does not). */
-    public record Field(String name, RunSpec.Kind kind, Function<ZoneSpec, Object> value, boolean identity) {}
+    /**
+     * A zones column: its name, type and value; identity columns make the zone_id (device does not). As in
+     * {@link RunSpec.Field}, a column added later is left out of the zone_id's text while it holds its legacy value.
+     */
+    public record Field(String name, RunSpec.Kind kind, Function<ZoneSpec, Object> value, boolean identity,
+                        Object legacy) {
+
+        boolean inCanonical(ZoneSpec spec) {
+            return identity && (legacy == null || !legacy.equals(value.apply(spec)));
+        }
+    }
 
     private static Field f(String name, RunSpec.Kind kind, Function<ZoneSpec, Object> value) {
-        return new Field(name, kind, value, true);
+        return new Field(name, kind, value, true, null);
     }
 
     /** Every config column of the zones table, in table order. */
@@ -73,7 +83,9 @@ public record ZoneSpec(
             f("weights_epoch", RunSpec.Kind.INT, ZoneSpec::weightsEpoch),
             f("source_run_id", RunSpec.Kind.STRING, ZoneSpec::sourceRunId),
             f("seed", RunSpec.Kind.LONG, ZoneSpec::seed),
-            new Field("device", RunSpec.Kind.STRING, s -> s.device().id(), false));
+            new Field("device", RunSpec.Kind.STRING, s -> s.device().id(), false, null),
+            new Field("reproducibility", RunSpec.Kind.STRING, s -> s.reproducibility().id(), true,
+                    Reproducibility.HOST.id()));
 
     /** "init" or "checkpoint". */
     public String weights() { return weightsEpoch == null ? INIT : CHECKPOINT; }
@@ -84,7 +96,7 @@ public record ZoneSpec(
     public String canonicalConfig() {
         SortedMap<String, Object> values = new TreeMap<>();
         values.put("table", "zones"); // never equal to a run's canonical config
-        for (Field f : FIELDS) if (f.identity()) values.put(f.name(), f.value().apply(this));
+        for (Field f : FIELDS) if (f.inCanonical(this)) values.put(f.name(), f.value().apply(this));
         return Canonical.json(CANONICAL_VERSION, values);
     }
 

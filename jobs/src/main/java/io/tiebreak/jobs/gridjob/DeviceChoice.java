@@ -3,6 +3,7 @@ package io.tiebreak.jobs.gridjob;
 import io.tiebreak.jobs.grid.Device;
 import io.tiebreak.runtime.backend.Backend;
 import io.tiebreak.runtime.backend.Backends;
+import io.tiebreak.runtime.precision.Reproducibility;
 import java.util.List;
 
 /**
@@ -29,10 +30,12 @@ public final class DeviceChoice {
         GpuOpener CUDA = address -> Backends.open(Backends.forSparkGpu(address));
     }
 
-    public static Opened open(Device device, int threads, List<String> gpuAddresses, GpuOpener gpus) throws Unavailable {
-        if (device == Device.CPU) return cpu(threads, "");
+    /** The backend for device; a CPU backend computes in the given reproducibility mode. */
+    public static Opened open(Device device, Reproducibility reproducibility, int threads, List<String> gpuAddresses,
+                              GpuOpener gpus) throws Unavailable {
+        if (device == Device.CPU) return cpu(threads, reproducibility, "");
         if (gpuAddresses.isEmpty()) {
-            if (device == Device.AUTO) return cpu(threads, " (auto: this task was granted no GPU)");
+            if (device == Device.AUTO) return cpu(threads, reproducibility, " (auto: this task was granted no GPU)");
             throw new Unavailable("device: gpu, but Spark granted this task no GPU: run with"
                     + " spark.executor.resource.gpu.amount and spark.task.resource.gpu.amount set (and a GPU discovery"
                     + " script where the cluster manager needs one), or use device: auto");
@@ -43,12 +46,12 @@ public final class DeviceChoice {
             return new Opened(b, b.name());
         } catch (Exception e) {
             String why = "cannot use GPU " + address + " that Spark granted: " + e.getMessage();
-            if (device == Device.AUTO) return cpu(threads, " (auto: " + why + ")");
+            if (device == Device.AUTO) return cpu(threads, reproducibility, " (auto: " + why + ")");
             throw new Unavailable(why);
         }
     }
 
-    private static Opened cpu(int threads, String note) {
-        return new Opened(Backends.open("cpu:" + threads), "cpu x" + threads + note);
+    private static Opened cpu(int threads, Reproducibility reproducibility, String note) {
+        return new Opened(Backends.open("cpu:" + threads, reproducibility), "cpu x" + threads + note);
     }
 }

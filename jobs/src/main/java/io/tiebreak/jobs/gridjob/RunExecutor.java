@@ -6,10 +6,12 @@ import io.tiebreak.jobs.ingest.DatasetReader;
 import io.tiebreak.jobs.results.EpochRow;
 import io.tiebreak.jobs.results.RunOutcome;
 import io.tiebreak.jobs.results.Status;
+import io.tiebreak.runtime.backend.cpu.HostCpu;
 import io.tiebreak.runtime.data.ImageData;
 import io.tiebreak.runtime.data.InMemoryImages;
 import io.tiebreak.runtime.train.EpochMetrics;
 import io.tiebreak.runtime.train.RunResult;
+import io.tiebreak.runtime.train.StateDigest;
 import io.tiebreak.runtime.train.Trainer;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -64,11 +66,22 @@ public final class RunExecutor {
      * @param onEpoch told after every epoch trained here (restored epochs are not retrained, nor reported)
      */
     public static RunOutcome execute(RunTask task, Configuration conf, Consumer<EpochMetrics> onEpoch) {
-        return execute(task, conf, onEpoch, Placement.ofCurrentTask(), DeviceChoice.GpuOpener.CUDA);
+        return execute(task, conf, onEpoch, Trainer.StepListener.NONE);
+    }
+
+    /** @param onStep told after every training step */
+    public static RunOutcome execute(RunTask task, Configuration conf, Consumer<EpochMetrics> onEpoch,
+                                     Trainer.StepListener onStep) {
+        return execute(task, conf, onEpoch, onStep, Placement.ofCurrentTask(), DeviceChoice.GpuOpener.CUDA);
     }
 
     static RunOutcome execute(RunTask task, Configuration conf, Consumer<EpochMetrics> onEpoch, Placement placement,
                               DeviceChoice.GpuOpener gpus) {
+        return execute(task, conf, onEpoch, Trainer.StepListener.NONE, placement, gpus);
+    }
+
+    static RunOutcome execute(RunTask task, Configuration conf, Consumer<EpochMetrics> onEpoch,
+                              Trainer.StepListener onStep, Placement placement, DeviceChoice.GpuOpener gpus) {
         long started = System.currentTimeMillis();
         long t0 = System.nanoTime();
         RunSpec spec = task.spec();
@@ -76,7 +89,7 @@ public final class RunExecutor {
         String device = "";
         String backendInfo = "";
         try {
-            DeviceChoice.Opened opened = DeviceChoice.open(spec.device(), placement.threads(), placement.gpus(), gpus);
+            DeviceChoice.Opened opened = DeviceChoice.open(spec.device(), spec.reproducibility(), placement.threads(), placement.gpus(), gpus);
             device = opened.description();
             backendInfo = opened.backend().description();
             try (var backend = opened.backend()) {
@@ -87,7 +100,7 @@ public final class RunExecutor {
                 RunResult r = new Trainer(spec.trainConfig(), backend).run(train, test, checkpoints, m -> {
                     seen.add(EpochRow.of(m));
                     onEpoch.accept(m);
-                });
+                }, onStep);
                 List<EpochRow> epochs = r.epochs().stream().map(EpochRow::of).toList();
                 Status status = switch (r.status()) {
                     case COMPLETED -> Status.COMPLETED;
@@ -96,16 +109,16 @@ public final class RunExecutor {
                 };
                 int divergedAt = status == Status.DIVERGED ? epochs.get(epochs.size() - 1).epoch() : -1;
                 return outcome(task, status, r.reason(), divergedAt, epochs, t0, started, device, backendInfo,
-                        placement);
+                        placement, r.digest());
             }
         } catch (EpochGate.Stop e) {
-            return outcome(task, Status.PRUNED, e.getMessage(), -1, seen, t0, started, device, backendInfo, placement);
+            return outcome(task, Status.PRUNED, e.getMessage(), -1, seen, t0, started, device, backendInfo, placement, null);
         } catch (DeviceChoice.Unavailable e) {
-            return outcome(task, Status.FAILED, e.getMessage(), -1, seen, t0, started, device, backendInfo, placement);
+            return outcome(task, Status.FAILED, e.getMessage(), -1, seen, t0, started, device, backendInfo, placement, null);
         } catch (Exception | OutOfMemoryError | StackOverflowError e) {
             TaskContext tc = TaskContext.get();
             if (tc != null && tc.isInterrupted()) throw e instanceof RuntimeException re ? re : new RuntimeException(e);
-            return outcome(task, Status.FAILED, reason(e, conf), -1, seen, t0, started, device, backendInfo, placement);
+            return outcome(task, Status.FAILED, reason(e, conf), -1, seen, t0, started, device, backendInfo, placement, null);
         }
     }
 
@@ -131,16 +144,18 @@ public final class RunExecutor {
         return Redaction.redact(sb.toString(), conf);
     }
 
+    /** The attempt's outcome; digest is the final state's, null when training did not end (failed, pruned). */
     private static RunOutcome outcome(RunTask task, Status status, String reason, int divergedAt, List<EpochRow> epochs,
-                                      long t0, long started, String device, String backend, Placement p) {
+                                      long t0, long started, String device, String backend, Placement p,
+                                      StateDigest digest) {
         return new RunOutcome(task.grid(), task.spec(), task.attempt(), status, reason, divergedAt, epochs,
                 (System.nanoTime() - t0) / 1e9, device, p.executor(), p.host(), started, System.currentTimeMillis(),
-                versions(backend));
+                versions(backend), digest);
     }
 
     static RunOutcome.Versions versions(String backend) {
         String tiebreak = RunExecutor.class.getPackage().getImplementationVersion();
         return new RunOutcome.Versions(tiebreak == null ? "0.1.0-SNAPSHOT" : tiebreak, SparkBuildInfo.spark_version(),
-                System.getProperty("java.version"), backend);
+                System.getProperty("java.version"), backend, HostCpu.model());
     }
 }

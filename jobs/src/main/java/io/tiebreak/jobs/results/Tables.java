@@ -47,6 +47,7 @@ public final class Tables {
             .add("diverged_epoch", DataTypes.IntegerType, o -> epochOrNull(o.divergedEpoch()))
             .add("epochs_done", DataTypes.IntegerType, RunOutcome::epochsDone)
             .add("final_test_accuracy", DataTypes.DoubleType, RunOutcome::finalTestAccuracy)
+            .add("last_finite_test_accuracy", DataTypes.DoubleType, RunOutcome::lastFiniteTestAccuracy)
             .add("best_test_accuracy", DataTypes.DoubleType, RunOutcome::bestTestAccuracy)
             .add("final_test_loss", DataTypes.DoubleType, o -> last(o).map(EpochRow::testLoss).orElse(Double.NaN))
             .add("final_train_loss", DataTypes.DoubleType, o -> last(o).map(EpochRow::trainLoss).orElse(Double.NaN))
@@ -63,6 +64,9 @@ public final class Tables {
             .add("spark_version", DataTypes.StringType, o -> o.versions().spark())
             .add("java_version", DataTypes.StringType, o -> o.versions().java())
             .add("backend", DataTypes.StringType, o -> o.versions().backend())
+            .add("cpu", DataTypes.StringType, o -> o.versions().cpu())
+            .add("weights_sha256", DataTypes.StringType, o -> o.digest() == null ? null : o.digest().weights())
+            .add("optimizer_sha256", DataTypes.StringType, o -> o.digest() == null ? null : o.digest().optimizer())
             .add("config_json", DataTypes.StringType, o -> o.spec().canonicalConfig());
 
     public static final Columns<EpochOf> EPOCHS = new Columns<EpochOf>()

@@ -48,7 +48,7 @@ public final class ZoneExecutor {
         ZoneSpec spec = task.spec();
         DeviceChoice.Opened opened;
         try {
-            opened = DeviceChoice.open(spec.device(), placement.threads(), placement.gpus(), gpus);
+            opened = DeviceChoice.open(spec.device(), spec.reproducibility(), placement.threads(), placement.gpus(), gpus);
         } catch (DeviceChoice.Unavailable e) {
             throw new IllegalStateException(e.getMessage(), e);
         }

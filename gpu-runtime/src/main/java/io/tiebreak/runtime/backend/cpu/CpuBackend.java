@@ -6,6 +6,7 @@ import io.tiebreak.runtime.backend.PoolGeometry;
 import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.precision.Precision;
 import io.tiebreak.runtime.precision.Precision.Format;
+import io.tiebreak.runtime.precision.Reproducibility;
 import io.tiebreak.runtime.tensor.Shapes;
 import io.tiebreak.runtime.tensor.Tensor;
 
@@ -21,9 +22,16 @@ public final class CpuBackend extends CheckedBackend {
     private final WorkerPool pool;
     private final Scratch scratch = new Scratch();
     private final Tensor.Owner owner = new Tensor.Owner("cpu");
+    private final Reproducibility reproducibility;
 
-    public CpuBackend(int threads) {
+    public CpuBackend(int threads, Reproducibility reproducibility) {
         this.pool = new WorkerPool(threads);
+        this.reproducibility = reproducibility;
+    }
+
+    /** A backend in the default reproducibility mode. */
+    public CpuBackend(int threads) {
+        this(threads, Reproducibility.DEFAULT);
     }
 
     /** A backend using every core the JVM sees. */
@@ -34,10 +42,14 @@ public final class CpuBackend extends CheckedBackend {
     @Override public String name() { return owner.name(); }
     @Override public int threads() { return pool.threads(); }
 
-    /** Which BLAS the GEMMs reach, for logs and result rows. */
-    public static String blasDescription() { return NativeBlas.describe(); }
+    public Reproducibility reproducibility() { return reproducibility; }
 
-    @Override public String description() { return "cpu, BLAS " + blasDescription(); }
+    /** What computes the matrix products: our fixed-order GEMM (portable) or the host's BLAS and its kernel set. */
+    @Override
+    public String description() {
+        return "cpu, " + (reproducibility == Reproducibility.PORTABLE ? "tiebreak fixed-order GEMM (portable)"
+                : "BLAS " + NativeBlas.describe() + " (host)");
+    }
 
     // ---- storage access --------------------------------------------------------------------------------------
 
@@ -138,9 +150,9 @@ public final class CpuBackend extends CheckedBackend {
         int n = x.dim(0), h = x.dim(2), wd = x.dim(3);
         Precision p = x.precision();
         if (p.isDouble()) {
-            DoubleMatmulKernels.conv2dForward(pool, scratch, d(x), n, h, wd, d(w), dOrNull(b), g, d(y), p.matmulFormat(), null);
+            DoubleMatmulKernels.conv2dForward(reproducibility, pool, scratch, d(x), n, h, wd, d(w), dOrNull(b), g, d(y), p.matmulFormat(), null);
         } else {
-            FloatMatmulKernels.conv2dForward(pool, scratch, f(x), n, h, wd, f(w), fOrNull(b), g, f(y), p.matmulFormat(),
+            FloatMatmulKernels.conv2dForward(reproducibility, pool, scratch, f(x), n, h, wd, f(w), fOrNull(b), g, f(y), p.matmulFormat(),
                     p.matmulOperandRounding());
         }
     }
@@ -151,10 +163,10 @@ public final class CpuBackend extends CheckedBackend {
         int n = x.dim(0), h = x.dim(2), wd = x.dim(3);
         Precision p = x.precision();
         if (p.isDouble()) {
-            DoubleMatmulKernels.conv2dBackward(pool, scratch, d(x), n, h, wd, d(w), d(dy), g, dOrNull(dx), d(dw),
+            DoubleMatmulKernels.conv2dBackward(reproducibility, pool, scratch, d(x), n, h, wd, d(w), d(dy), g, dOrNull(dx), d(dw),
                     dOrNull(db), p.matmulFormat(), null);
         } else {
-            FloatMatmulKernels.conv2dBackward(pool, scratch, f(x), n, h, wd, f(w), f(dy), g, fOrNull(dx), f(dw),
+            FloatMatmulKernels.conv2dBackward(reproducibility, pool, scratch, f(x), n, h, wd, f(w), f(dy), g, fOrNull(dx), f(dw),
                     fOrNull(db), p.matmulFormat(), p.matmulOperandRounding());
         }
     }
@@ -164,9 +176,9 @@ public final class CpuBackend extends CheckedBackend {
         int n = x.dim(0), in = w.dim(1), out = w.dim(0);
         Precision p = x.precision();
         if (p.isDouble()) {
-            DoubleMatmulKernels.linearForward(pool, scratch, d(x), n, in, d(w), out, dOrNull(b), d(y), p.matmulFormat(), null);
+            DoubleMatmulKernels.linearForward(reproducibility, pool, scratch, d(x), n, in, d(w), out, dOrNull(b), d(y), p.matmulFormat(), null);
         } else {
-            FloatMatmulKernels.linearForward(pool, scratch, f(x), n, in, f(w), out, fOrNull(b), f(y), p.matmulFormat(),
+            FloatMatmulKernels.linearForward(reproducibility, pool, scratch, f(x), n, in, f(w), out, fOrNull(b), f(y), p.matmulFormat(),
                     p.matmulOperandRounding());
         }
     }
@@ -176,10 +188,10 @@ public final class CpuBackend extends CheckedBackend {
         int n = x.dim(0), in = w.dim(1), out = w.dim(0);
         Precision p = x.precision();
         if (p.isDouble()) {
-            DoubleMatmulKernels.linearBackward(pool, scratch, d(x), n, in, d(w), out, d(dy), dOrNull(dx), d(dw),
+            DoubleMatmulKernels.linearBackward(reproducibility, pool, scratch, d(x), n, in, d(w), out, d(dy), dOrNull(dx), d(dw),
                     dOrNull(db), p.matmulFormat(), null);
         } else {
-            FloatMatmulKernels.linearBackward(pool, scratch, f(x), n, in, f(w), out, f(dy), fOrNull(dx), f(dw),
+            FloatMatmulKernels.linearBackward(reproducibility, pool, scratch, f(x), n, in, f(w), out, f(dy), fOrNull(dx), f(dw),
                     fOrNull(db), p.matmulFormat(), p.matmulOperandRounding());
         }
     }
@@ -258,6 +270,32 @@ public final class CpuBackend extends CheckedBackend {
         Format fmt = dx.precision().valueFormat();
         if (dx.precision().isDouble()) DoublePoolKernels.avgPoolBackward(pool, d(dy), planes, h, w, rows, cols, divisor, d(dx), fmt);
         else FloatPoolKernels.avgPoolBackward(pool, f(dy), planes, h, w, rows, cols, divisor, f(dx), fmt);
+    }
+
+    // ---- concatenation ---------------------------------------------------------------------------------------
+
+    @Override
+    protected void concatForwardKernel(Tensor a, Tensor b, Tensor y) { concatCopy(a, b, y, true); }
+
+    @Override
+    protected void concatBackwardKernel(Tensor dy, Tensor da, Tensor db) { concatCopy(da, db, dy, false); }
+
+    /** Image by image, a and b into their places in y (forward), or out of them (backward). */
+    private void concatCopy(Tensor a, Tensor b, Tensor y, boolean intoY) {
+        int n = y.dim(0);
+        if (n == 0) return;
+        int perA = a.size() / n, perB = b.size() / n;
+        Object sa = array(a), sb = array(b), sy = array(y);
+        for (int i = 0; i < n; i++) {
+            int at = i * (perA + perB);
+            if (intoY) {
+                System.arraycopy(sa, i * perA, sy, at, perA);
+                System.arraycopy(sb, i * perB, sy, at + perA, perB);
+            } else {
+                System.arraycopy(sy, at, sa, i * perA, perA);
+                System.arraycopy(sy, at + perA, sb, i * perB, perB);
+            }
+        }
     }
 
     // ---- normalization and elementwise -----------------------------------------------------------------------

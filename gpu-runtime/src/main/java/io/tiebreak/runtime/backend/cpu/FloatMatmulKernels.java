@@ -5,6 +5,7 @@ import static io.tiebreak.runtime.backend.cpu.WorkerPool.MAX_TASKS;
 
 import io.tiebreak.runtime.backend.ConvGeometry;
 import io.tiebreak.runtime.precision.Precision.Format;
+import io.tiebreak.runtime.precision.Reproducibility;
 
 /**
  * GEMM through the native BLAS, im2col/col2im, convolution and linear: operands rounded to the matmul operand
@@ -33,7 +34,7 @@ final class FloatMatmulKernels {
      * Large products are split over rows or columns of C; products with a small C and a long k (weight gradients)
      * are split over k, and the partial products are added to C in task order.
      */
-    static void gemm(WorkerPool pool, boolean ta, boolean tb, int m, int n, int k, float alpha,
+    static void gemm(Reproducibility r, WorkerPool pool, boolean ta, boolean tb, int m, int n, int k, float alpha,
                      float[] a, int lda, float[] b, int ldb, float beta, float[] c, int ldc) {
         if (m == 0 || n == 0) return;
         int tasks = WorkerPool.tasks((long) m * n * k, GEMM_GRAIN, MAX_TASKS);
@@ -41,19 +42,19 @@ final class FloatMatmulKernels {
         // long k instead when C is small (weight gradients: C is weights-sized, k is batch x pixels).
         int byN = Math.min(tasks, n / 64), byM = Math.min(tasks, m / 64);
         if (tasks > 1 && k >= 8 * Math.max(m, n) && (long) m * n <= 1 << 18) {
-            gemmSplitK(pool, tasks, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            gemmSplitK(r, pool, tasks, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         } else if (byN >= 2 && byN >= byM) {
             pool.run(byN, t -> {
                 int j0 = columnStart(n, byN, t), j1 = columnStart(n, byN, t + 1);
-                blas(ta, tb, m, j1 - j0, k, alpha, a, 0, lda, b, tb ? j0 * ldb : j0, ldb, beta, c, j0, ldc);
+                blas(r, ta, tb, m, j1 - j0, k, alpha, a, 0, lda, b, tb ? j0 * ldb : j0, ldb, beta, c, j0, ldc);
             });
         } else if (byM >= 2) {
             pool.run(byM, t -> {
                 int i0 = WorkerPool.start(m, byM, t), i1 = WorkerPool.start(m, byM, t + 1);
-                blas(ta, tb, i1 - i0, n, k, alpha, a, ta ? i0 : i0 * lda, lda, b, 0, ldb, beta, c, i0 * ldc, ldc);
+                blas(r, ta, tb, i1 - i0, n, k, alpha, a, ta ? i0 : i0 * lda, lda, b, 0, ldb, beta, c, i0 * ldc, ldc);
             });
         } else {
-            blas(ta, tb, m, n, k, alpha, a, 0, lda, b, 0, ldb, beta, c, 0, ldc);
+            blas(r, ta, tb, m, n, k, alpha, a, 0, lda, b, 0, ldb, beta, c, 0, ldc);
         }
     }
 
@@ -62,14 +63,14 @@ final class FloatMatmulKernels {
         return t == parts ? n : WorkerPool.start(n, parts, t) / COLUMN_ALIGN * COLUMN_ALIGN;
     }
 
-    private static void gemmSplitK(WorkerPool pool, int tasks, boolean ta, boolean tb, int m, int n, int k,
+    private static void gemmSplitK(Reproducibility r, WorkerPool pool, int tasks, boolean ta, boolean tb, int m, int n, int k,
                                    float alpha, float[] a, int lda, float[] b, int ldb, float beta, float[] c,
                                    int ldc) {
         float[][] partial = new float[tasks][];
         pool.run(tasks, t -> {
             int k0 = WorkerPool.start(k, tasks, t), k1 = WorkerPool.start(k, tasks, t + 1);
             float[] p = new float[m * n];
-            blas(ta, tb, m, n, k1 - k0, alpha, a, ta ? k0 * lda : k0, lda, b, tb ? k0 : k0 * ldb, ldb, 0, p, 0, n);
+            blas(r, ta, tb, m, n, k1 - k0, alpha, a, ta ? k0 * lda : k0, lda, b, tb ? k0 : k0 * ldb, ldb, 0, p, 0, n);
             partial[t] = p;
         });
         for (int i = 0; i < m; i++) {
@@ -81,10 +82,17 @@ final class FloatMatmulKernels {
         }
     }
 
-    /** Row-major gemm as column-major BLAS: C^T = op(B)^T op(A)^T. */
-    private static void blas(boolean ta, boolean tb, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
+    /**
+     * One thread's row-major gemm: host mode through the native BLAS (column-major: C^T = op(B)^T op(A)^T), portable
+     * mode through our fixed-order kernel (docs/design.md, "Reproducibility").
+     */
+    private static void blas(Reproducibility r, boolean ta, boolean tb, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
                              float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
         if (m == 0 || n == 0) return;
+        if (r == Reproducibility.PORTABLE) {
+            FloatGemmKernels.gemm(ta, tb, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            return;
+        }
         NativeBlas.blas().sgemm(tb ? "T" : "N", ta ? "T" : "N", n, m, k, alpha, b, bOff, ldb, a, aOff, lda,
                 beta, c, cOff, ldc);
     }
@@ -201,18 +209,18 @@ final class FloatMatmulKernels {
      * x, w, b (and dy in backward) are rounded to before the product, or null when they already are (all but
      * mixed, where autocast hands conv and linear binary16 copies of all their inputs).
      */
-    static void conv2dForward(WorkerPool pool, Scratch s, float[] x, int batch, int h, int w, float[] wt, float[] b,
+    static void conv2dForward(Reproducibility r, WorkerPool pool, Scratch s, float[] x, int batch, int h, int w, float[] wt, float[] b,
                               ConvGeometry g, float[] y, Format mm, Format operand) {
         int p = g.outH(h) * g.outW(w), np = batch * p, ld = aligned(np), ck = g.patchSize(), cout = g.outChannels();
         if (byImageChunks(g, p)) {
-            conv2dForwardByChunks(pool, s, x, batch, h, w, wt, b, g, y, mm, operand);
+            conv2dForwardByChunks(r, pool, s, x, batch, h, w, wt, b, g, y, mm, operand);
             return;
         }
         float[] col = s.floats(0, ck * ld);
         im2col(pool, x, batch, h, w, g, col, operand);
         float[] wm = operand != null ? roundedCopy(wt, s.floats(3, wt.length), operand) : wt;
         float[] yt = s.floats(2, cout * ld);
-        gemm(pool, false, false, cout, ld, ck, 1, wm, ck, col, ld, 0, yt, ld);
+        gemm(r, pool, false, false, cout, ld, ck, 1, wm, ck, col, ld, 0, yt, ld);
         int tasks = WorkerPool.tasks((long) cout * np, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, batch));
         pool.run(tasks, t -> {
             for (int n = WorkerPool.start(batch, tasks, t), end = WorkerPool.start(batch, tasks, t + 1); n < end; n++) {
@@ -226,12 +234,12 @@ final class FloatMatmulKernels {
     }
 
     /** Gradients of conv2dForward; dx and db may be null. All rounded once to mm. */
-    static void conv2dBackward(WorkerPool pool, Scratch s, float[] x, int batch, int h, int w, float[] wt,
+    static void conv2dBackward(Reproducibility r, WorkerPool pool, Scratch s, float[] x, int batch, int h, int w, float[] wt,
                                float[] dy, ConvGeometry g, float[] dx, float[] dw, float[] db, Format mm,
                                Format operand) {
         int p = g.outH(h) * g.outW(w), np = batch * p, ld = aligned(np), ck = g.patchSize(), cout = g.outChannels();
         if (byImageChunks(g, p)) {
-            conv2dBackwardByChunks(pool, s, x, batch, h, w, wt, dy, g, dx, dw, db, mm, operand);
+            conv2dBackwardByChunks(r, pool, s, x, batch, h, w, wt, dy, g, dx, dw, db, mm, operand);
             return;
         }
         float[] dyt = s.floats(2, cout * ld); // dy as [cout][n*P], padded with zeros: the GEMMs' layout
@@ -246,12 +254,12 @@ final class FloatMatmulKernels {
         });
         float[] col = s.floats(0, ck * ld);
         im2col(pool, x, batch, h, w, g, col, operand);
-        gemm(pool, false, true, cout, ck, ld, 1, dyt, ld, col, ld, 0, dw, ck);
+        gemm(r, pool, false, true, cout, ck, ld, 1, dyt, ld, col, ld, 0, dw, ck);
         mm.roundInPlace(dw, 0, cout * ck);
         if (dx != null) {
             float[] wm = operand != null ? roundedCopy(wt, s.floats(3, wt.length), operand) : wt;
             float[] dcol = s.floats(1, ck * ld);
-            gemm(pool, true, false, ck, ld, cout, 1, wm, ck, dyt, ld, 0, dcol, ld);
+            gemm(r, pool, true, false, ck, ld, cout, 1, wm, ck, dyt, ld, 0, dcol, ld);
             col2im(pool, dcol, batch, h, w, g, dx, mm);
         }
     }
@@ -269,7 +277,7 @@ final class FloatMatmulKernels {
     /** Image chunks: at most MAX_TASKS, fixed by the batch size alone. */
     private static int imageChunks(int batch) { return Math.min(MAX_TASKS, batch); }
 
-    private static void conv2dForwardByChunks(WorkerPool pool, Scratch s, float[] x, int batch, int h, int w,
+    private static void conv2dForwardByChunks(Reproducibility r, WorkerPool pool, Scratch s, float[] x, int batch, int h, int w,
                                               float[] wt, float[] b, ConvGeometry g, float[] y, Format mm,
                                               Format operand) {
         int p = g.outH(h) * g.outW(w), ck = g.patchSize(), cout = g.outChannels(), tasks = imageChunks(batch);
@@ -280,7 +288,7 @@ final class FloatMatmulKernels {
             im2col(x, n0, n1, 0, ck, h, w, g, col, ld, operand);
             for (int n = n0; n < n1; n++) {
                 int out = n * cout * p;
-                blas(false, false, cout, p, ck, 1, wm, 0, ck, col, (n - n0) * p, ld, 0, y, out, p);
+                blas(r, false, false, cout, p, ck, 1, wm, 0, ck, col, (n - n0) * p, ld, 0, y, out, p);
                 for (int o = 0; o < cout; o++) {
                     float bias = b == null ? 0 : operand != null ? operand.round(b[o]) : b[o];
                     for (int i = out + o * p, e = i + p; i < e; i++) y[i] = mm.round(y[i] + bias);
@@ -289,7 +297,7 @@ final class FloatMatmulKernels {
         });
     }
 
-    private static void conv2dBackwardByChunks(WorkerPool pool, Scratch s, float[] x, int batch, int h, int w,
+    private static void conv2dBackwardByChunks(Reproducibility r, WorkerPool pool, Scratch s, float[] x, int batch, int h, int w,
                                                float[] wt, float[] dy, ConvGeometry g, float[] dx, float[] dw,
                                                float[] db, Format mm, Format operand) {
         int p = g.outH(h) * g.outW(w), ck = g.patchSize(), cout = g.outChannels(), tasks = imageChunks(batch);
@@ -311,13 +319,13 @@ final class FloatMatmulKernels {
             float[] dwt = new float[cout * ck];
             for (int n = n0; n < n1; n++) {
                 int gOff = g2Off + (n - n0) * cout * p;
-                blas(false, true, cout, ck, p, 1, g2, gOff, p, col, (n - n0) * p, ld, n == n0 ? 0 : 1, dwt, 0, ck);
+                blas(r, false, true, cout, ck, p, 1, g2, gOff, p, col, (n - n0) * p, ld, n == n0 ? 0 : 1, dwt, 0, ck);
             }
             dwPart[t] = dwt;
             if (dx != null) {
                 float[] dcol = mine.floats(1, ck * ld);
                 for (int n = n0; n < n1; n++) {
-                    blas(true, false, ck, p, cout, 1, wm, 0, ck, g2, g2Off + (n - n0) * cout * p, p, 0, dcol, (n - n0) * p, ld);
+                    blas(r, true, false, ck, p, cout, 1, wm, 0, ck, g2, g2Off + (n - n0) * cout * p, p, 0, dcol, (n - n0) * p, ld);
                 }
                 col2im(dcol, 0, ld, n0, n1, h, w, g, dx, mm);
             }
@@ -348,7 +356,7 @@ final class FloatMatmulKernels {
     }
 
     /** y = x w^T + b, rounded once to mm. x [batch,in], w [out,in]. */
-    static void linearForward(WorkerPool pool, Scratch s, float[] x, int batch, int in, float[] wt, int out,
+    static void linearForward(Reproducibility r, WorkerPool pool, Scratch s, float[] x, int batch, int in, float[] wt, int out,
                               float[] b, float[] y, Format mm, Format operand) {
         float[] xm = operand != null ? roundedCopy(x, s.floats(0, batch * in), operand) : x;
         float[] wm = operand != null ? roundedCopy(wt, s.floats(3, out * in), operand) : wt;
@@ -356,17 +364,17 @@ final class FloatMatmulKernels {
             for (int n = 0; n < batch; n++) System.arraycopy(b, 0, y, n * out, out);
             if (operand != null) operand.roundInPlace(y, 0, batch * out);
         }
-        gemm(pool, false, true, batch, out, in, 1, xm, in, wm, in, b == null ? 0 : 1, y, out);
+        gemm(r, pool, false, true, batch, out, in, 1, xm, in, wm, in, b == null ? 0 : 1, y, out);
         mm.roundInPlace(y, 0, batch * out);
     }
 
     /** dx = dy w, dw = dy^T x, db = column sums of dy; dx and db may be null. */
-    static void linearBackward(WorkerPool pool, Scratch s, float[] x, int batch, int in, float[] wt, int out,
+    static void linearBackward(Reproducibility r, WorkerPool pool, Scratch s, float[] x, int batch, int in, float[] wt, int out,
                                float[] dy, float[] dx, float[] dw, float[] db, Format mm, Format operand) {
         float[] xm = operand != null ? roundedCopy(x, s.floats(0, batch * in), operand) : x;
         float[] wm = operand != null ? roundedCopy(wt, s.floats(3, out * in), operand) : wt;
         float[] dym = operand != null ? roundedCopy(dy, s.floats(2, batch * out), operand) : dy;
-        gemm(pool, true, false, out, in, batch, 1, dym, out, xm, in, 0, dw, in);
+        gemm(r, pool, true, false, out, in, batch, 1, dym, out, xm, in, 0, dw, in);
         mm.roundInPlace(dw, 0, out * in);
         if (db != null) {
             for (int j = 0; j < out; j++) db[j] = 0;
@@ -374,7 +382,7 @@ final class FloatMatmulKernels {
             mm.roundInPlace(db, 0, out);
         }
         if (dx != null) {
-            gemm(pool, false, false, batch, in, out, 1, dym, out, wm, in, 0, dx, in);
+            gemm(r, pool, false, false, batch, in, out, 1, dym, out, wm, in, 0, dx, in);
             mm.roundInPlace(dx, 0, batch * in);
         }
     }

@@ -28,11 +28,26 @@ final class NativeBlas {
         return l;
     }
 
-    /** e.g. "dev.ludovic.netlib.blas.JNIBLAS (OpenBLAS pinned to 1 thread)". */
-    static String describe() { return BLAS.getClass().getName() + " (" + THREADING + ")"; }
+    /** e.g. "OpenBLAS 0.3.21, Cooperlake kernels pinned to 1 thread (through dev.ludovic.netlib.blas.JNIBLAS)". */
+    static String describe() { return THREADING + " (through " + BLAS.getClass().getName() + ")"; }
 
     /** True when calls reach a native BLAS rather than the pure-Java fallback. */
     static boolean isNative() { return BLAS.getClass().getSimpleName().startsWith("JNI"); }
+
+    /**
+     * "OpenBLAS 0.3.21, Cooperlake kernels": the version and the kernel set OpenBLAS picked for this CPU (by CPU model,
+     * or OPENBLAS_CORETYPE), which decide the bits of host-mode products.
+     */
+    private static String openBlasBuild(NativeLibrary lib) {
+        try {
+            String config = lib.getFunction("openblas_get_config").invokeString(new Object[0], false);
+            String core = lib.getFunction("openblas_get_corename").invokeString(new Object[0], false);
+            String[] words = config == null ? new String[0] : config.split(" ");
+            return (words.length >= 2 ? words[0] + " " + words[1] : "OpenBLAS") + ", " + core + " kernels";
+        } catch (UnsatisfiedLinkError e) {
+            return "OpenBLAS";
+        }
+    }
 
     private static String pinOpenBlasToOneThread() {
         if (!isNative()) {
@@ -44,7 +59,7 @@ final class NativeBlas {
             NativeLibrary lib = NativeLibrary.getInstance("libblas.so.3");
             Function set = lib.getFunction("openblas_set_num_threads");
             set.invoke(new Object[] {1});
-            return "OpenBLAS pinned to 1 thread";
+            return openBlasBuild(lib) + " pinned to 1 thread";
         } catch (UnsatisfiedLinkError e) {
             // Not OpenBLAS (reference BLAS, BLIS...): single-threaded or governed by its own environment variables.
             return "libblas.so.3 without openblas_set_num_threads";

@@ -1,0 +1,67 @@
+package io.tiebreak.runtime.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The portable mode's promise, checked the only way one machine can: `train` runs in fresh JVMs whose OpenBLAS is
+ * forced to other CPUs' kernels (OPENBLAS_CORETYPE, read when the library loads), and must end on the same weights
+ * digest. Host mode uses those kernels for its products, so its digests may differ: the test prints whether they do.
+ */
+@Tag("slow")
+class PortableBitsTest {
+    private static final Path FASHION_MNIST = Path.of("/usr/share/datasets/fashion-mnist");
+    private static final List<String> CORE_TYPES = List.of("Haswell", "SkylakeX");
+    private static final Pattern WEIGHTS = Pattern.compile("weights sha256 ([0-9a-f]{64})");
+    private static final Pattern KERNELS = Pattern.compile("OpenBLAS [0-9.]+, (\\w+) kernels");
+
+    private record Trained(String weightsDigest, String blasKernels, String output) {}
+
+    private static Trained train(String coreType, String precision, String mode) throws IOException, InterruptedException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
+                RuntimeCli.class.getName(), "train", "--model", "lenet5", "--epochs", "1", "--train-limit", "2048",
+                "--test-limit", "512", "--threads", "1", "--precision", precision, "--reproducibility", mode));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().put("OPENBLAS_CORETYPE", coreType);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out);
+        Matcher w = WEIGHTS.matcher(out), k = KERNELS.matcher(out);
+        assertTrue(w.find(), "no weights digest in\n" + out);
+        return new Trained(w.group(1), k.find() ? k.group(1) : "", out);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"fp32", "fp16"})
+    void portableRunsEndOnTheSameBitsWhateverKernelsOpenBlasPicks(String precision) throws Exception {
+        assumeTrue(Files.isDirectory(FASHION_MNIST), "needs Debian's dataset-fashion-mnist");
+        List<Trained> portable = new ArrayList<>(), host = new ArrayList<>();
+        for (String core : CORE_TYPES) {
+            portable.add(train(core, precision, "portable"));
+            Trained h = train(core, precision, "host");
+            assertEquals(core, h.blasKernels(), "OPENBLAS_CORETYPE=" + core + " took effect:\n" + h.output());
+            host.add(h);
+        }
+        for (int i = 1; i < CORE_TYPES.size(); i++) {
+            assertEquals(portable.get(0).weightsDigest(), portable.get(i).weightsDigest(),
+                    precision + " portable: " + CORE_TYPES.get(0) + " vs " + CORE_TYPES.get(i));
+        }
+        System.out.printf("%s host mode: %s%n", precision, host.stream().map(Trained::weightsDigest).distinct().count() == 1
+                ? "the same digest under " + CORE_TYPES : "different digests under " + CORE_TYPES + ": "
+                        + host.stream().map(t -> t.weightsDigest().substring(0, 16)).toList());
+    }
+}
