@@ -6,9 +6,9 @@ import java.util.Locale;
 public enum Zone {
     /** Bitwise equal at the working precision. */
     AGREE,
-    /** Different at the working precision and still different in fp64: the choice matters over the reals. */
+    /** Different at the working precision, and different over the reals: the choice matters. */
     BIFURCATION,
-    /** Different at the working precision but equal in fp64: a floating-point artefact. */
+    /** Different at the working precision but equal over the reals: a floating-point artefact. */
     COMPENSATION;
 
     public String id() { return name().toLowerCase(Locale.ROOT); }

@@ -15,13 +15,19 @@ import java.util.List;
 /**
  * Classifies minibatches into zones for a policy pair: the same weights and batch go through a policy-A and a
  * policy-B copy of the model at the working precision; when their gradients differ bitwise, both are recomputed in
- * fp64 from the fp64-converted weights and inputs. Four models are kept across minibatches, but only the one
- * working holds activations: each drops its buffers once its gradients are computed, so a probe needs the memory of
- * one model's training step plus four sets of parameters. When the working precision is fp64 its models and results
- * are the fp64 ones (recomputing them would give the same bits).
+ * fp64 from the fp64-converted weights and inputs (the bitwise fp64 verdict), and the exact test decides whether they
+ * differ over the reals: the fp64 models' backward evaluated exactly modulo primes, at the fp64 forward's point
+ * ({@link ModularBackend}; docs/design.md, "Zones over the reals"). Four models are kept across minibatches, but
+ * only the one working holds activations: each drops its buffers once its gradients are computed, so a probe needs
+ * the memory of one model's training step plus four sets of parameters. When the working precision is fp64 its
+ * models and results are the fp64 ones (recomputing them would give the same bits).
  */
 public final class ZoneProbe {
+    /** Primes of the exact test, in order: a second one only confirms an agreement the first found. */
+    private static final List<PrimeField> FIELDS = List.of(PrimeField.P1, PrimeField.P2);
+
     private final Backend backend;
+    private final ModularBackend exact;
     private final Precision precision;
     private final Model a, b, a64, b64;
 
@@ -32,12 +38,13 @@ public final class ZoneProbe {
     public ZoneProbe(Backend backend, ModelSpec spec, Precision precision, PoolPolicy policyA, PoolPolicy policyB,
                      double reluAlpha, long seed) {
         this.backend = backend;
+        this.exact = new ModularBackend(backend); // passes through to backend outside the exact test
         this.precision = precision;
-        this.a = Models.build(spec, new Context(backend, precision), policyA, reluAlpha, seed);
-        this.b = Models.build(spec, new Context(backend, precision), policyB, reluAlpha, seed);
+        this.a = Models.build(spec, new Context(exact, precision), policyA, reluAlpha, seed);
+        this.b = Models.build(spec, new Context(exact, precision), policyB, reluAlpha, seed);
         boolean fp64 = precision == Precision.FP64;
-        this.a64 = fp64 ? a : Models.build(spec, new Context(backend, Precision.FP64), policyA, reluAlpha, seed);
-        this.b64 = fp64 ? b : Models.build(spec, new Context(backend, Precision.FP64), policyB, reluAlpha, seed);
+        this.a64 = fp64 ? a : Models.build(spec, new Context(exact, Precision.FP64), policyA, reluAlpha, seed);
+        this.b64 = fp64 ? b : Models.build(spec, new Context(exact, Precision.FP64), policyB, reluAlpha, seed);
         syncFrom(a);
     }
 
@@ -72,17 +79,37 @@ public final class ZoneProbe {
         }
         long[] ties64 = ties(a64);
         if (d.identical) {
-            return new ZoneMeasurement(Zone.AGREE, 0, 0, Double.NaN, Double.NaN, loss, poolNames(), ties, ties64,
-                    parameterNames(), d.share);
+            return new ZoneMeasurement(Zone.AGREE, Zone.AGREE, -1, 0, 0, Double.NaN, Double.NaN, loss, poolNames(),
+                    ties, ties64, parameterNames(), d.share);
         }
         Diff d64 = d;
         if (b64 != b) {
             gradients(b64, x64, labels);
             d64 = diff(a64, b64);
         }
-        Zone zone = d64.identical ? Zone.COMPENSATION : Zone.BIFURCATION;
-        return new ZoneMeasurement(zone, d.l1, d.linf, d64.l1, d64.linf, loss, poolNames(), ties, ties64,
-                parameterNames(), d.share);
+        Zone bitwise = d64.identical ? Zone.COMPENSATION : Zone.BIFURCATION;
+        long differing = differingOverTheReals(x64, labels);
+        Zone zone = differing < 0 ? bitwise : differing > 0 ? Zone.BIFURCATION : Zone.COMPENSATION;
+        return new ZoneMeasurement(zone, bitwise, differing, d.l1, d.linf, d64.l1, d64.linf, loss, poolNames(), ties,
+                ties64, parameterNames(), d.share);
+    }
+
+    /**
+     * The exact test: the gradient coordinates in which policy A's and B's exact gradients differ, found modulo the
+     * first prime that shows any (0 when none does: equal over the reals unless both primes divide every nonzero
+     * difference), or -1 when a value of the fp64 pass is not finite and has no exact counterpart.
+     */
+    private long differingOverTheReals(Tensor x64, int[] labels) {
+        for (PrimeField field : FIELDS) {
+            ModularBackend.Residues ra = exact.gradients(a64, x64, labels, field);
+            a64.releaseBuffers();
+            ModularBackend.Residues rb = exact.gradients(b64, x64, labels, field);
+            b64.releaseBuffers();
+            if (!ra.finite() || !rb.finite()) return -1;
+            long n = ra.differing(rb);
+            if (n > 0) return n;
+        }
+        return 0;
     }
 
     /** m's gradients for the batch (kept in its parameters), then its activations dropped; returns the loss. */

@@ -16,6 +16,7 @@ import picocli.CommandLine.Option;
         subcommands = {
             // Each job registers its command class here.
             io.tiebreak.jobs.ingest.IngestCommand.class,
+            io.tiebreak.jobs.ingest.DitherCommand.class,
             io.tiebreak.jobs.sweep.SweepCommand.class,
             io.tiebreak.jobs.lrsearch.LrSearchCommand.class,
             io.tiebreak.jobs.zones.ZonesCommand.class,

@@ -113,8 +113,8 @@ final class ZoneFigures {
 
         List<Path> images = new ArrayList<>();
         StringBuilder html = new StringBuilder("<h2>Zones</h2>\n<p>Share of minibatches where the gradients of two"
-                + " MaxPool Jacobians agree bitwise, differ also in fp64 (bifurcation) or differ only at the working"
-                + " precision (compensation); seeds pooled. The reference column is the study's share of minibatches"
+                + " MaxPool Jacobians agree bitwise, differ also over the reals (bifurcation, by an exact test) or"
+                + " differ only by rounding (compensation); seeds pooled. The reference column is the study's share of minibatches"
                 + " that differ, for VGG11 on CIFAR-10 at initialization with batch 128.</p>\n");
         html.append(table(settings));
         for (Axis axis : AXES) {

@@ -107,7 +107,9 @@ public final class Tables {
      * One row per minibatch of a zones configuration (docs/design.md, "Zones"): zone_id (hash of the configuration), the
      * grid that asked, every config column, then the measurement. Arrays follow the network's order: pools and their
      * tie counts (windows with k >= 2) at the working precision and at fp64; layers and their share of the L1
-     * difference. fp64 norms are null where the working precision agreed (nothing was recomputed).
+     * difference. fp64 norms are null where the working precision agreed (nothing was recomputed). zone is decided
+     * over the reals (docs/design.md, "Zones over the reals"), zone_fp64 by the bitwise fp64 comparison;
+     * reals_differing counts the gradient coordinates the exact test found different (null where it did not run).
      */
     public static final Columns<ZoneRow> ZONES = new Columns<ZoneRow>()
             .add("zone_id", DataTypes.StringType, ZoneRow::zoneId)
@@ -115,6 +117,8 @@ public final class Tables {
             .zoneConfig(ZoneRow::spec)
             .add("minibatch", DataTypes.IntegerType, ZoneRow::minibatch)
             .add("zone", DataTypes.StringType, r -> r.zone().id())
+            .add("zone_fp64", DataTypes.StringType, r -> r.zoneFp64().id())
+            .add("reals_differing", DataTypes.LongType, ZoneRow::realsDiffering)
             .add("l1", DataTypes.DoubleType, ZoneRow::l1)
             .add("linf", DataTypes.DoubleType, ZoneRow::linf)
             .add("l1_fp64", DataTypes.DoubleType, ZoneRow::l1Fp64)

@@ -10,13 +10,15 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One minibatch of a zones configuration, as the zones table stores it: the zone, the norms of g_A - g_B at the
+ * One minibatch of a zones configuration, as the zones table stores it: the zone (decided over the reals), the
+ * bitwise fp64 verdict and how many gradient coordinates the exact test found different, the norms of g_A - g_B at the
  * working precision and (when recomputed) at fp64, the tie counts of each MaxPool layer at both precisions, and
  * each layer's share of the L1 difference (a layer's weight and bias together, in construction order, so the first
  * layers with a share show where a difference starts). seconds and device say how the measurement ran; every other
  * field depends only on the configuration and the minibatch index.
  */
-public record ZoneRow(String grid, ZoneSpec spec, int minibatch, Zone zone, double l1, double linf, Double l1Fp64,
+public record ZoneRow(String grid, ZoneSpec spec, int minibatch, Zone zone, Zone zoneFp64, Long realsDiffering,
+                      double l1, double linf, Double l1Fp64,
                       Double linfFp64, double loss, List<String> pools, List<Long> ties, List<Long> tiesFp64,
                       List<String> layers, List<Double> layerShare, double seconds, String device)
         implements Serializable {
@@ -38,7 +40,8 @@ public record ZoneRow(String grid, ZoneSpec spec, int minibatch, Zone zone, doub
         boolean recomputed = m.zone() != Zone.AGREE; // fp64 norms exist only where the working precision differed
         Map<String, Double> byLayer = new LinkedHashMap<>();
         for (int i = 0; i < m.parameters().size(); i++) byLayer.merge(layer(m.parameters().get(i)), m.layerShare()[i], Double::sum);
-        return new ZoneRow(grid, spec, minibatch, m.zone(), m.l1(), m.linf(), recomputed ? m.l1Fp64() : null,
+        return new ZoneRow(grid, spec, minibatch, m.zone(), m.zoneFp64(),
+                m.realsDiffering() < 0 ? null : m.realsDiffering(), m.l1(), m.linf(), recomputed ? m.l1Fp64() : null,
                 recomputed ? m.linfFp64() : null, m.loss(), m.pools(), boxed(m.ties()), boxed(m.tiesFp64()),
                 new ArrayList<>(byLayer.keySet()), new ArrayList<>(byLayer.values()), seconds, device);
     }

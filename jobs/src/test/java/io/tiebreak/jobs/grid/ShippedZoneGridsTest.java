@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tiebreak.jobs.testing.FixedCatalog;
+import io.tiebreak.runtime.jacobian.PoolPolicy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,7 +38,7 @@ class ShippedZoneGridsTest {
             assertEquals(7, grids.size(), grids.toString());
             for (Path f : grids) {
                 String name = f.getFileName().toString();
-                if (name.equals("training-sweep.yaml")) continue;
+                if (name.equals("training-sweep.yaml") || name.equals("textured.yaml")) continue;
                 ZonePlanner.Plan p = plan(name);
                 assertTrue(p.configs().size() > 0, name);
                 assertTrue(each(p, s -> s.policyA().id()).stream().allMatch("first"::equals), name);
@@ -69,6 +70,16 @@ class ShippedZoneGridsTest {
                 "dataset=fashion-mnist-32x3", "minibatches=100"), new FixedCatalog(FixedCatalog.FASHION_32X3), SOME_LR,
                 false);
         assertEquals(List.of(100, 100, 100), fashion.configs().stream().map(ZonePlanner.Config::minibatches).toList());
+        // The same on Fashion-MNIST with seeded dither (tiebreak dither, then ingest at 32x32x3).
+        DatasetInfo dithered = new DatasetInfo("fashion-mnist-dither-32x3", 3, 32, 32, FixedCatalog.DIGITS,
+                java.util.Map.of("train", 60000L, "test", 10000L), List.of(0.3, 0.3, 0.3), List.of(0.3, 0.3, 0.3),
+                "fashion-mnist");
+        ZonePlanner.Plan textured = ZonePlanner.plan(grid("textured.yaml", GridParser.Purpose.ZONES),
+                new FixedCatalog(dithered), SOME_LR, false);
+        assertEquals(List.of(16, 32, 64), each(textured, s -> s.precision().bits()));
+        assertEquals(List.of(468, 468, 468), textured.configs().stream().map(ZonePlanner.Config::minibatches).toList());
+        assertTrue(each(textured, ZoneSpec::policyA).stream().allMatch(PoolPolicy.FIRST::equals));
+        assertTrue(each(textured, ZoneSpec::policyB).stream().allMatch(PoolPolicy.MIN_NORM::equals));
     }
 
     @Test

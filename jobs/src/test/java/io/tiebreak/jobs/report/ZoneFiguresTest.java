@@ -30,7 +30,7 @@ class ZoneFiguresTest {
     /** A made-up measurement: the zone, and for differing minibatches an L1 norm of 10^log10L1. */
     private static ZoneMeasurement measured(Zone zone, double log10L1) {
         double l1 = zone == Zone.AGREE ? 0 : Math.pow(10, log10L1);
-        return new ZoneMeasurement(zone, l1, l1 / 10, zone == Zone.BIFURCATION ? l1 : 0, 0, 2.3,
+        return new ZoneMeasurement(zone, zone, zone == Zone.AGREE ? -1 : zone == Zone.BIFURCATION ? 12 : 0, l1, l1 / 10, zone == Zone.BIFURCATION ? l1 : 0, 0, 2.3,
                 List.of("features.2", "features.5"), new long[] {3, 1}, new long[] {2, 0},
                 List.of("features.0.weight", "features.0.bias", "classifier.weight"), new double[] {0.5, 0.25, 0.25});
     }
