@@ -73,7 +73,7 @@ final class Replicas implements AutoCloseable {
      * fails, the others are released from the exchanges they wait in, and its failure is thrown.
      */
     <T> List<T> run(IntFunction<T> task) {
-        if (threads.isEmpty()) return List.of(task.apply(0));
+        if (threads.isEmpty()) return java.util.Collections.singletonList(task.apply(0));
         List<Future<T>> futures = new ArrayList<>();
         for (int r = 0; r < threads.size(); r++) {
             int rank = r;

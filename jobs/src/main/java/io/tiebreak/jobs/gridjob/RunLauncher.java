@@ -4,7 +4,9 @@ import io.tiebreak.jobs.fs.SerializableConf;
 import io.tiebreak.jobs.results.RunOutcome;
 import java.io.Serializable;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.BiConsumer;
 import org.apache.spark.SimpleFutureAction;
 import org.apache.spark.SparkContext;
@@ -46,21 +48,44 @@ public final class RunLauncher {
     public String jobGroup() { return jobGroup; }
 
     /**
-     * Submits tasks as one job in this launcher's job group; onResult(index in tasks, outcome) runs on the driver
-     * as each task ends. The caller waits on the returned action.
+     * Submits tasks whose runs ask for the same task resources as one job in this launcher's job group;
+     * onResult(index in tasks, outcome) runs on the driver as each task ends. The caller waits on the returned action.
      */
     public SimpleFutureAction<BoxedUnit> submit(List<RunTask> tasks, EpochGate gate, BiConsumer<Integer, RunOutcome> onResult) {
-        RDD<RunTask> rdd = sc.parallelize(CollectionConverters.asScala(tasks).toSeq(), tasks.size(),
-                ClassTag$.MODULE$.apply(RunTask.class));
-        List<Object> partitions = new ArrayList<>();
-        for (int i = 0; i < tasks.size(); i++) partitions.add(i);
+        List<SimpleFutureAction<BoxedUnit>> jobs = submitAll(tasks, gate, onResult);
+        if (jobs.size() != 1) throw new IllegalArgumentException("runs asking for different task resources: use submitAll");
+        return jobs.get(0);
+    }
+
+    /**
+     * Submits tasks as one job per task resource profile (a run on devices_per_run devices reserves that many CPUs
+     * or GPUs: {@link TaskResources}), in this launcher's job group; onResult(index in tasks, outcome) runs on the
+     * driver as each task ends. The caller waits on every returned action.
+     */
+    public List<SimpleFutureAction<BoxedUnit>> submitAll(List<RunTask> tasks, EpochGate gate,
+                                                        BiConsumer<Integer, RunOutcome> onResult) {
+        Map<TaskResources, List<Integer>> groups = new LinkedHashMap<>();
+        for (int i = 0; i < tasks.size(); i++) {
+            groups.computeIfAbsent(TaskResources.of(tasks.get(i).spec(), sc), k -> new ArrayList<>()).add(i);
+        }
+        List<SimpleFutureAction<BoxedUnit>> jobs = new ArrayList<>();
         sc.setJobGroup(jobGroup, "tiebreak: " + tasks.size() + " runs", true);
         try {
-            return sc.submitJob(rdd, new Train(conf, epochs, gate),
-                    CollectionConverters.asScala(partitions).toSeq(), new Deliver(onResult), new Done());
+            for (Map.Entry<TaskResources, List<Integer>> g : groups.entrySet()) {
+                List<RunTask> mine = g.getValue().stream().map(tasks::get).toList();
+                RDD<RunTask> rdd = sc.parallelize(CollectionConverters.asScala(mine).toSeq(), mine.size(),
+                        ClassTag$.MODULE$.apply(RunTask.class));
+                g.getKey().profile().ifPresent(rdd::withResources);
+                List<Object> partitions = new ArrayList<>();
+                for (int i = 0; i < mine.size(); i++) partitions.add(i);
+                List<Integer> index = g.getValue();
+                jobs.add(sc.submitJob(rdd, new Train(conf, epochs, gate), CollectionConverters.asScala(partitions).toSeq(),
+                        new Deliver((i, outcome) -> onResult.accept(index.get(i), outcome)), new Done()));
+            }
         } finally {
             sc.clearJobGroup();
         }
+        return jobs;
     }
 
     /** Cancels every job of this launcher (running tasks are interrupted; their checkpoints stay). */

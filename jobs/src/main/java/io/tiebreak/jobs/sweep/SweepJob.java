@@ -132,7 +132,7 @@ public final class SweepJob {
         };
         ShutdownHookManager.get().addShutdownHook(onExit, 100, 120, TimeUnit.SECONDS);
         try {
-            SimpleFutureAction<BoxedUnit> job = launcher.submit(tasks, EpochGate.NONE, (index, outcome) -> {
+            List<SimpleFutureAction<BoxedUnit>> jobs = launcher.submitAll(tasks, EpochGate.NONE, (index, outcome) -> {
                 synchronized (ran) {
                     ran.merge(outcome.status(), 1, Integer::sum);
                 }
@@ -140,7 +140,7 @@ public final class SweepJob {
                 committer.offer(outcome);
             });
             try {
-                job.get();
+                for (SimpleFutureAction<BoxedUnit> job : jobs) job.get();
             } catch (Exception e) {
                 if (interrupted.get()) {
                     throw new Interrupted("sweep interrupted: the runs that finished are committed; re-run it to"

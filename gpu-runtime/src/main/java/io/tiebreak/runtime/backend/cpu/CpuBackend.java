@@ -47,6 +47,11 @@ public final class CpuBackend extends CheckedBackend {
     /** What computes the matrix products: our fixed-order GEMM (portable) or the host's BLAS and its kernel set. */
     @Override
     public String description() {
+        return describe(reproducibility);
+    }
+
+    /** {@link #description()} of a CPU backend in the given mode, without opening one. */
+    public static String describe(Reproducibility reproducibility) {
         return "cpu, " + (reproducibility == Reproducibility.PORTABLE ? "tiebreak fixed-order GEMM (portable)"
                 : "BLAS " + NativeBlas.describe() + " (host)");
     }
