@@ -573,7 +573,8 @@ public final class SelfTest {
             Tensor qdx = cpu.zeros(p, xs), qdw = cpu.zeros(acc, ws), qdb = cpu.zeros(acc, g.outChannels());
             gpu.conv2dBackward(on(gpu, p, xs, x), on(gpu, p, ws, w), on(gpu, p, ys, dy), g, pdx, pdw, pdb);
             cpu.conv2dBackward(on(cpu, p, xs, x), on(cpu, p, ws, w), on(cpu, p, ys, dy), g, qdx, qdw, qdb);
-            exact("conv.backward partial dx", p, inputs, pdx, gdx);
+            exact("conv.backward partial dx (gpu)", p, inputs, gpu.download(pdx), gpu.download(gdx));
+            exact("conv.backward partial dx (cpu)", p, inputs, cpu.download(qdx), cpu.download(cdx));
             bounded("conv.backward partial dw", acc, inputs, pdw, qdw, cpu.download(sdw), (long) n * ho * wo);
             exact("conv.backward partial db", p, inputs, pdb, qdb);
         }
@@ -610,7 +611,8 @@ public final class SelfTest {
             Tensor qdx = cpu.zeros(p, xs), qdw = cpu.zeros(acc, ws), qdb = cpu.zeros(acc, outF);
             gpu.linearBackward(on(gpu, p, xs, x), on(gpu, p, ws, w), on(gpu, p, ys, dy), pdx, pdw, pdb);
             cpu.linearBackward(on(cpu, p, xs, x), on(cpu, p, ws, w), on(cpu, p, ys, dy), qdx, qdw, qdb);
-            exact("linear.backward partial dx", p, inputs, pdx, gdx);
+            exact("linear.backward partial dx (gpu)", p, inputs, gpu.download(pdx), gpu.download(gdx));
+            exact("linear.backward partial dx (cpu)", p, inputs, cpu.download(qdx), cpu.download(cdx));
             bounded("linear.backward partial dw", acc, inputs, pdw, qdw, cpu.download(sdw), n);
             exact("linear.backward partial db", p, inputs, pdb, qdb);
         }

@@ -46,10 +46,11 @@ class DataParallelEmulatedTest {
     @EnumSource(value = Precision.class, names = {"FP32", "FP16", "MIXED"})
     void aRunOnTwoEmulatedGpusEndsOnTheBitsOfOne(Precision p) throws IOException {
         assumeTrue(HostEmulator.available(), () -> "no host emulator: " + HostEmulator.failure());
-        InMemoryImages train = TrainingParity.synthetic(48, 1, 28, 1), test = TrainingParity.synthetic(20, 1, 28, 2);
+        // Two steps of batches of 8 in micro-batches of 2 (the emulator is slow: small on purpose).
+        InMemoryImages train = TrainingParity.synthetic(16, 1, 28, 1), test = TrainingParity.synthetic(8, 1, 28, 2);
         TrainConfig cfg = new TrainConfig(new ModelSpec(ModelSpec.Network.LENET5, true, 1, 28, 28, 10), p,
                 PoolPolicy.beta(1000, PoolPolicy.Form.COMPOSITE), 0, OptimizerSpec.studySgd(), Schedule.constant(), 0.05,
-                16, 20, 1, 3, Normalization.half(1), Augmentation.NONE).withMicroBatch(4);
+                8, 8, 1, 3, Normalization.half(1), Augmentation.NONE).withMicroBatch(2);
         RunResult one = new Trainer(cfg, gpus(1)).run(train, test, CheckpointStore.NONE, m -> {});
         RunResult two = new Trainer(cfg, gpus(2)).run(train, test, CheckpointStore.NONE, m -> {});
         assertEquals(RunResult.Status.COMPLETED, one.status(), one.reason());
