@@ -47,7 +47,7 @@ public final class RunOptions {
     @Option(names = "--threads", description = "CPU threads, same as --device cpu:<threads> (default: all cores)")
     Integer threads;
 
-    @Option(names = "--reproducibility", defaultValue = "portable",
+    @Option(names = "--reproducibility", defaultValue = "host",
             description = "portable (the same bits on every machine) or host (the host's BLAS: the same bits on the same"
                     + " CPU model; faster for large convolutions) (default: ${DEFAULT-VALUE})")
     String reproducibility;

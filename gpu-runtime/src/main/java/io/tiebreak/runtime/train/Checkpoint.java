@@ -83,7 +83,12 @@ final class Checkpoint {
             }
             List<EpochMetrics> epochs = JSON.readValue(c.requireMetadata("epochs"), new TypeReference<List<EpochMetrics>>() {});
             st.epochs.clear();
-            st.epochs.addAll(epochs);
+            // Numbered by position from 1: checkpoints written before December 2026 numbered their epochs from 0.
+            for (int i = 0; i < epochs.size(); i++) {
+                EpochMetrics m = epochs.get(i);
+                st.epochs.add(new EpochMetrics(i + 1, m.trainLoss(), m.trainAccuracy(), m.testLoss(), m.testAccuracy(),
+                        m.lr(), m.seconds(), m.nonFiniteSteps(), m.gradNorm(), m.lossScale()));
+            }
             restoreTiming(saved.timing(), st);
         } catch (NumberFormatException | JsonProcessingException e) {
             throw new IllegalArgumentException(source + ": corrupt metadata: " + e.getMessage());

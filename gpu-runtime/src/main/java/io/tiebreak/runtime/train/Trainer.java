@@ -85,17 +85,37 @@ public final class Trainer {
                 cfg.precision().usesLossScaling() ? LossScaler.initial() : null);
     }
 
+    /**
+     * Told after every training step: cheap to call (a few fields), so a caller may forward it as it likes.
+     *
+     * @param epoch           the epoch in progress, numbered from 1
+     * @param step            steps done in this epoch
+     * @param steps           steps of the epoch
+     * @param loss            this step's loss
+     * @param imagesPerSecond training images per second over the epoch so far
+     */
+    public interface StepListener {
+        void step(int epoch, long step, long steps, double loss, double imagesPerSecond);
+
+        StepListener NONE = (epoch, step, steps, loss, rate) -> { };
+    }
+
     public RunResult run(ImageData train, ImageData test, CheckpointStore checkpoints, Consumer<EpochMetrics> onEpoch)
             throws IOException {
+        return run(train, test, checkpoints, onEpoch, StepListener.NONE);
+    }
+
+    public RunResult run(ImageData train, ImageData test, CheckpointStore checkpoints, Consumer<EpochMetrics> onEpoch,
+                         StepListener onStep) throws IOException {
         requireMatches(train, "training");
         requireMatches(test, "test");
         try (Replicas replicas = backend != null ? Replicas.caller(backend) : Replicas.open(devices)) {
-            return run(replicas, train, test, checkpoints, onEpoch);
+            return run(replicas, train, test, checkpoints, onEpoch, onStep);
         }
     }
 
     private RunResult run(Replicas replicas, ImageData train, ImageData test, CheckpointStore checkpoints,
-                          Consumer<EpochMetrics> onEpoch) throws IOException {
+                          Consumer<EpochMetrics> onEpoch, StepListener onStep) throws IOException {
         long start = System.nanoTime();
         State st = initialState(replicas);
         Optional<CheckpointStore.Saved> saved = checkpoints.latest();
@@ -107,9 +127,9 @@ public final class Trainer {
         for (int epoch = st.epochs.size(); epoch < cfg.epochs(); epoch++) {
             long t0 = System.nanoTime();
             double lr = cfg.schedule().lr(cfg.lr(), epoch, cfg.epochs());
-            EpochTrain tr = trainEpoch(replicas, st, train, lr);
+            EpochTrain tr = trainEpoch(replicas, st, train, lr, epoch + 1, onStep);
             double[] ev = replicas.on(0, () -> evaluate(st.model, test));
-            EpochMetrics m = new EpochMetrics(epoch, tr.loss, tr.accuracy, ev[0], ev[1], lr,
+            EpochMetrics m = new EpochMetrics(epoch + 1, tr.loss, tr.accuracy, ev[0], ev[1], lr,
                     (System.nanoTime() - t0) / 1e9, tr.nonFiniteSteps, tr.gradNorm,
                     st.scaler == null ? 1 : st.scaler.scale());
             st.epochs.add(m);
@@ -119,7 +139,7 @@ public final class Trainer {
                 return new RunResult(RunResult.Status.DIVERGED, tr.divergence, st.epochs, st.seconds,
                         StateDigest.of(st.model, st.optimizer));
             }
-            checkpoints.save(epoch, Checkpoint.write(cfg, st), Checkpoint.timing(st));
+            checkpoints.save(epoch + 1, Checkpoint.write(cfg, st), Checkpoint.timing(st));
             onEpoch.accept(m);
         }
         return new RunResult(RunResult.Status.COMPLETED, "", st.epochs, before + (System.nanoTime() - start) / 1e9,
@@ -140,7 +160,8 @@ public final class Trainer {
 
     private record EpochTrain(double loss, double accuracy, long nonFiniteSteps, double gradNorm, String divergence) {}
 
-    private EpochTrain trainEpoch(Replicas replicas, State st, ImageData train, double lr) {
+    private EpochTrain trainEpoch(Replicas replicas, State st, ImageData train, double lr, int epochNumber,
+                                  StepListener onStep) {
         int b = cfg.batchSize(), per = train.pixelsPerSample();
         BatchAssembler assembler = new BatchAssembler(train.channels(), train.height(), train.width(),
                 cfg.normalization(), cfg.augmentation());
@@ -150,6 +171,8 @@ public final class Trainer {
         double lossSum = 0, gradNormSum = 0;
         long correct = 0, seen = 0, nonFinite = 0, applied = 0, step = 0;
         String divergence = null;
+        long steps = (train.size() + b - 1) / b;
+        long t0 = System.nanoTime();
         try (ImageData.EpochReader reader = train.epoch(st.shuffle, true)) {
             int n;
             while ((n = reader.next(pixels, labels, b)) > 0) {
@@ -162,6 +185,7 @@ public final class Trainer {
                 lossSum += r.loss() * n;
                 correct += r.correct();
                 seen += n;
+                onStep.step(epochNumber, step, steps, r.loss(), seen / Math.max(1e-9, (System.nanoTime() - t0) / 1e9));
                 if (!Double.isFinite(r.loss())) {
                     divergence = "loss became " + r.loss() + " at step " + step + " of the epoch";
                     break;

@@ -91,7 +91,7 @@ class TrainerTest {
         MemoryStore straight = new MemoryStore();
         RunResult whole = train(cfg, 2, data, straight);
         assertEquals(RunResult.Status.COMPLETED, whole.status(), whole.reason());
-        // Interrupted after epoch 0: a new trainer starts from that checkpoint.
+        // Interrupted after epoch 1 (epochs are numbered from 1): a new trainer starts from that checkpoint.
         MemoryStore resumed = new MemoryStore();
         resumed.saved.add(straight.saved.get(0));
         List<Integer> epochsRun = new ArrayList<>();
@@ -99,7 +99,8 @@ class TrainerTest {
         try (CpuBackend cpu = new CpuBackend(2)) {
             rest = new Trainer(cfg, cpu).run(data, data.head(100), resumed, m -> epochsRun.add(m.epoch()));
         }
-        assertEquals(List.of(1, 2), epochsRun, "only the missing epochs run");
+        assertEquals(List.of(2, 3), epochsRun, "only the missing epochs run");
+        assertEquals(List.of(1, 2, 3), rest.epochs().stream().map(EpochMetrics::epoch).toList());
         assertEquals(3, rest.epochsDone(), "restored epochs are reported too");
         assertArrayEquals(straight.saved.get(2).state(), resumed.saved.get(resumed.saved.size() - 1).state(),
                 "the resumed run's last checkpoint is the uninterrupted run's, byte for byte");

@@ -1,12 +1,11 @@
 package io.tiebreak.jobs.gridjob;
 
 import io.tiebreak.jobs.fs.SerializableConf;
+import io.tiebreak.jobs.progress.StepProgress;
 import io.tiebreak.jobs.results.RunOutcome;
 import java.io.Serializable;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.function.BiConsumer;
 import org.apache.spark.SimpleFutureAction;
 import org.apache.spark.SparkContext;
@@ -33,57 +32,84 @@ public final class RunLauncher {
     private final SparkContext sc;
     private final String jobGroup;
     private final LongAccumulator epochs;
+    private final StepProgress steps;
     private final Broadcast<SerializableConf> conf;
 
     public RunLauncher(SparkContext sc, String jobGroup) {
         this.sc = sc;
         this.jobGroup = jobGroup;
         this.epochs = sc.longAccumulator("tiebreak.epochs");
+        this.steps = new StepProgress();
+        sc.register(steps, "tiebreak.steps");
         this.conf = new JavaSparkContext(sc).broadcast(new SerializableConf(sc.hadoopConfiguration()));
     }
 
     /** Id of the accumulator counting epochs, for {@link io.tiebreak.jobs.progress.ProgressListener}. */
     public long epochAccumulatorId() { return epochs.id(); }
 
+    /** Id of the accumulator carrying each task's latest step. */
+    public long stepAccumulatorId() { return steps.id(); }
+
     public String jobGroup() { return jobGroup; }
 
     /**
-     * Submits tasks whose runs ask for the same task resources as one job in this launcher's job group;
-     * onResult(index in tasks, outcome) runs on the driver as each task ends. The caller waits on the returned action.
+     * Submits tasks as one job in this launcher's job group; onResult(index in tasks, outcome) runs on the driver
+     * as each task ends. The caller waits on the returned action. The runs must ask for the same task resources.
      */
     public SimpleFutureAction<BoxedUnit> submit(List<RunTask> tasks, EpochGate gate, BiConsumer<Integer, RunOutcome> onResult) {
-        List<SimpleFutureAction<BoxedUnit>> jobs = submitAll(tasks, gate, onResult);
+        return submit(tasks, gate, onResult, 0);
+    }
+
+    /**
+     * As above, for tasks that are runs firstIndex, firstIndex + 1, ... of a larger progress display (lr-search
+     * submits one job per trial): {@link io.tiebreak.jobs.progress.ProgressListener} reads it from the job.
+     */
+    public SimpleFutureAction<BoxedUnit> submit(List<RunTask> tasks, EpochGate gate, BiConsumer<Integer, RunOutcome> onResult,
+                                                int firstIndex) {
+        List<SimpleFutureAction<BoxedUnit>> jobs = submitAll(tasks, gate, onResult, firstIndex);
         if (jobs.size() != 1) throw new IllegalArgumentException("runs asking for different task resources: use submitAll");
         return jobs.get(0);
     }
 
     /**
-     * Submits tasks as one job per task resource profile (a run on devices_per_run devices reserves that many CPUs
-     * or GPUs: {@link TaskResources}), in this launcher's job group; onResult(index in tasks, outcome) runs on the
-     * driver as each task ends. The caller waits on every returned action.
+     * Submits tasks as one job per stretch of consecutive tasks asking for the same task resources (a run on
+     * devices_per_run devices reserves that many CPUs or GPUs: {@link TaskResources}), in this launcher's job group;
+     * onResult(index in tasks, outcome) runs on the driver as each task ends. The caller waits on every returned
+     * action.
      */
     public List<SimpleFutureAction<BoxedUnit>> submitAll(List<RunTask> tasks, EpochGate gate,
                                                         BiConsumer<Integer, RunOutcome> onResult) {
-        Map<TaskResources, List<Integer>> groups = new LinkedHashMap<>();
-        for (int i = 0; i < tasks.size(); i++) {
-            groups.computeIfAbsent(TaskResources.of(tasks.get(i).spec(), sc), k -> new ArrayList<>()).add(i);
-        }
+        return submitAll(tasks, gate, onResult, 0);
+    }
+
+    private List<SimpleFutureAction<BoxedUnit>> submitAll(List<RunTask> tasks, EpochGate gate,
+                                                         BiConsumer<Integer, RunOutcome> onResult, int firstIndex) {
         List<SimpleFutureAction<BoxedUnit>> jobs = new ArrayList<>();
         sc.setJobGroup(jobGroup, "tiebreak: " + tasks.size() + " runs", true);
         try {
-            for (Map.Entry<TaskResources, List<Integer>> g : groups.entrySet()) {
-                List<RunTask> mine = g.getValue().stream().map(tasks::get).toList();
+            int from = 0;
+            while (from < tasks.size()) {
+                TaskResources resources = TaskResources.of(tasks.get(from).spec(), sc);
+                int to = from + 1;
+                while (to < tasks.size() && TaskResources.of(tasks.get(to).spec(), sc).equals(resources)) to++;
+                List<RunTask> mine = tasks.subList(from, to);
                 RDD<RunTask> rdd = sc.parallelize(CollectionConverters.asScala(mine).toSeq(), mine.size(),
                         ClassTag$.MODULE$.apply(RunTask.class));
-                g.getKey().profile().ifPresent(rdd::withResources);
+                resources.profile().ifPresent(rdd::withResources);
                 List<Object> partitions = new ArrayList<>();
                 for (int i = 0; i < mine.size(); i++) partitions.add(i);
-                List<Integer> index = g.getValue();
-                jobs.add(sc.submitJob(rdd, new Train(conf, epochs, gate), CollectionConverters.asScala(partitions).toSeq(),
-                        new Deliver((i, outcome) -> onResult.accept(index.get(i), outcome)), new Done()));
+                int offset = from;
+                // The progress display numbers tasks from the job's first one: partition i is run firstIndex + offset + i.
+                sc.setLocalProperty(io.tiebreak.jobs.progress.ProgressListener.FIRST_INDEX,
+                        Integer.toString(firstIndex + offset));
+                jobs.add(sc.submitJob(rdd, new Train(conf, epochs, steps, gate),
+                        CollectionConverters.asScala(partitions).toSeq(),
+                        new Deliver((i, outcome) -> onResult.accept(offset + i, outcome)), new Done()));
+                from = to;
             }
         } finally {
             sc.clearJobGroup();
+            sc.setLocalProperty(io.tiebreak.jobs.progress.ProgressListener.FIRST_INDEX, null);
         }
         return jobs;
     }
@@ -97,11 +123,13 @@ public final class RunLauncher {
         private static final long serialVersionUID = 1L;
         private final Broadcast<SerializableConf> conf;
         private final LongAccumulator epochs;
+        private final StepProgress steps;
         private final EpochGate gate;
 
-        Train(Broadcast<SerializableConf> conf, LongAccumulator epochs, EpochGate gate) {
+        Train(Broadcast<SerializableConf> conf, LongAccumulator epochs, StepProgress steps, EpochGate gate) {
             this.conf = conf;
             this.epochs = epochs;
+            this.steps = steps;
             this.gate = gate;
         }
 
@@ -114,7 +142,7 @@ public final class RunLauncher {
                 if (tc != null) tc.killTaskIfInterrupted();
                 epochs.add(1);
                 gate.afterEpoch(m);
-            });
+            }, (epoch, step, of, loss, rate) -> steps.add(new StepProgress.Step(epoch, step, of, loss, rate)));
         }
     }
 

@@ -118,10 +118,14 @@ public final class Report {
                 figures.append("<img src=\"").append(p.getFileName()).append("\" alt=\"test accuracy per epoch\">\n");
             }
             Path p = out.resolve("final-" + g.slug() + ".png");
-            BitmapEncoder.saveBitmap(finalChart(g, e.getValue(), reference), p.toString(), BitmapEncoder.BitmapFormat.PNG);
+            ImageIO.write(Figures.titled(BitmapEncoder.getBufferedImage(finalChart(g, e.getValue(), reference)),
+                    "Final test accuracy against the MaxPool Jacobian (mean ± std over repeats)", g.title()), "png", p.toFile());
             images.add(p);
             figures.append("<img src=\"").append(p.getFileName()).append("\" alt=\"final accuracy against B\">\n");
         }
+        LrSearchFigures.Written lr = LrSearchFigures.write(store, out);
+        images.addAll(lr.images());
+        figures.append(lr.html());
         ZoneFigures.Written zones = ZoneFigures.write(store, out);
         images.addAll(zones.images());
         figures.append(zones.html());
@@ -161,32 +165,45 @@ public final class Report {
     /** Test accuracy per epoch, one panel per precision, one line per Jacobian; panels side by side. */
     static BufferedImage curvePanels(Group g, Map<String, Map<Policy, TreeMap<Integer, Double>>> byPrecision) {
         List<BufferedImage> panels = new ArrayList<>();
+        // Every panel on the same accuracy range, and each Jacobian in the same colour in every panel.
+        List<Double> all = new ArrayList<>();
+        TreeSet<Policy> policies = new TreeSet<>(POLICY_ORDER);
+        for (Map<Policy, TreeMap<Integer, Double>> m : byPrecision.values()) {
+            m.values().forEach(t -> all.addAll(t.values()));
+            policies.addAll(m.keySet());
+        }
+        List<Policy> order = new ArrayList<>(policies);
+        int maxEpoch = byPrecision.values().stream().flatMap(m -> m.values().stream()).mapToInt(TreeMap::lastKey)
+                .max().orElse(1);
         for (Map.Entry<String, Map<Policy, TreeMap<Integer, Double>>> p : byPrecision.entrySet()) {
             XYChart c = new XYChartBuilder().width(PANEL_W).height(PANEL_H).title(p.getKey())
                     .xAxisTitle("epoch").yAxisTitle("test accuracy").build();
             style(c);
+            Figures.accuracyAxis(c.getStyler(), all);
+            c.getStyler().setXAxisMin(1.0).setXAxisMax((double) Math.max(2, maxEpoch));
+            if (maxEpoch <= 20) Figures.integerXAxis(c.getStyler());
             for (Map.Entry<Policy, TreeMap<Integer, Double>> line : p.getValue().entrySet()) {
-                double[] x = line.getValue().keySet().stream().mapToDouble(e -> e + 1).toArray();
+                double[] x = line.getValue().keySet().stream().mapToDouble(Integer::doubleValue).toArray();
                 double[] y = line.getValue().values().stream().mapToDouble(Double::doubleValue).toArray();
                 XYSeries s = c.addSeries(line.getKey().label(), x, y);
+                int i = order.indexOf(line.getKey());
+                s.setLineColor(Figures.jacobian(i, order.size()));
+                s.setMarkerColor(Figures.jacobian(i, order.size()));
+                s.setLineWidth(Figures.width(i, order.size()));
                 s.setMarker(x.length > 30 ? SeriesMarkers.NONE : SeriesMarkers.CIRCLE);
             }
             panels.add(BitmapEncoder.getBufferedImage(c));
         }
-        int w = panels.stream().mapToInt(BufferedImage::getWidth).sum(), titleH = 28;
-        BufferedImage all = new BufferedImage(Math.max(w, 1), PANEL_H + titleH, BufferedImage.TYPE_INT_RGB);
-        Graphics2D gr = all.createGraphics();
-        gr.setColor(Color.WHITE);
-        gr.fillRect(0, 0, all.getWidth(), all.getHeight());
-        gr.setColor(Color.BLACK);
-        gr.drawString("Test accuracy per epoch (mean over repeats): " + g.title(), 10, 18);
+        int w = panels.stream().mapToInt(BufferedImage::getWidth).sum();
+        BufferedImage row = new BufferedImage(Math.max(w, 1), PANEL_H, BufferedImage.TYPE_INT_RGB);
+        Graphics2D gr = row.createGraphics();
         int x = 0;
         for (BufferedImage p : panels) {
-            gr.drawImage(p, x, titleH, null);
+            gr.drawImage(p, x, 0, null);
             x += p.getWidth();
         }
         gr.dispose();
-        return all;
+        return Figures.titled(row, "Test accuracy per epoch (mean over repeats), one panel per precision", g.title());
     }
 
     /** Final test accuracy against the Jacobian (B), mean and std over repeats per precision, reference beside. */
@@ -195,9 +212,17 @@ public final class Report {
         for (Final f : finals) policies.add(f.policy());
         List<Policy> order = new ArrayList<>(policies);
         XYChart c = new XYChartBuilder().width(PANEL_W + 200).height(PANEL_H + 40)
-                .title("Final test accuracy: " + g.title()).xAxisTitle("MaxPool Jacobian").yAxisTitle("test accuracy")
-                .build();
+                .xAxisTitle("MaxPool Jacobian").yAxisTitle("test accuracy").build();
         style(c);
+        List<Double> values = new ArrayList<>();
+        for (Final f : finals) {
+            values.add(f.mean() - (Double.isNaN(f.std()) ? 0 : f.std()));
+            values.add(f.mean() + (Double.isNaN(f.std()) ? 0 : f.std()));
+            reference.find(g.dataset(), g.network(), g.batchNorm(), g.optimizer(), f.bits(), f.policy().pool(),
+                    f.policy().beta()).ifPresent(r -> values.add(r.mean()));
+        }
+        Figures.accuracyAxis(c.getStyler(), values);
+        c.getStyler().setErrorBarsColorSeriesColor(true);
         c.getStyler().setXAxisTickMarkSpacingHint(40);
         c.setCustomXAxisTickLabelsFormatter(v -> {
             int i = (int) Math.round(v);
@@ -211,7 +236,10 @@ public final class Report {
             double[] x = fs.stream().mapToDouble(f -> order.indexOf(f.policy())).toArray();
             double[] y = fs.stream().mapToDouble(Final::mean).toArray();
             double[] err = fs.stream().mapToDouble(f -> Double.isNaN(f.std()) ? 0 : f.std()).toArray();
-            c.addSeries(p.getKey() + " (ours)", x, y, err).setMarker(SeriesMarkers.CIRCLE);
+            XYSeries ours = c.addSeries(p.getKey() + " (ours)", x, y, err);
+            ours.setMarker(SeriesMarkers.CIRCLE);
+            ours.setLineColor(Figures.precision(p.getKey()));
+            ours.setMarkerColor(Figures.precision(p.getKey()));
             List<double[]> ref = new ArrayList<>();
             for (Final f : fs) {
                 reference.find(g.dataset(), g.network(), g.batchNorm(), g.optimizer(), f.bits(), f.policy().pool(),
@@ -222,6 +250,8 @@ public final class Report {
                         ref.stream().mapToDouble(v -> v[1]).toArray(), ref.stream().mapToDouble(v -> v[2]).toArray());
                 s.setMarker(SeriesMarkers.DIAMOND);
                 s.setLineStyle(SeriesLines.DASH_DASH);
+                s.setLineColor(Figures.precision(p.getKey()));
+                s.setMarkerColor(Figures.precision(p.getKey()));
             }
         }
         return c;
@@ -231,9 +261,8 @@ public final class Report {
         Styler s = c.getStyler();
         s.setLegendPosition(Styler.LegendPosition.OutsideS);
         s.setLegendLayout(Styler.LegendLayout.Horizontal);
-        c.getStyler().setYAxisMin(0.0).setYAxisMax(1.0);
         c.getStyler().setChartBackgroundColor(Color.WHITE);
-        c.getStyler().setPlotGridLinesStroke(new BasicStroke(0.5f));
+        c.getStyler().setPlotGridLinesStroke(Figures.GRID);
     }
 
     private static String page(Map<Group, List<Final>> byGroup, ReferenceTable reference, String figures,

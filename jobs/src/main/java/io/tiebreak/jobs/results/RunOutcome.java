@@ -11,7 +11,7 @@ import java.util.List;
  * to the runs and epochs tables by the driver.
  *
  * @param grid          the grid that asked for the run (not part of its identity)
- * @param divergedEpoch the 0-based epoch whose loss or weights went non-finite, or -1
+ * @param divergedEpoch the epoch (from 1) whose loss or weights went non-finite, or -1
  * @param seconds       wall time of the task: data, backend, training and checkpoints
  * @param device        the device that trained it ("cpu", "cuda:0 (NVIDIA H100 ...)"), with a note on fallback
  * @param digest        SHA-256 digests of the final weights and optimizer state, null when training did not end

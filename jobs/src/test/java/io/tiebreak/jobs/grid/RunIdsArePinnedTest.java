@@ -60,9 +60,9 @@ class RunIdsArePinnedTest {
         Path quickstart = ShippedGridsTest.CONF.resolve("quickstart.yaml");
         RunSpec host = Planner.plan(grid(quickstart, GridParser.Purpose.SWEEP), FixedCatalog.standard(), SOME_LR, false)
                 .runs().get(0);
-        RunSpec portable = Planner.plan(GridParser.parse("quickstart.yaml", Files.readString(quickstart), List.of(),
-                GridParser.Purpose.SWEEP), FixedCatalog.standard(), SOME_LR, false).runs().get(0);
-        assertEquals(io.tiebreak.runtime.precision.Reproducibility.PORTABLE, portable.reproducibility(), "the default");
+        RunSpec portable = Planner.plan(GridParser.parse("quickstart.yaml", Files.readString(quickstart),
+                List.of("reproducibility=portable"), GridParser.Purpose.SWEEP), FixedCatalog.standard(), SOME_LR, false)
+                .runs().get(0);
         assertEquals("585f197ff6e922c1", host.runId());
         assertEquals(false, host.canonicalConfig().contains("reproducibility"), host.canonicalConfig());
         assertEquals(true, portable.canonicalConfig().contains("\"reproducibility\":\"portable\""));
