@@ -212,7 +212,7 @@ class DataParallelTest {
         TrainerTest.MemoryStore resumed = new TrainerTest.MemoryStore();
         resumed.saved.add(four.saved.get(0));
         RunResult rest;
-        try (CpuBackend cpu = new CpuBackend(2)) {
+        try (CpuBackend cpu = new CpuBackend(2, Reproducibility.PORTABLE)) {
             rest = new Trainer(cfg, cpu).run(data, data.head(50), resumed, m -> {});
         }
         assertEquals(straight.digest(), rest.digest());
