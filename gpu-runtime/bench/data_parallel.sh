@@ -7,10 +7,8 @@
 # Needs gpu-runtime/target/gpu-runtime.jar (mvn -B -q -pl gpu-runtime -am package -DskipTests).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-jar="$here/../target/gpu-runtime.jar"
+source "$here/lib.sh"
 rounds="${1:-3}"
-[ -f "$jar" ] || { echo "build first: mvn -B -q -pl gpu-runtime -am package -DskipTests" >&2; exit 2; }
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 bench() { java -jar "$jar" bench --precision fp32 --batch 128 --threads 2 "$@" | awk '/median/ {print $3}'; }
 
 # name|arguments; the first case of a group is its baseline.
