@@ -41,6 +41,16 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--test-batch", defaultValue = "100") int testBatch;
     @Option(names = "--checkpoints", description = "directory for per-epoch checkpoints; an existing one is resumed") Path checkpoints;
 
+    /** What trains on what, then the column names of the epoch rows. */
+    private void header(TrainConfig cfg, int trainSize, int testSize, String where) {
+        System.out.printf("%s %s bn=%s policy=%s on %s (%d train, %d test)%s, %s, reproducibility %s%n",
+                cfg.model().network().id(), cfg.precision().id(), cfg.model().batchNorm(), cfg.pool(), data, trainSize,
+                testSize, cfg.microBatch() < cfg.batchSize() ? ", micro-batch " + cfg.microBatch() : "", where,
+                run.reproducibility().id());
+        System.out.printf("%5s %10s %9s %10s %9s %9s %8s %9s%n", "epoch", "train_loss", "train_acc", "test_loss",
+                "test_acc", "lr", "seconds", "images/s");
+    }
+
     @Override
     public Integer call() throws Exception {
         InMemoryImages train = MnistFamily.load(data, true), test = MnistFamily.load(data, false);
@@ -60,24 +70,16 @@ final class TrainCommand implements Callable<Integer> {
         java.util.function.Consumer<io.tiebreak.runtime.train.EpochMetrics> row = m -> System.out.printf(
                 "%5d %10.4f %9.4f %10.4f %9.4f %9.5f %8.2f %9.0f%n", m.epoch(), m.trainLoss(), m.trainAccuracy(),
                 m.testLoss(), m.testAccuracy(), m.lr(), m.seconds(), trainSize / m.seconds());
-        String header = String.format("%s %s bn=%s policy=%s on %s (%d train, %d test)%s, %%s, reproducibility %s%n",
-                cfg.model().network().id(), cfg.precision().id(), cfg.model().batchNorm(), cfg.pool(), data,
-                train.size(), test.size(), cfg.microBatch() < batch ? ", micro-batch " + cfg.microBatch() : "",
-                run.reproducibility().id());
-        String columns = String.format("%5s %10s %9s %10s %9s %9s %8s %9s%n", "epoch", "train_loss", "train_acc",
-                "test_loss", "test_acc", "lr", "seconds", "images/s");
         RunResult r;
         if (run.severalDevices()) {
             var devices = run.devices();
             Trainer trainer = new Trainer(cfg, devices);
-            System.out.printf(header, devices.size() + " devices (" + run.device + (run.threads != null
-                    ? ", " + run.threads + " threads" : "") + ")");
-            System.out.print(columns);
+            header(cfg, train.size(), test.size(), devices.size() + " devices (" + run.device
+                    + (run.threads != null ? ", " + run.threads + " threads" : "") + ")");
             r = trainer.run(train, test, store, row);
         } else {
             try (Backend backend = run.openBackend()) {
-                System.out.printf(header, backend.description());
-                System.out.print(columns);
+                header(cfg, train.size(), test.size(), backend.description());
                 r = new Trainer(cfg, backend).run(train, test, store, row);
             }
         }
