@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
 /** The options that pick a network and its numerics, shared by train, grad and bench. */
 public final class RunOptions {
     @Option(names = "--model", defaultValue = "lenet5",
-            description = "lenet5, vgg11, vgg13, vgg16, vgg19, resnet18, resnet34, resnet50 (default: ${DEFAULT-VALUE})")
+            description = "lenet5, vgg11, vgg13, vgg16, vgg19, resnet18, resnet34, resnet50, densenet121 (default: ${DEFAULT-VALUE})")
     String model;
 
     @Option(names = "--bn", description = "with batch-norm")

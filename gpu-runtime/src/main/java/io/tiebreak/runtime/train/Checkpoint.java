@@ -98,8 +98,14 @@ final class Checkpoint {
     /**
      * Puts back the seconds of the restored epochs; where the timing file is missing or belongs to another epoch
      * (a crash between writing it and the state), they are unknown: NaN, and the run's total counts from here.
+     * Checkpoints written before the timing file existed kept the seconds inside (positive where today's write 0).
      */
     private static void restoreTiming(java.util.Optional<byte[]> bytes, Trainer.State st) {
+        boolean legacy = !st.epochs.isEmpty() && st.epochs.stream().allMatch(e -> e.seconds() > 0);
+        if (bytes.isEmpty() && legacy) {
+            st.seconds = st.epochs.stream().mapToDouble(EpochMetrics::seconds).sum();
+            return;
+        }
         Timing t = null;
         if (bytes.isPresent()) {
             try {

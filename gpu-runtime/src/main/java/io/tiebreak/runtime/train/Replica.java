@@ -48,8 +48,8 @@ final class Replica {
 
     /**
      * This device's part of a step on a batch of n samples (host: their input values, n * C*H*W of them; labels: n
-     * of them): forward and backward of its micro-batches, the gradients summed over the batch, then, when they
-     * are finite, their unscaling and the optimizer's update.
+     * of them): forward and backward of its micro-batches, the gradients summed over the batch, then the optimizer's
+     * update (under loss scaling: their unscaling and the update when they are finite, else nothing).
      */
     Step step(int n, float[] host, int[] labels, double lossScale, boolean scaling, double lr) {
         Share share = Share.of(n, cfg.batchSize(), cfg.microBatch(), devices, rank);
@@ -59,14 +59,16 @@ final class Replica {
             ls[i] = Arrays.copyOfRange(labels, start, start + share.size(share.first() + i));
         }
         Backend.LossResult r = model.lossAndGradients(inputs(share, host), ls, lossScale);
-        if (!Double.isFinite(r.loss())) return new Step(r.loss(), r.correct(), false, Double.NaN);
         List<Parameter> trainable = model.trainable();
         if (scaling) {
+            // GradScaler: a step whose (scaled) gradients are not finite is skipped, whatever the loss says.
             if (!LossScaler.finite(backend(), trainable)) return new Step(r.loss(), r.correct(), false, Double.NaN);
             LossScaler.divide(backend(), trainable, lossScale);
         }
         double norm = globalL2(trainable);
-        if (Double.isFinite(norm)) optimizer.step(lr);
+        // Without scaling, also a non-finite step is taken, as the study's loop took it: a diverged run is scored on
+        // the network after it (docs/design.md, "Diverged runs").
+        optimizer.step(lr);
         return new Step(r.loss(), r.correct(), true, norm);
     }
 

@@ -27,9 +27,18 @@ import java.util.function.Supplier;
  * fixed order, so the bits depend on the micro-batch size but not on the number of devices. Checkpoints are the same
  * whatever the device count: a run may resume on another.
  *
- * <p>A non-finite loss or gradient ends the run as diverged: the epoch in progress is evaluated on the test set as it
- * stands (a NaN network predicts class 0, which is how the study's collapsed runs score 9.8% on MNIST) and recorded.
- * Under mixed precision, non-finite gradients are the loss scaler's business (the step is skipped), not divergence.
+ * <p>Divergence is scored as the reference study scored it (docs/design.md, "Diverged runs"). Its training loop
+ * steps whatever the loss, so a non-finite loss or gradient gives NaN weights, which stay NaN to the end, and a NaN
+ * network predicts class 0 (NaN counts as the maximum and the first one wins, as torch.max): its final accuracy is
+ * the test set's share of class 0 (MNIST 9.8%). Here the non-finite step is applied too, the run stops there
+ * (nothing is gained by training NaN weights on) and the network as it stands after that step is evaluated: that
+ * evaluation is the diverged epoch's test accuracy and the run's final one. Weights that became non-finite during an
+ * epoch end the run the same way at the epoch's end.
+ *
+ * <p>Under mixed precision a non-finite gradient is the loss scaler's business (the step is skipped and the scale
+ * halved, as GradScaler does), not divergence: a mixed run diverges only when its weights become non-finite or when
+ * the loss stays non-finite, i.e. no step of a whole epoch could be applied (the network is frozen, as the study's
+ * would stay for the rest of its epochs).
  */
 public final class Trainer {
     private final TrainConfig cfg;
@@ -83,6 +92,12 @@ public final class Trainer {
         for (int r = 0; r < devices.size(); r++) rs.add(new Replica(cfg, devices.backend(r), devices.exchange(r)));
         return new State(rs, Rng.of(cfg.seed(), "shuffle"), Rng.of(cfg.seed(), "augment"),
                 cfg.precision().usesLossScaling() ? LossScaler.initial() : null);
+    }
+
+    /** The initial state on the one backend this trainer was given (its model, for evaluating it as it stands). */
+    State initialState() {
+        if (backend == null) throw new IllegalStateException("a trainer of several devices opens them in run");
+        return initialState(Replicas.caller(backend));
     }
 
     /**
@@ -186,16 +201,22 @@ public final class Trainer {
                 correct += r.correct();
                 seen += n;
                 onStep.step(epochNumber, step, steps, r.loss(), seen / Math.max(1e-9, (System.nanoTime() - t0) / 1e9));
-                if (!Double.isFinite(r.loss())) {
-                    divergence = "loss became " + r.loss() + " at step " + step + " of the epoch";
-                    break;
-                }
-                if (scaling && !st.scaler.record(r.gradientsFinite())) {
-                    nonFinite++;
+                if (scaling) {
+                    // GradScaler: skip a step whose (scaled) gradients are not finite, whatever the loss says.
+                    if (!st.scaler.record(r.gradientsFinite())) {
+                        nonFinite++;
+                        continue;
+                    }
+                    gradNormSum += r.norm();
+                    applied++;
                     continue;
                 }
-                if (!Double.isFinite(r.norm())) {
-                    divergence = "gradient became non-finite at step " + step + " of the epoch";
+                // The replicas took the step also when it was not finite, as the study's loop: the network is scored
+                // after it.
+                String bad = !Double.isFinite(r.loss()) ? "loss became " + r.loss()
+                        : !Double.isFinite(r.norm()) ? "gradient became non-finite" : null;
+                if (bad != null) {
+                    divergence = bad + " at step " + step + " of the epoch";
                     nonFinite++;
                     break;
                 }
@@ -203,7 +224,13 @@ public final class Trainer {
                 applied++;
             }
         }
-        if (divergence == null && !allFinite(st.model)) divergence = "weights became non-finite";
+        if (divergence == null && !allFinite(st.model)) {
+            divergence = "weights or batch-norm statistics became non-finite";
+        }
+        if (divergence == null && st.scaler != null && step > 0 && applied == 0) {
+            divergence = "no step of the epoch could be applied: all " + step + " had non-finite gradients (loss scale"
+                    + " fell to " + st.scaler.scale() + ")";
+        }
         return new EpochTrain(lossSum / Math.max(1, seen), (double) correct / Math.max(1, seen), nonFinite,
                 applied == 0 ? Double.NaN : gradNormSum / applied, divergence);
     }

@@ -5,6 +5,7 @@ import io.tiebreak.jobs.fs.HadoopFs;
 import io.tiebreak.jobs.results.ResultStore;
 import io.tiebreak.jobs.results.TextTable;
 import io.tiebreak.jobs.spark.SparkSessions;
+import io.tiebreak.jobs.stats.Effects;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.io.PrintStream;
@@ -27,12 +28,15 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code tiebreak sql}: Spark SQL over the result tables, as the views runs (latest attempt of each run),
- * run_attempts, epochs, lr_trials and zones, in one Spark session for any number of statements: given as arguments,
+ * run_attempts, epochs, lr_trials and zones, and the derived view effects (per setting, the final accuracy's
+ * statistics per MaxPool Jacobian and their tests: {@link Effects}), in one Spark session for any number of statements: given as arguments,
  * in a file ({@code -f}), or typed at a prompt. Prints aligned tables, or writes one query's rows as CSV or as one
  * Parquet file. Only committed snapshots of the Iceberg tables are read, so it is safe to query while a sweep writes.
  */
 @Command(name = "sql", mixinStandardHelpOptions = true,
-        description = {"Runs Spark SQL over the results: views runs, run_attempts, epochs, lr_trials, zones.",
+        description = {"Runs Spark SQL over the results: views runs, run_attempts, epochs, lr_trials, zones, and effects"
+                + " (per setting and MaxPool Jacobian: final accuracy count/mean/std/min/max, ANOVA across Jacobians,"
+                + " Spearman of log10(1+B) and accuracy; Spark MLlib).",
             "Statements end with ';'. With no QUERY and no -f, reads statements at a prompt (or from standard input).",
             "Examples:",
             "  tiebreak sql --results work/results \"SELECT precision, pool, avg(final_test_accuracy) FROM runs GROUP BY 1, 2\"",
@@ -97,11 +101,11 @@ public final class SqlCommand implements Callable<Integer> {
     /** Runs the query and prints or writes its rows; bad SQL is a user error naming what is wrong. */
     public static void run(SparkSession spark, ResultStore store, String query, String csv, String parquet, int maxRows,
                            int width, PrintStream out) throws IOException {
-        List<String> views = store.registerViews();
+        List<String> views = new ArrayList<>(store.registerViews());
+        views.add(Effects.VIEW);
         Dataset<Row> df;
         try {
-            df = spark.sql(query);
-            df.schema();
+            df = analyzed(spark, query);
         } catch (Exception e) {
             // Spark's Scala API declares no checked exceptions: recognize bad SQL by type.
             if (e instanceof ParseException) throw new UserError("not valid SQL: " + firstLine(e.getMessage()));
@@ -147,6 +151,30 @@ public final class SqlCommand implements Callable<Integer> {
         } finally {
             HadoopFs.deleteQuietly(tmp, conf);
         }
+    }
+
+    /**
+     * The analyzed query. The effects view runs a few MLlib jobs per setting, so it is computed only for a query that
+     * reads it: when Spark reports it missing, it is registered and the query analyzed again.
+     */
+    private static Dataset<Row> analyzed(SparkSession spark, String query) {
+        try {
+            Dataset<Row> df = spark.sql(query);
+            df.schema();
+            return df;
+        } catch (Exception e) {
+            if (!(e instanceof AnalysisException a) || !missesEffects(a)) throw e;
+            Effects.register(spark);
+            Dataset<Row> df = spark.sql(query);
+            df.schema();
+            return df;
+        }
+    }
+
+    private static boolean missesEffects(AnalysisException e) {
+        String relation = e.getMessageParameters().getOrDefault("relationName", "");
+        return "TABLE_OR_VIEW_NOT_FOUND".equals(e.getCondition())
+                && relation.replace("`", "").equalsIgnoreCase(Effects.VIEW);
     }
 
     private static long writeCsv(Dataset<Row> df, String file, SparkSession spark) throws IOException {

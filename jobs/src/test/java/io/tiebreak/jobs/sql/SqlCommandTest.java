@@ -58,6 +58,17 @@ class SqlCommandTest {
     }
 
     @Test
+    void theEffectsViewIsComputedForTheQueriesThatReadIt(@TempDir Path dir) throws Exception {
+        ResultStore store = storeWithTwoRuns(dir);
+        String out = run(spark, store, "SELECT pool, runs, diverged, jacobians, anova_p FROM effects", null);
+        assertEquals(String.join("\n",
+                "pool   runs  diverged  jacobians  anova_p",
+                "-----  ----  --------  ---------  -------",
+                "first     2         1          1     null",
+                "(1 rows)", ""), out);
+    }
+
+    @Test
     void writesCsvWithAHeader(@TempDir Path dir) throws Exception {
         ResultStore store = storeWithTwoRuns(dir.resolve("results"));
         Path csv = dir.resolve("out.csv");
@@ -75,7 +86,8 @@ class SqlCommandTest {
         assertTrue(parse.getMessage().startsWith("not valid SQL: [PARSE_SYNTAX_ERROR]"), parse.getMessage());
         UserError column = assertThrows(UserError.class,
                 () -> run(spark, store, "SELECT accuracy FROM runs", null));
-        assertTrue(column.getMessage().contains("accuracy") && column.getMessage().contains("views: runs"),
+        assertTrue(column.getMessage().contains("accuracy") && column.getMessage().contains("views: runs")
+                && column.getMessage().contains("effects"),
                 column.getMessage());
     }
 

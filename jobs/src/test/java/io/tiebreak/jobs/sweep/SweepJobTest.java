@@ -82,6 +82,11 @@ class SweepJobTest {
         Row diverged = store.latestRuns().filter("status = 'diverged'").first();
         assertEquals(1, (int) diverged.getAs("diverged_epoch"), "epochs are numbered from 1");
         assertTrue(((String) diverged.getAs("reason")).contains("loss became"), (String) diverged.getAs("reason"));
+        // Scored as the study scored its collapsed runs: the NaN network predicts class 0 on every test image.
+        assertEquals(classZeroShareOfTheTestSubset(256), (double) diverged.getAs("final_test_accuracy"), 0);
+        assertTrue(diverged.isNullAt(diverged.fieldIndex("last_finite_test_accuracy")), "no epoch ended finite");
+        Row completed = store.latestRuns().filter("status = 'completed'").first();
+        assertEquals((double) completed.getAs("final_test_accuracy"), (double) completed.getAs("last_finite_test_accuracy"));
         Row failed = store.latestRuns().filter("status = 'failed'").first();
         assertTrue(((String) failed.getAs("reason")).contains("checkpoint"), (String) failed.getAs("reason"));
         // Epoch rows: 2 for the completed run, 1 for the diverged one, none for the failure.
@@ -95,6 +100,18 @@ class SweepJobTest {
         assertEquals(2, store.runStates().get(broken.runId()).attempts());
         assertEquals(4, store.read(Tables.Table.RUNS).count());
         assertEquals(5, store.read(Tables.Table.EPOCHS).count());
+    }
+
+    private double classZeroShareOfTheTestSubset(int n) throws java.io.IOException {
+        io.tiebreak.runtime.data.ImageData test = io.tiebreak.jobs.gridjob.RunExecutor.data(
+                io.tiebreak.jobs.testing.FashionMnist.dataRoot().resolve("fashion-mnist").toString(), "test", n,
+                spark.sparkContext().hadoopConfiguration());
+        byte[] pixels = new byte[n * test.pixelsPerSample()];
+        int[] labels = new int[n];
+        try (var reader = test.epoch(null, false)) {
+            assertEquals(n, reader.next(pixels, labels, n));
+        }
+        return java.util.Arrays.stream(labels).filter(l -> l == 0).count() / (double) n;
     }
 
     @Test
