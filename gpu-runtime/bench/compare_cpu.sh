@@ -5,10 +5,8 @@
 # Needs gpu-runtime/target/gpu-runtime.jar (mvn -pl gpu-runtime package -DskipTests) and /usr/bin/python3 with torch.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-jar="$here/../target/gpu-runtime.jar"
+source "$here/lib.sh"
 rounds="${1:-3}"
-[ -f "$jar" ] || { echo "build first: mvn -B -q -pl gpu-runtime package -DskipTests" >&2; exit 2; }
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 printf "%-8s %-8s %12s %12s %8s\n" model prec tiebreak pytorch ratio
 for case in "lenet5 fp32 float32" "lenet5 fp64 float64" "vgg11 fp32 float32" "vgg11 fp64 float64" "lenet5 fp16 -" "vgg11 fp16 -"; do
   set -- $case

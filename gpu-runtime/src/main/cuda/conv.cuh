@@ -57,13 +57,13 @@ TB_DEV void round_store(long long i, const typename M::P::A* src, typename M::P:
     dst[i] = M::P::store(M::out(src[i]));
 }
 
-// Linear bias gradient: db[j] = sum over the batch of dy[n][j] in batch order, rounded once.
+// Linear bias gradient: the sum over the batch of dy[n][j] in batch order.
 template <class M>
-TB_DEV void linear_bias_grad(long long j, const typename M::P::T* dy, int batch, int out, typename M::P::T* db) {
+TB_DEV typename M::P::A linear_bias_sum(long long j, const typename M::P::T* dy, int batch, int out) {
     typedef typename M::P P;
     typename P::A acc = 0;
     for (int n = 0; n < batch; n++) acc += M::operand(P::load(dy[(long long)n * out + j]));
-    db[j] = P::store(M::out(acc));
+    return acc;
 }
 
 #define TB_CONV_KERNELS(sfx, M)                                                                                   \
@@ -84,10 +84,21 @@ TB_DEV void linear_bias_grad(long long j, const typename M::P::T* dy, int batch,
     TB_EXPORT(tb_round_store_##sfx)                                                                              \
     extern "C" __global__ void tb_linear_bias_grad_##sfx(long long n, const M::P::T* dy, int batch, int out,     \
                                                          M::P::T* db) {                                         \
-        TB_FOR(j, n) linear_bias_grad<M>(j, dy, batch, out, db);                                                 \
+        TB_FOR(j, n) db[j] = M::P::store(M::out(linear_bias_sum<M>(j, dy, batch, out)));                         \
     }                                                                                                            \
     TB_EXPORT(tb_linear_bias_grad_##sfx)
 TB_MATMUL_RULES(TB_CONV_KERNELS)
+
+// A micro-batch's linear bias gradient (docs/design.md, "Data parallelism"): the sum unrounded, in the accumulation
+// type. Only where rounding would change it (binary16 results); fp32 and fp64 partials are their rounded sums.
+#define TB_BIAS_PARTIAL_KERNEL(sfx, M)                                                                            \
+    extern "C" __global__ void tb_linear_bias_partial_##sfx(long long n, const M::P::T* dy, int batch, int out,  \
+                                                            M::P::A* db) {                                      \
+        TB_FOR(j, n) db[j] = linear_bias_sum<M>(j, dy, batch, out);                                              \
+    }                                                                                                            \
+    TB_EXPORT(tb_linear_bias_partial_##sfx)
+TB_BIAS_PARTIAL_KERNEL(f16, MM_F16)
+TB_BIAS_PARTIAL_KERNEL(mixed, MM_MIXED)
 
 #define TB_IM2COL_KERNEL(sfx, P)                                                                                  \
     extern "C" __global__ void tb_im2col_##sfx(long long n, const P::T* x, int channels, int h, int w, int kh,   \

@@ -1,5 +1,6 @@
-// Softmax cross-entropy, as FloatLossKernels.softmaxCrossEntropy: one thread per row, classes in order. The host adds
-// the per-row losses in row order (they are returned anyway) and rounds the mean once.
+// Softmax cross-entropy, as FloatLossKernels.softmaxCrossEntropySum: one thread per row, classes in order. The host
+// adds the per-row losses in row order (they are returned anyway); the gradient is scaled by scale / batch, batch being
+// the whole batch's size when these rows are one of its micro-batches.
 #pragma once
 #include "formats.cuh"
 
@@ -37,9 +38,9 @@ TB_DEV void softmax_xent_row(long long r, int classes, const typename P::T* logi
 
 #define TB_LOSS_KERNELS(sfx, P)                                                                                   \
     extern "C" __global__ void tb_softmax_xent_##sfx(long long n, int classes, const P::T* logits,               \
-                                                     const int* labels, P::A scale, int withGrad,               \
+                                                     const int* labels, P::A scale, int batch, int withGrad,    \
                                                      P::T* dlogits, P::A* rowLoss, int* rowCorrect) {           \
-        TB_FOR(r, n) softmax_xent_row<P>(r, classes, logits, labels, scale, (int)n, withGrad, dlogits, rowLoss,  \
+        TB_FOR(r, n) softmax_xent_row<P>(r, classes, logits, labels, scale, batch, withGrad, dlogits, rowLoss,   \
                                          rowCorrect);                                                            \
     }                                                                                                            \
     TB_EXPORT(tb_softmax_xent_##sfx)

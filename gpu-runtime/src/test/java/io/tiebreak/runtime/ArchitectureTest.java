@@ -24,11 +24,12 @@ class ArchitectureTest {
             Map.entry("precision", 0), Map.entry("random", 0), Map.entry("jacobian", 0),
             Map.entry("tensor", 1),
             Map.entry("backend", 2),
-            Map.entry("nn", 3), Map.entry("data", 3),
-            Map.entry("models", 4), Map.entry("optim", 4), Map.entry("io", 4),
-            Map.entry("train", 5), Map.entry("zones", 5),
-            Map.entry("check", 6),
-            Map.entry("cli", 7));
+            Map.entry("parallel", 3), Map.entry("data", 3),
+            Map.entry("nn", 4),
+            Map.entry("models", 5), Map.entry("optim", 5), Map.entry("io", 5),
+            Map.entry("train", 6), Map.entry("zones", 6),
+            Map.entry("check", 7),
+            Map.entry("cli", 8));
 
     static final Path MAIN = Path.of("src/main/java/io/tiebreak/runtime");
     private static final Pattern REFERENCE = Pattern.compile("\\bio\\.tiebreak\\.runtime\\.([a-z]+)\\b");

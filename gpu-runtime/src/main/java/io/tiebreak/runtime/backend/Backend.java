@@ -59,6 +59,25 @@ public interface Backend extends AutoCloseable {
     /** t = value everywhere (value rounded to t's format). t: any P. */
     void fill(Tensor t, double value);
 
+    /**
+     * t's values as a host array that another device of the run imports with {@link #importValues}: float[] for
+     * binary16 and binary32 values, double[] for binary64. The CPU backend hands out t's own storage: t must not
+     * change until the importers are done (docs/design.md, "Data parallelism"). t: any P.
+     */
+    default Object exportValues(Tensor t) {
+        double[] v = download(t);
+        if (t.precision().isDouble()) return v;
+        float[] f = new float[v.length];
+        for (int i = 0; i < f.length; i++) f[i] = (float) v[i];
+        return f;
+    }
+
+    /** dst = values another device exported ({@link #exportValues} of a tensor of dst's shape and precision). */
+    default void importValues(Object values, Tensor dst) {
+        if (values instanceof float[] f) write(dst, f);
+        else write(dst, (double[]) values);
+    }
+
     // ---- convolution and linear -------------------------------------------------------------------------------
 
     /** y[n,o,:,:] = conv(x[n], w[o]) + b[o]. x [N,C,H,W], w [O,C,kh,kw], b [O] or null, y [N,O,Ho,Wo]. */
@@ -66,7 +85,9 @@ public interface Backend extends AutoCloseable {
 
     /**
      * Gradients of conv2dForward. x [N,C,H,W], w [O,C,kh,kw], dy [N,O,Ho,Wo]; dx [N,C,H,W] or null when not needed,
-     * dw [O,C,kh,kw], db [O] or null when there is no bias.
+     * dw [O,C,kh,kw], db [O] or null when there is no bias. dw and db in x's precision are rounded once to its matmul
+     * format; in its accumulation precision they receive the unrounded sums: a micro-batch's partials
+     * (docs/design.md, "Data parallelism").
      */
     void conv2dBackward(Tensor x, Tensor w, Tensor dy, ConvGeometry g, Tensor dx, Tensor dw, Tensor db);
 
@@ -75,7 +96,7 @@ public interface Backend extends AutoCloseable {
 
     /**
      * dx = dy w, dw = dy^T x, db = sum_n dy. x [N,in], w [out,in], dy [N,out]; dx [N,in] or null when not needed,
-     * dw [out,in], db [out] or null when there is no bias.
+     * dw [out,in], db [out] or null when there is no bias; dw and db as in conv2dBackward (rounded, or partials).
      */
     void linearBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db);
 
@@ -147,6 +168,43 @@ public interface Backend extends AutoCloseable {
     void batchNormBackward(Tensor x, Tensor gamma, Tensor dy, Tensor saveMean, Tensor saveInvStd,
                            Tensor dx, Tensor dgamma, Tensor dbeta);
 
+    // ---- batch norm over micro-batches (docs/design.md, "Data parallelism") --------------------------------------
+    // Training-mode batch norm cut where it sums over the batch: each micro-batch's sums (unrounded, in the
+    // accumulation precision, added in batchNormForward's order: per-sample sums, then over the samples), and the rest
+    // from the whole batch's totals. A whole batch through these computes what batchNormForward/Backward compute.
+    // x, y, dy, dx [M,C] or [M,C,H,W] (one micro-batch); gamma, beta, running stats [C] in x's precision; sum,
+    // squares, saveMean, saveInvStd [C] and sums [2,C] in the accumulation precision; count: values per channel in
+    // the whole batch (batch size times H*W).
+
+    /** sum[c] = the sum of x[:,c,...] over the micro-batch. */
+    void batchNormSum(Tensor x, Tensor sum);
+
+    /** squares[c] = the sum of (x[:,c,...] - mean[c])^2 over the micro-batch. */
+    void batchNormSquaredDeviations(Tensor x, Tensor mean, Tensor squares);
+
+    /** saveMean = sum / count, from the batch's total sum (saveMean may be sum). */
+    void batchNormMean(Tensor sum, int count, Tensor saveMean);
+
+    /**
+     * From the batch's total squared deviations: saveInvStd = 1 / sqrt(squares / count + eps), and the running
+     * statistics updated with momentum (running_var gets the unbiased variance), as batchNormForward.
+     */
+    void batchNormVariance(Tensor squares, int count, double momentum, double eps, Tensor saveMean,
+                           Tensor runningMean, Tensor runningVar, Tensor saveInvStd);
+
+    /** y = x * a + b with a = gamma * saveInvStd, b = beta - saveMean * a, rounded once. */
+    void batchNormNormalize(Tensor x, Tensor gamma, Tensor beta, Tensor saveMean, Tensor saveInvStd, Tensor y);
+
+    /** sums[0][c] = the sum of dy[:,c,...], sums[1][c] = the sum of (x - saveMean[c]) * dy, over the micro-batch. */
+    void batchNormBackwardSums(Tensor x, Tensor dy, Tensor saveMean, Tensor sums);
+
+    /** From the batch's totals: dgamma = sums[1] * saveInvStd and dbeta = sums[0], each rounded once. */
+    void batchNormParameterGradients(Tensor sums, Tensor saveInvStd, Tensor dgamma, Tensor dbeta);
+
+    /** dx from the batch's totals, as batchNormBackward: (dy - (x - mean) * sums[1]/count * invStd^2 - sums[0]/count) * invStd * gamma. */
+    void batchNormInputGradient(Tensor x, Tensor gamma, Tensor dy, Tensor saveMean, Tensor saveInvStd, Tensor sums,
+                                int count, Tensor dx);
+
     /** out = a + b (residual add, gradient accumulation). a, b, out: same P; out may be a or b. */
     void add(Tensor a, Tensor b, Tensor out);
 
@@ -169,6 +227,16 @@ public interface Backend extends AutoCloseable {
 
     /** Loss (mean over the batch, binary64 of the working-precision value) and how many argmax == label. */
     record LossResult(double loss, int correct) {}
+
+    /**
+     * A micro-batch's part of softmaxCrossEntropy over a batch of batchSize samples: the sum of its samples' losses
+     * (unrounded, in the arithmetic format: {@link Precision#mean} makes the batch's loss of the total), and
+     * dlogits = lossScale * (softmax - onehot) / batchSize (rounded once) when dlogits is not null. logits [M,K].
+     */
+    LossSum softmaxCrossEntropySum(Tensor logits, int[] labels, double lossScale, int batchSize, Tensor dlogits);
+
+    /** The sum of a micro-batch's losses (a binary32 or binary64 value) and how many argmax == label. */
+    record LossSum(double sum, int correct) {}
 
     // ---- optimizer updates (PyTorch's op sequence; each op rounds its output to precision.valueFormat()) ------------
 

@@ -64,7 +64,34 @@ public abstract class CheckedBackend implements Backend {
     public final void conv2dBackward(Tensor x, Tensor w, Tensor dy, ConvGeometry g, Tensor dx, Tensor dw, Tensor db) {
         int n = x.dim(0), h = x.dim(2), wd = x.dim(3);
         Shapes.require(dy, "conv2d output gradient", n, g.outChannels(), g.outH(h), g.outW(wd));
+        requireGradient(dw, x.precision(), "conv2d weight gradient", g.outChannels(), g.inChannels(), g.kernelH(), g.kernelW());
+        if (db != null) requireBias(db, dw, "conv2d bias gradient", g.outChannels());
         conv2dBackwardKernel(x, w, dy, g, dx, dw, db);
+    }
+
+    /**
+     * A weight or bias gradient is in the working precision (rounded) or in its accumulation precision (a
+     * micro-batch's unrounded partial).
+     */
+    private static void requireGradient(Tensor grad, Precision working, String what, int... shape) {
+        Shapes.require(grad, what, shape);
+        if (grad.precision() != working && (grad.precision() != working.accumulation() || working.isDouble())) {
+            throw new IllegalArgumentException(what + " must be " + working.id() + ", or " + working.accumulation().id()
+                    + " for a micro-batch's partial, got " + grad);
+        }
+    }
+
+    /** A bias gradient is rounded, or a partial, as its weight gradient is. */
+    private static void requireBias(Tensor db, Tensor dw, String what, int channels) {
+        Shapes.require(db, what, channels);
+        if (db.precision() != dw.precision()) {
+            throw new IllegalArgumentException(what + " must be " + dw.precision().id() + " as the weight gradient, got " + db);
+        }
+    }
+
+    /** Whether a gradient tensor receives the unrounded sums: a partial in the accumulation precision. */
+    protected static boolean isPartial(Tensor grad, Precision working) {
+        return grad.precision() != working;
     }
 
     @Override
@@ -78,6 +105,8 @@ public abstract class CheckedBackend implements Backend {
     @Override
     public final void linearBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db) {
         Shapes.require(dy, "linear output gradient", x.dim(0), w.dim(0));
+        requireGradient(dw, x.precision(), "linear weight gradient", w.dim(0), w.dim(1));
+        if (db != null) requireBias(db, dw, "linear bias gradient", w.dim(0));
         linearBackwardKernel(x, w, dy, dx, dw, db);
     }
 
@@ -161,6 +190,112 @@ public abstract class CheckedBackend implements Backend {
         batchNormBackwardKernel(x, gamma, dy, saveMean, saveInvStd, dx, dgamma, dbeta);
     }
 
+    // ---- batch norm over micro-batches ----------------------------------------------------------------------------
+
+    @Override
+    public final void batchNormSum(Tensor x, Tensor sum) {
+        requireStatistics(sum, x.precision(), "batch norm sum", channels(x));
+        batchNormSumKernel(x, sum);
+    }
+
+    @Override
+    public final void batchNormSquaredDeviations(Tensor x, Tensor mean, Tensor squares) {
+        int c = channels(x);
+        requireStatistics(mean, x.precision(), "batch norm mean", c);
+        requireStatistics(squares, x.precision(), "batch norm squared deviations", c);
+        batchNormSquaredDeviationsKernel(x, mean, squares);
+    }
+
+    @Override
+    public final void batchNormMean(Tensor sum, int count, Tensor saveMean) {
+        requireCount(count);
+        Shapes.requireSame(sum, saveMean, "batch norm mean");
+        requireStatistics(sum, sum.precision(), "batch norm sum", sum.dim(0));
+        batchNormMeanKernel(sum, count, saveMean);
+    }
+
+    @Override
+    public final void batchNormVariance(Tensor squares, int count, double momentum, double eps, Tensor saveMean,
+                                        Tensor runningMean, Tensor runningVar, Tensor saveInvStd) {
+        requireCount(count);
+        Precision p = runningMean.precision();
+        int c = runningMean.size();
+        Shapes.require(runningMean, "batch norm running mean", c);
+        Shapes.requireSame(runningMean, runningVar, "batch norm running variance");
+        requireStatistics(squares, p, "batch norm squared deviations", c);
+        requireStatistics(saveMean, p, "batch norm saved mean", c);
+        requireStatistics(saveInvStd, p, "batch norm saved inverse std", c);
+        batchNormVarianceKernel(squares, count, p.scalar(momentum), p.scalar(eps), saveMean, runningMean, runningVar,
+                saveInvStd);
+    }
+
+    @Override
+    public final void batchNormNormalize(Tensor x, Tensor gamma, Tensor beta, Tensor saveMean, Tensor saveInvStd,
+                                         Tensor y) {
+        int c = channels(x);
+        Shapes.require(gamma, "batch norm weight", c);
+        Shapes.requireSame(gamma, beta, "batch norm bias");
+        Shapes.requireSame(x, y, "batch norm output");
+        requireStatistics(saveMean, x.precision(), "batch norm saved mean", c);
+        requireStatistics(saveInvStd, x.precision(), "batch norm saved inverse std", c);
+        batchNormNormalizeKernel(x, gamma, beta, saveMean, saveInvStd, y);
+    }
+
+    @Override
+    public final void batchNormBackwardSums(Tensor x, Tensor dy, Tensor saveMean, Tensor sums) {
+        int c = channels(x);
+        Shapes.requireSame(x, dy, "batch norm output gradient");
+        requireStatistics(saveMean, x.precision(), "batch norm saved mean", c);
+        requireBackwardSums(sums, x.precision(), c);
+        batchNormBackwardSumsKernel(x, dy, saveMean, sums);
+    }
+
+    @Override
+    public final void batchNormParameterGradients(Tensor sums, Tensor saveInvStd, Tensor dgamma, Tensor dbeta) {
+        Precision p = dgamma.precision();
+        int c = dgamma.size();
+        Shapes.require(dgamma, "batch norm weight gradient", c);
+        Shapes.requireSame(dgamma, dbeta, "batch norm bias gradient");
+        requireBackwardSums(sums, p, c);
+        requireStatistics(saveInvStd, p, "batch norm saved inverse std", c);
+        batchNormParameterGradientsKernel(sums, saveInvStd, dgamma, dbeta);
+    }
+
+    @Override
+    public final void batchNormInputGradient(Tensor x, Tensor gamma, Tensor dy, Tensor saveMean, Tensor saveInvStd,
+                                             Tensor sums, int count, Tensor dx) {
+        int c = channels(x);
+        requireCount(count);
+        Shapes.require(gamma, "batch norm weight", c);
+        Shapes.requireSame(x, dy, "batch norm output gradient");
+        Shapes.requireSame(x, dx, "batch norm input gradient");
+        requireStatistics(saveMean, x.precision(), "batch norm saved mean", c);
+        requireStatistics(saveInvStd, x.precision(), "batch norm saved inverse std", c);
+        requireBackwardSums(sums, x.precision(), c);
+        batchNormInputGradientKernel(x, gamma, dy, saveMean, saveInvStd, sums, count, dx);
+    }
+
+    /** Channels of a batch-norm input [N,C] or [N,C,H,W]. */
+    private static int channels(Tensor x) {
+        if (x.rank() != 2 && x.rank() != 4) {
+            throw new IllegalArgumentException("batch norm input: expected [N,C] or [N,C,H,W], got " + x);
+        }
+        return x.dim(1);
+    }
+
+    private static void requireCount(int count) {
+        if (count < 1) throw new IllegalArgumentException("batch norm over " + count + " values per channel");
+    }
+
+    /** The backward sums [2,C] (sum of dy, sum of (x - mean) * dy) in the accumulation precision. */
+    private static void requireBackwardSums(Tensor sums, Precision p, int channels) {
+        Shapes.require(sums, "batch norm backward sums", 2, channels);
+        if (sums.precision() != p.accumulation()) {
+            throw new IllegalArgumentException("batch norm backward sums must be stored in " + p.accumulation().id()
+                    + ", got " + sums);
+        }
+    }
+
     /** Batch-norm statistics [C] live in the arithmetic format of x's precision (binary32, binary64 for fp64). */
     private static void requireStatistics(Tensor stat, Precision p, String what, int channels) {
         Shapes.require(stat, what, channels);
@@ -198,8 +333,19 @@ public abstract class CheckedBackend implements Backend {
 
     @Override
     public final LossResult softmaxCrossEntropy(Tensor logits, int[] labels, double lossScale, Tensor dlogits) {
+        int n = logits.dim(0);
+        LossSum s = softmaxCrossEntropySum(logits, labels, lossScale, n, dlogits);
+        return new LossResult(n == 0 ? Double.NaN : logits.precision().mean(s.sum(), n), s.correct());
+    }
+
+    @Override
+    public final LossSum softmaxCrossEntropySum(Tensor logits, int[] labels, double lossScale, int batchSize,
+                                                Tensor dlogits) {
         Shapes.requireLabels(logits, labels, dlogits);
-        return softmaxCrossEntropyKernel(logits, labels, logits.precision().scalar(lossScale), dlogits);
+        if (batchSize < logits.dim(0)) {
+            throw new IllegalArgumentException("a micro-batch of " + logits.dim(0) + " samples in a batch of " + batchSize);
+        }
+        return softmaxCrossEntropyKernel(logits, labels, logits.precision().scalar(lossScale), batchSize, dlogits);
     }
 
     // ---- optimizers -------------------------------------------------------------------------------------------
@@ -273,6 +419,27 @@ public abstract class CheckedBackend implements Backend {
     protected abstract void batchNormBackwardKernel(Tensor x, Tensor gamma, Tensor dy, Tensor saveMean,
                                                     Tensor saveInvStd, Tensor dx, Tensor dgamma, Tensor dbeta);
 
+    protected abstract void batchNormSumKernel(Tensor x, Tensor sum);
+
+    protected abstract void batchNormSquaredDeviationsKernel(Tensor x, Tensor mean, Tensor squares);
+
+    protected abstract void batchNormMeanKernel(Tensor sum, int count, Tensor saveMean);
+
+    protected abstract void batchNormVarianceKernel(Tensor squares, int count, double momentum, double eps,
+                                                    Tensor saveMean, Tensor runningMean, Tensor runningVar,
+                                                    Tensor saveInvStd);
+
+    protected abstract void batchNormNormalizeKernel(Tensor x, Tensor gamma, Tensor beta, Tensor saveMean,
+                                                     Tensor saveInvStd, Tensor y);
+
+    protected abstract void batchNormBackwardSumsKernel(Tensor x, Tensor dy, Tensor saveMean, Tensor sums);
+
+    protected abstract void batchNormParameterGradientsKernel(Tensor sums, Tensor saveInvStd, Tensor dgamma,
+                                                              Tensor dbeta);
+
+    protected abstract void batchNormInputGradientKernel(Tensor x, Tensor gamma, Tensor dy, Tensor saveMean,
+                                                         Tensor saveInvStd, Tensor sums, int count, Tensor dx);
+
     protected abstract void concatForwardKernel(Tensor a, Tensor b, Tensor y);
 
     protected abstract void concatBackwardKernel(Tensor dy, Tensor da, Tensor db);
@@ -281,8 +448,9 @@ public abstract class CheckedBackend implements Backend {
 
     protected abstract void scaleKernel(Tensor t, double factor);
 
-    protected abstract LossResult softmaxCrossEntropyKernel(Tensor logits, int[] labels, double lossScale,
-                                                            Tensor dlogits);
+    /** The sum of the rows' losses in the arithmetic format, unrounded; dlogits scaled by lossScale / batchSize. */
+    protected abstract LossSum softmaxCrossEntropyKernel(Tensor logits, int[] labels, double lossScale, int batchSize,
+                                                         Tensor dlogits);
 
     /** keep = 1 - dampening, as {@link Precision#complement}. */
     protected abstract void sgdUpdateKernel(Tensor param, Tensor grad, Tensor momentumBuf, double lr, double momentum,

@@ -414,7 +414,52 @@ public final class SelfTest {
                 exact("batchnorm.backward dgamma", p, inputs, gdg, cdg);
                 exact("batchnorm.backward dbeta", p, inputs, gdb, cdb);
             }
+            microBatchNorm(p, shape, x, dy, gamma, beta, rm, rv);
         }
+    }
+
+    /**
+     * Batch norm over micro-batches (docs/design.md, "Data parallelism"): x as both micro-batches of a batch twice its
+     * size (each total is twice x's sum), so every op from the sums to dx runs.
+     */
+    private void microBatchNorm(Precision p, int[] shape, double[] x, double[] dy, double[] gamma, double[] beta,
+                                double[] rm, double[] rv) {
+        Precision acc = p.accumulation();
+        int c = shape[1], count = 2 * (x.length / c);
+        String inputs = shape(shape) + " twice";
+        Tensor[] g = bnTensors(gpu, p, acc, shape, x, gamma, beta, rm, rv);
+        Tensor[] k = bnTensors(cpu, p, acc, shape, x, gamma, beta, rm, rv);
+        Tensor[][] both = {g, k};
+        Backend[] backends = {gpu, cpu};
+        Tensor[] sums = new Tensor[2], dx = new Tensor[2], dgamma = new Tensor[2], dbeta = new Tensor[2];
+        for (int i = 0; i < 2; i++) {
+            Backend b = backends[i];
+            Tensor[] t = both[i];
+            Tensor total = b.zeros(acc, c);
+            b.batchNormSum(t[0], total);
+            b.add(total, total, total);
+            b.batchNormMean(total, count, t[6]);
+            b.batchNormSquaredDeviations(t[0], t[6], total);
+            b.add(total, total, total);
+            b.batchNormVariance(total, count, 0.1, 1e-5, t[6], t[3], t[4], t[7]);
+            b.batchNormNormalize(t[0], t[1], t[2], t[6], t[7], t[5]);
+            sums[i] = b.zeros(acc, 2, c);
+            b.batchNormBackwardSums(t[0], on(b, p, shape, dy), t[6], sums[i]);
+            b.add(sums[i], sums[i], sums[i]);
+            dgamma[i] = b.zeros(p, c);
+            dbeta[i] = b.zeros(p, c);
+            b.batchNormParameterGradients(sums[i], t[7], dgamma[i], dbeta[i]);
+            dx[i] = b.zeros(p, shape);
+            b.batchNormInputGradient(t[0], t[1], on(b, p, shape, dy), t[6], t[7], sums[i], count, dx[i]);
+        }
+        exact("batchnorm.micro mean", p, inputs, g[6], k[6]);
+        exact("batchnorm.micro invstd", p, inputs, g[7], k[7]);
+        exact("batchnorm.micro running_var", p, inputs, g[4], k[4]);
+        exact("batchnorm.micro normalize", p, inputs, g[5], k[5]);
+        exact("batchnorm.micro backward sums", p, inputs, sums[0], sums[1]);
+        exact("batchnorm.micro dgamma", p, inputs, dgamma[0], dgamma[1]);
+        exact("batchnorm.micro dbeta", p, inputs, dbeta[0], dbeta[1]);
+        exact("batchnorm.micro dx", p, inputs, dx[0], dx[1]);
     }
 
     /** x, gamma, beta, running mean, running var, y, saved mean, saved inverse std. */
@@ -458,6 +503,15 @@ public final class SelfTest {
                 record("softmax_xent.dlogits", p, inputs, bad == 0, worst == 0 ? "identical"
                         : String.format(Locale.ROOT, "%.3g of bound", worst) + (bad > 0 ? ", " + bad + " over" : ""), DLOGITS_BOUND);
             }
+            // A micro-batch of a batch of 4n: the gradient divides by 4n, the sum is the rows' losses.
+            Tensor gd = gpu.zeros(p, s), cd = cpu.zeros(p, s);
+            Backend.LossSum gs = gpu.softmaxCrossEntropySum(on(gpu, p, s, logits), labels, 1, 4 * n, gd);
+            Backend.LossSum cs = cpu.softmaxCrossEntropySum(on(cpu, p, s, logits), labels, 1, 4 * n, cd);
+            double u = p.isDouble() ? 0x1p-53 : 0x1p-24;
+            double sumBound = n * (4 * ulp(p.arithmeticFormat(), cs.sum() / n) + 2 * (k + 4) * u);
+            record("softmax_xent.micro sum", p, shape(s) + " of 4", Math.abs(gs.sum() - cs.sum()) <= sumBound
+                    && gs.correct() == cs.correct(), String.format(Locale.ROOT, "%.3g of bound",
+                    Math.abs(gs.sum() - cs.sum()) / sumBound), "n(" + LOSS_BOUND + ")");
         }
     }
 
@@ -563,6 +617,16 @@ public final class SelfTest {
             bounded("conv.backward dx", p, inputs, gdx, cdx, cpu.download(sdx), (long) g.outChannels() * g.kernelH() * g.kernelW());
             bounded("conv.backward dw", p, inputs, gdw, cdw, cpu.download(sdw), (long) n * ho * wo);
             exact("conv.backward db", p, inputs, gdb, cdb);
+            // A micro-batch's partials: dw and db unrounded in the accumulation precision, dx as before.
+            Precision acc = p.accumulation();
+            Tensor pdx = gpu.zeros(p, xs), pdw = gpu.zeros(acc, ws), pdb = gpu.zeros(acc, g.outChannels());
+            Tensor qdx = cpu.zeros(p, xs), qdw = cpu.zeros(acc, ws), qdb = cpu.zeros(acc, g.outChannels());
+            gpu.conv2dBackward(on(gpu, p, xs, x), on(gpu, p, ws, w), on(gpu, p, ys, dy), g, pdx, pdw, pdb);
+            cpu.conv2dBackward(on(cpu, p, xs, x), on(cpu, p, ws, w), on(cpu, p, ys, dy), g, qdx, qdw, qdb);
+            exact("conv.backward partial dx (gpu)", p, inputs, gpu.download(pdx), gpu.download(gdx));
+            exact("conv.backward partial dx (cpu)", p, inputs, cpu.download(qdx), cpu.download(cdx));
+            bounded("conv.backward partial dw", acc, inputs, pdw, qdw, cpu.download(sdw), (long) n * ho * wo);
+            exact("conv.backward partial db", p, inputs, pdb, qdb);
         }
     }
 
@@ -592,6 +656,15 @@ public final class SelfTest {
             bounded("linear.backward dx", p, inputs, gdx, cdx, cpu.download(sdx), outF);
             bounded("linear.backward dw", p, inputs, gdw, cdw, cpu.download(sdw), n);
             exact("linear.backward db", p, inputs, gdb, cdb);
+            Precision acc = p.accumulation(); // a micro-batch's partials, as conv's
+            Tensor pdx = gpu.zeros(p, xs), pdw = gpu.zeros(acc, ws), pdb = gpu.zeros(acc, outF);
+            Tensor qdx = cpu.zeros(p, xs), qdw = cpu.zeros(acc, ws), qdb = cpu.zeros(acc, outF);
+            gpu.linearBackward(on(gpu, p, xs, x), on(gpu, p, ws, w), on(gpu, p, ys, dy), pdx, pdw, pdb);
+            cpu.linearBackward(on(cpu, p, xs, x), on(cpu, p, ws, w), on(cpu, p, ys, dy), qdx, qdw, qdb);
+            exact("linear.backward partial dx (gpu)", p, inputs, gpu.download(pdx), gpu.download(gdx));
+            exact("linear.backward partial dx (cpu)", p, inputs, cpu.download(qdx), cpu.download(cdx));
+            bounded("linear.backward partial dw", acc, inputs, pdw, qdw, cpu.download(sdw), n);
+            exact("linear.backward partial db", p, inputs, pdb, qdb);
         }
     }
 

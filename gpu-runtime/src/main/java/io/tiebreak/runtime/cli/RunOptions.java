@@ -6,6 +6,8 @@ import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.models.ModelSpec;
 import io.tiebreak.runtime.precision.Precision;
 import io.tiebreak.runtime.precision.Reproducibility;
+import java.util.List;
+import java.util.function.Supplier;
 import picocli.CommandLine.Option;
 
 /** The options that pick a network and its numerics, shared by train, grad and bench. */
@@ -36,8 +38,13 @@ public final class RunOptions {
     long seed;
 
     @Option(names = "--device", defaultValue = "cpu",
-            description = "cpu, cpu:<threads> or cuda:<index> (default: ${DEFAULT-VALUE})")
+            description = "cpu, cpu:<threads>, cuda:<index>, or GPUs for one run: cuda:0,cuda:1,... (default: ${DEFAULT-VALUE})")
     String device;
+
+    @Option(names = "--replicas", converter = Flags.Positive.class,
+            description = "devices one run trains on (data parallel, the same bits for any count): CPU backends of"
+                    + " threads/replicas threads each, or the GPUs cuda:0.. (default: 1, or the number of GPUs --device lists)")
+    Integer replicas;
 
     @Option(names = "--threads", converter = Flags.Positive.class, description = "CPU threads, same as --device cpu:<threads> (default: all cores)")
     Integer threads;
@@ -68,14 +75,31 @@ public final class RunOptions {
 
     /** The backend the options name: --device, with --threads as a shorthand for cpu:<threads>. */
     public Backend openBackend() {
-        if (threads != null) {
-            if (!device.equals("cpu")) throw new IllegalArgumentException("--threads applies to --device cpu only");
-            return Backends.open("cpu:" + threads, reproducibility());
+        if (replicas != null && replicas != 1 || device.contains(",")) {
+            throw new IllegalArgumentException("this command runs on one device: drop --replicas and list one --device");
         }
+        String name = deviceName();
         try {
-            return Backends.open(device, reproducibility());
+            return Backends.open(name, reproducibility());
         } catch (IllegalArgumentException e) { // a malformed name (no GPU is another exception: exit 3)
             throw new IllegalArgumentException("--device: " + e.getMessage(), e);
         }
+    }
+
+    /** Whether the options ask for more than one device (--replicas, or a list of GPUs). */
+    public boolean severalDevices() {
+        return replicas != null && replicas != 1 || device.contains(",");
+    }
+
+    /** The devices of a data-parallel run: --device split over --replicas (see {@link Backends#devices}). */
+    public List<Supplier<Backend>> devices() {
+        return Backends.devices(deviceName(), replicas, reproducibility());
+    }
+
+    /** --device, with --threads as a shorthand for cpu:<threads>. */
+    private String deviceName() {
+        if (threads == null) return device;
+        if (!device.equals("cpu")) throw new IllegalArgumentException("--threads applies to --device cpu only");
+        return "cpu:" + threads;
     }
 }

@@ -39,8 +39,21 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--schedule", defaultValue = "cosine", converter = Flags.ScheduleName.class,
             description = "constant, cosine or step") Schedule.Kind schedule;
     @Option(names = "--batch", defaultValue = "128", converter = Flags.Positive.class) int batch;
+    @Option(names = "--micro-batch", converter = Flags.Positive.class, description = "samples per micro-batch: every"
+            + " batch's sums over samples are cut into micro-batches of this size and added in a fixed order, the same"
+            + " for any --replicas (default: the batch size)") Integer microBatch;
     @Option(names = "--test-batch", defaultValue = "100", converter = Flags.Positive.class) int testBatch;
     @Option(names = "--checkpoints", description = "directory for per-epoch checkpoints; an existing one is resumed") Path checkpoints;
+
+    /** What trains on what, then the column names of the epoch rows. */
+    private void header(TrainConfig cfg, int trainSize, int testSize, String where) {
+        System.out.printf("%s %s bn=%s policy=%s on %s (%d train, %d test)%s, %s, reproducibility %s%n",
+                cfg.model().network().id(), cfg.precision().id(), cfg.model().batchNorm(), cfg.pool(), data, trainSize,
+                testSize, cfg.microBatch() < cfg.batchSize() ? ", micro-batch " + cfg.microBatch() : "", where,
+                run.reproducibility().id());
+        System.out.printf("%5s %10s %9s %10s %9s %9s %8s %9s%n", "epoch", "train_loss", "train_acc", "test_loss",
+                "test_acc", "lr", "seconds", "images/s");
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -54,19 +67,25 @@ final class TrainCommand implements Callable<Integer> {
                 ? Schedule.step(Math.max(1, epochs / 3), 0.1) : Schedule.constant();
         TrainConfig cfg = new TrainConfig(run.spec(train.channels(), train.height(), train.width(), train.classes()),
                 run.precision(), run.policy(), run.reluAlpha, opt, sched, lr, batch, testBatch, epochs, run.seed,
-                Normalization.half(train.channels()), Augmentation.NONE);
+                Normalization.half(train.channels()), Augmentation.NONE)
+                .withMicroBatch(microBatch == null ? batch : microBatch);
         CheckpointStore store = checkpoints == null ? CheckpointStore.NONE : new DirectoryCheckpoints(checkpoints);
         final int trainSize = train.size();
+        java.util.function.Consumer<io.tiebreak.runtime.train.EpochMetrics> row = m -> System.out.printf(
+                "%5d %10.4f %9.4f %10.4f %9.4f %9.5f %8.2f %9.0f%n", m.epoch(), m.trainLoss(), m.trainAccuracy(),
+                m.testLoss(), m.testAccuracy(), m.lr(), m.seconds(), trainSize / m.seconds());
         RunResult r;
-        try (Backend backend = run.openBackend()) {
-            System.out.printf("%s %s bn=%s policy=%s on %s (%d train, %d test), %s, reproducibility %s%n",
-                    cfg.model().network().id(), cfg.precision().id(), cfg.model().batchNorm(), cfg.pool(), data,
-                    train.size(), test.size(), backend.description(), run.reproducibility().id());
-            System.out.printf("%5s %10s %9s %10s %9s %9s %8s %9s%n", "epoch", "train_loss", "train_acc", "test_loss",
-                    "test_acc", "lr", "seconds", "images/s");
-            r = new Trainer(cfg, backend).run(train, test, store, m -> System.out.printf("%5d %10.4f %9.4f %10.4f %9.4f %9.5f %8.2f %9.0f%n",
-                    m.epoch(), m.trainLoss(), m.trainAccuracy(), m.testLoss(), m.testAccuracy(), m.lr(), m.seconds(),
-                    trainSize / m.seconds()));
+        if (run.severalDevices()) {
+            var devices = run.devices();
+            Trainer trainer = new Trainer(cfg, devices);
+            header(cfg, train.size(), test.size(), devices.size() + " devices (" + run.device
+                    + (run.threads != null ? ", " + run.threads + " threads" : "") + ")");
+            r = trainer.run(train, test, store, row);
+        } else {
+            try (Backend backend = run.openBackend()) {
+                header(cfg, train.size(), test.size(), backend.description());
+                r = new Trainer(cfg, backend).run(train, test, store, row);
+            }
         }
         System.out.println(r.status().name().toLowerCase(java.util.Locale.ROOT)
                 + (r.reason().isEmpty() ? "" : ": " + r.reason())

@@ -5,6 +5,9 @@ import io.tiebreak.runtime.nn.Context;
 import io.tiebreak.runtime.nn.Layer;
 import io.tiebreak.runtime.nn.MaxPool2d;
 import io.tiebreak.runtime.nn.Parameter;
+import io.tiebreak.runtime.parallel.MicroBatches;
+import io.tiebreak.runtime.parallel.Share;
+import io.tiebreak.runtime.precision.Precision;
 import io.tiebreak.runtime.tensor.Shapes;
 import io.tiebreak.runtime.tensor.Tensor;
 import java.util.ArrayList;
@@ -23,7 +26,7 @@ public final class Model {
     private final Layer net;
     private final List<Parameter> parameters;
     private final List<MaxPool2d> pools;
-    private Tensor dlogits;
+    private Tensor[] dlogits;
 
     Model(ModelSpec spec, Context ctx, Layer net) {
         this.spec = spec;
@@ -63,7 +66,14 @@ public final class Model {
 
     /** Logits [N, classes] for a batch x [N, C, H, W]. */
     public Tensor forward(Tensor x, boolean training) {
-        Shapes.require(x, "model input", -1, spec.inChannels(), spec.height(), spec.width());
+        return forward(MicroBatches.whole(x), training).single();
+    }
+
+    /** Logits [M, classes] of each micro-batch [M, C, H, W] this device holds. */
+    public MicroBatches forward(MicroBatches x, boolean training) {
+        for (int i = 0; i < x.count(); i++) {
+            Shapes.require(x.get(i), "model input", -1, spec.inChannels(), spec.height(), spec.width());
+        }
         return net.forward(x, training);
     }
 
@@ -72,11 +82,39 @@ public final class Model {
      * gradient is overwritten with d(lossScale * loss)/dp. Returns the (unscaled) loss and correct count.
      */
     public Backend.LossResult lossAndGradients(Tensor x, int[] labels, double lossScale) {
-        Tensor logits = forward(x, true);
-        dlogits = ctx.reuse(dlogits, logits.shape());
-        Backend.LossResult r = ctx.backend().softmaxCrossEntropy(logits, labels, lossScale, dlogits);
-        net.backward(dlogits, false);
-        return r;
+        return lossAndGradients(MicroBatches.whole(x), new int[][] {labels}, lossScale);
+    }
+
+    /**
+     * {@link #lossAndGradients(Tensor, int[], double)} of the step's whole batch, of which this device holds the
+     * micro-batches x (labels: one array per micro-batch): loss, correct count and gradients are the whole batch's,
+     * the same bits on every device and for every device count (docs/design.md, "Data parallelism"). Every device of
+     * the run calls this for the same step.
+     */
+    public Backend.LossResult lossAndGradients(MicroBatches x, int[][] labels, double lossScale) {
+        if (labels.length != x.count()) {
+            throw new IllegalArgumentException("expected labels for " + x.count() + " micro-batches, got " + labels.length);
+        }
+        MicroBatches logits = forward(x, true);
+        Backend b = ctx.backend();
+        dlogits = ctx.reuse(dlogits, logits, Tensor::shape);
+        if (x.whole()) {
+            Backend.LossResult r = b.softmaxCrossEntropy(logits.single(), labels[0], lossScale, dlogits[0]);
+            net.backward(logits.with(dlogits), false);
+            return r;
+        }
+        Share share = x.share();
+        double[] sums = new double[x.count()];
+        long correct = 0;
+        for (int i = 0; i < x.count(); i++) {
+            Backend.LossSum s = b.softmaxCrossEntropySum(logits.get(i), labels[i], lossScale, share.samples(), dlogits[i]);
+            sums[i] = s.sum();
+            correct += s.correct();
+        }
+        net.backward(logits.with(dlogits), false);
+        Precision p = ctx.precision();
+        double total = ctx.reduction().sum(share, sums, p.arithmeticFormat());
+        return new Backend.LossResult(p.mean(total, share.samples()), Math.toIntExact(ctx.reduction().count(share, correct)));
     }
 
     /** Drops every layer's activation and gradient buffers (see {@link Layer#releaseBuffers}). */

@@ -1,19 +1,20 @@
 package io.tiebreak.runtime.nn;
 
+import io.tiebreak.runtime.parallel.MicroBatches;
 import io.tiebreak.runtime.tensor.Tensor;
 import java.util.List;
 
 /**
  * y = cat(x, branch(x)) along channels: DenseNet's dense layer, whose branch computes new features from all the
  * ones before (the way {@link Residual} adds a branch to its input). x [N,C,H,W], branch(x) [N,G,H,W],
- * y [N,C+G,H,W]. A block of such layers is DenseNet's block: each layer sees the concatenation of the block's input
- * and every earlier layer's features, and the block outputs all of them.
+ * y [N,C+G,H,W], per micro-batch. A block of such layers is DenseNet's block: each layer sees the concatenation of
+ * the block's input and every earlier layer's features, and the block outputs all of them.
  */
 public final class Concat implements Layer {
     private final Context ctx;
     private final Layer branch;
-    private int[] inShape;
-    private Tensor y, dx, dNew;
+    private int inChannels;
+    private Tensor[] y, dx, dNew;
 
     public Concat(Context ctx, Layer branch) {
         this.ctx = ctx;
@@ -21,29 +22,32 @@ public final class Concat implements Layer {
     }
 
     @Override
-    public Tensor forward(Tensor x, boolean training) {
-        inShape = x.shape();
-        Tensor fresh = branch.forward(x, training);
-        int[] out = x.shape();
-        out[1] += fresh.dim(1);
-        y = ctx.reuse(y, out);
-        ctx.backend().concatForward(x, fresh, y);
-        return y;
+    public MicroBatches forward(MicroBatches x, boolean training) {
+        inChannels = x.get(0).dim(1);
+        MicroBatches fresh = branch.forward(x, training);
+        int g = fresh.get(0).dim(1);
+        y = ctx.reuse(y, x, t -> withChannels(t, t.dim(1) + g));
+        for (int i = 0; i < x.count(); i++) ctx.backend().concatForward(x.get(i), fresh.get(i), y[i]);
+        return x.with(y);
     }
 
     @Override
-    public Tensor backward(Tensor dy, boolean needInputGrad) {
-        int[] freshShape = dy.shape();
-        freshShape[1] -= inShape[1];
-        dx = ctx.reuse(dx, inShape);
-        dNew = ctx.reuse(dNew, freshShape);
-        ctx.backend().concatBackward(dy, dx, dNew);
-        Tensor dBranch = branch.backward(dNew, needInputGrad);
+    public MicroBatches backward(MicroBatches dy, boolean needInputGrad) {
+        dx = ctx.reuse(dx, dy, t -> withChannels(t, inChannels));
+        dNew = ctx.reuse(dNew, dy, t -> withChannels(t, t.dim(1) - inChannels));
+        for (int i = 0; i < dy.count(); i++) ctx.backend().concatBackward(dy.get(i), dx[i], dNew[i]);
+        MicroBatches dBranch = branch.backward(dy.with(dNew), needInputGrad);
         if (!needInputGrad) return null;
         // x's gradient: its part of dy, then the branch's (PyTorch's autograd adds them in that order too: the later
         // consumer of x, the concatenation, first).
-        ctx.backend().add(dx, dBranch, dx);
-        return dx;
+        for (int i = 0; i < dy.count(); i++) ctx.backend().add(dx[i], dBranch.get(i), dx[i]);
+        return dy.with(dx);
+    }
+
+    private static int[] withChannels(Tensor t, int channels) {
+        int[] s = t.shape();
+        s[1] = channels;
+        return s;
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.tiebreak.runtime.nn;
 
 import io.tiebreak.runtime.backend.ConvGeometry;
+import io.tiebreak.runtime.parallel.MicroBatches;
 import io.tiebreak.runtime.random.Rng;
 import io.tiebreak.runtime.tensor.Shapes;
 import io.tiebreak.runtime.tensor.Tensor;
@@ -12,7 +13,8 @@ public final class Conv2d implements Layer {
     private final String name;
     private final ConvGeometry g;
     private final Parameter weight, bias;
-    private Tensor x, y, dx; // x: saved input for backward
+    private MicroBatches x; // saved input for backward
+    private Tensor[] y, dx, dwParts, dbParts;
 
     public Conv2d(Context ctx, String name, ConvGeometry g, boolean withBias, Init.Scheme scheme, Rng rng) {
         this.ctx = ctx;
@@ -26,20 +28,36 @@ public final class Conv2d implements Layer {
     }
 
     @Override
-    public Tensor forward(Tensor x, boolean training) {
-        Shapes.require(x, name + " input", -1, g.inChannels(), -1, -1);
+    public MicroBatches forward(MicroBatches x, boolean training) {
+        for (int i = 0; i < x.count(); i++) Shapes.require(x.get(i), name + " input", -1, g.inChannels(), -1, -1);
         this.x = x;
-        y = ctx.reuse(y, x.dim(0), g.outChannels(), g.outH(x.dim(2)), g.outW(x.dim(3)));
-        ctx.backend().conv2dForward(x, weight.value(), bias == null ? null : bias.value(), g, y);
-        return y;
+        y = ctx.reuse(y, x, t -> new int[] {t.dim(0), g.outChannels(), g.outH(t.dim(2)), g.outW(t.dim(3))});
+        for (int i = 0; i < x.count(); i++) {
+            ctx.backend().conv2dForward(x.get(i), weight.value(), bias == null ? null : bias.value(), g, y[i]);
+        }
+        return x.with(y);
     }
 
     @Override
-    public Tensor backward(Tensor dy, boolean needInputGrad) {
-        if (needInputGrad) dx = ctx.reuse(dx, x.shape());
-        ctx.backend().conv2dBackward(x, weight.value(), dy, g, needInputGrad ? dx : null, weight.grad(),
-                bias == null ? null : bias.grad());
-        return needInputGrad ? dx : null;
+    public MicroBatches backward(MicroBatches dy, boolean needInputGrad) {
+        if (needInputGrad) dx = ctx.reuse(dx, x, Tensor::shape);
+        if (dy.whole()) {
+            ctx.backend().conv2dBackward(x.single(), weight.value(), dy.single(), g, needInputGrad ? dx[0] : null,
+                    weight.grad(), bias == null ? null : bias.grad());
+            return needInputGrad ? dy.with(dx) : null;
+        }
+        // Over micro-batches: each one's weight and bias gradients unrounded, then added in the tree order and
+        // rounded once (docs/design.md, "Data parallelism").
+        int k = dy.count();
+        dwParts = ctx.partials(dwParts, k, weight.value().shape());
+        if (bias != null) dbParts = ctx.partials(dbParts, k, g.outChannels());
+        for (int i = 0; i < k; i++) {
+            ctx.backend().conv2dBackward(x.get(i), weight.value(), dy.get(i), g, needInputGrad ? dx[i] : null,
+                    dwParts[i], bias == null ? null : dbParts[i]);
+        }
+        ctx.reduction().sum(dy.share(), dwParts, weight.grad(), ctx.precision().matmulFormat());
+        if (bias != null) ctx.reduction().sum(dy.share(), dbParts, bias.grad(), ctx.precision().matmulFormat());
+        return needInputGrad ? dy.with(dx) : null;
     }
 
     @Override
@@ -50,6 +68,7 @@ public final class Conv2d implements Layer {
 
     @Override
     public void releaseBuffers() {
-        x = y = dx = null;
+        x = null;
+        y = dx = dwParts = dbParts = null;
     }
 }

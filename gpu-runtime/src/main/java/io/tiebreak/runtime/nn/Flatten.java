@@ -1,19 +1,30 @@
 package io.tiebreak.runtime.nn;
 
+import io.tiebreak.runtime.parallel.MicroBatches;
 import io.tiebreak.runtime.tensor.Tensor;
 
 /** [N,C,H,W] -> [N,C*H*W] in PyTorch's (c,h,w) order: a reshape, since storage is NCHW. */
 public final class Flatten implements Layer {
-    private int[] inShape;
+    private MicroBatches x;
 
     @Override
-    public Tensor forward(Tensor x, boolean training) {
-        inShape = x.shape();
-        return x.reshape(x.dim(0), x.size() / x.dim(0));
+    public MicroBatches forward(MicroBatches x, boolean training) {
+        this.x = x;
+        Tensor[] y = new Tensor[x.count()];
+        for (int i = 0; i < y.length; i++) y[i] = x.get(i).reshape(x.get(i).dim(0), x.get(i).size() / x.get(i).dim(0));
+        return x.with(y);
     }
 
     @Override
-    public Tensor backward(Tensor dy, boolean needInputGrad) {
-        return needInputGrad ? dy.reshape(inShape) : null;
+    public MicroBatches backward(MicroBatches dy, boolean needInputGrad) {
+        if (!needInputGrad) return null;
+        Tensor[] dx = new Tensor[dy.count()];
+        for (int i = 0; i < dx.length; i++) dx[i] = dy.get(i).reshape(x.get(i).shape());
+        return dy.with(dx);
+    }
+
+    @Override
+    public void releaseBuffers() {
+        x = null;
     }
 }

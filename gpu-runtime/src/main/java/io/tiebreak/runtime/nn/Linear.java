@@ -1,5 +1,6 @@
 package io.tiebreak.runtime.nn;
 
+import io.tiebreak.runtime.parallel.MicroBatches;
 import io.tiebreak.runtime.random.Rng;
 import io.tiebreak.runtime.tensor.Shapes;
 import io.tiebreak.runtime.tensor.Tensor;
@@ -11,7 +12,8 @@ public final class Linear implements Layer {
     private final String name;
     private final int in, out;
     private final Parameter weight, bias;
-    private Tensor x, y, dx;
+    private MicroBatches x;
+    private Tensor[] y, dx, dwParts, dbParts;
 
     public Linear(Context ctx, String name, int in, int out, Rng rng) {
         this.ctx = ctx;
@@ -31,19 +33,33 @@ public final class Linear implements Layer {
     }
 
     @Override
-    public Tensor forward(Tensor x, boolean training) {
-        Shapes.require(x, name + " input", -1, in);
+    public MicroBatches forward(MicroBatches x, boolean training) {
+        for (int i = 0; i < x.count(); i++) Shapes.require(x.get(i), name + " input", -1, in);
         this.x = x;
-        y = ctx.reuse(y, x.dim(0), out);
-        ctx.backend().linearForward(x, weight.value(), bias.value(), y);
-        return y;
+        y = ctx.reuse(y, x, t -> new int[] {t.dim(0), out});
+        for (int i = 0; i < x.count(); i++) ctx.backend().linearForward(x.get(i), weight.value(), bias.value(), y[i]);
+        return x.with(y);
     }
 
     @Override
-    public Tensor backward(Tensor dy, boolean needInputGrad) {
-        if (needInputGrad) dx = ctx.reuse(dx, x.shape());
-        ctx.backend().linearBackward(x, weight.value(), dy, needInputGrad ? dx : null, weight.grad(), bias.grad());
-        return needInputGrad ? dx : null;
+    public MicroBatches backward(MicroBatches dy, boolean needInputGrad) {
+        if (needInputGrad) dx = ctx.reuse(dx, x, Tensor::shape);
+        if (dy.whole()) {
+            ctx.backend().linearBackward(x.single(), weight.value(), dy.single(), needInputGrad ? dx[0] : null,
+                    weight.grad(), bias.grad());
+            return needInputGrad ? dy.with(dx) : null;
+        }
+        // Over micro-batches, as Conv2d: unrounded partials added in the tree order, rounded once.
+        int k = dy.count();
+        dwParts = ctx.partials(dwParts, k, out, in);
+        dbParts = ctx.partials(dbParts, k, out);
+        for (int i = 0; i < k; i++) {
+            ctx.backend().linearBackward(x.get(i), weight.value(), dy.get(i), needInputGrad ? dx[i] : null,
+                    dwParts[i], dbParts[i]);
+        }
+        ctx.reduction().sum(dy.share(), dwParts, weight.grad(), ctx.precision().matmulFormat());
+        ctx.reduction().sum(dy.share(), dbParts, bias.grad(), ctx.precision().matmulFormat());
+        return needInputGrad ? dy.with(dx) : null;
     }
 
     @Override
@@ -54,6 +70,7 @@ public final class Linear implements Layer {
 
     @Override
     public void releaseBuffers() {
-        x = y = dx = null;
+        x = null;
+        y = dx = dwParts = dbParts = null;
     }
 }

@@ -2,6 +2,7 @@ package io.tiebreak.runtime.nn;
 
 import io.tiebreak.runtime.backend.PoolGeometry;
 import io.tiebreak.runtime.jacobian.PoolPolicy;
+import io.tiebreak.runtime.parallel.MicroBatches;
 import io.tiebreak.runtime.tensor.Tensor;
 import java.util.List;
 
@@ -14,7 +15,8 @@ public final class MaxPool2d implements Layer {
     private final String name;
     private final PoolGeometry g;
     private final PoolPolicy policy;
-    private Tensor x, y, dx;
+    private MicroBatches x;
+    private Tensor[] y, dx;
     private long lastTies;
 
     public MaxPool2d(Context ctx, String name, PoolGeometry g, PoolPolicy policy) {
@@ -27,24 +29,28 @@ public final class MaxPool2d implements Layer {
     public String name() { return name; }
     public PoolPolicy policy() { return policy; }
 
-    /** Windows with two or more maximal inputs in the last forward. */
+    /** Windows with two or more maximal inputs in the last forward, over the whole batch (every device's part). */
     public long lastTies() { return lastTies; }
 
     @Override
-    public Tensor forward(Tensor x, boolean training) {
-        if (x.rank() != 4) throw new IllegalArgumentException(name + " input: expected [N,C,H,W], got " + x);
+    public MicroBatches forward(MicroBatches x, boolean training) {
+        for (int i = 0; i < x.count(); i++) {
+            if (x.get(i).rank() != 4) throw new IllegalArgumentException(name + " input: expected [N,C,H,W], got " + x.get(i));
+        }
         this.x = x;
-        y = ctx.reuse(y, x.dim(0), x.dim(1), g.out(x.dim(2)), g.out(x.dim(3)));
-        lastTies = ctx.backend().maxPoolForward(x, g, policy, y);
-        return y;
+        y = ctx.reuse(y, x, t -> new int[] {t.dim(0), t.dim(1), g.out(t.dim(2)), g.out(t.dim(3))});
+        long ties = 0;
+        for (int i = 0; i < x.count(); i++) ties += ctx.backend().maxPoolForward(x.get(i), g, policy, y[i]);
+        lastTies = ctx.reduction().count(x.share(), ties);
+        return x.with(y);
     }
 
     @Override
-    public Tensor backward(Tensor dy, boolean needInputGrad) {
+    public MicroBatches backward(MicroBatches dy, boolean needInputGrad) {
         if (!needInputGrad) return null;
-        dx = ctx.reuse(dx, x.shape());
-        ctx.backend().maxPoolBackward(x, dy, g, policy, dx);
-        return dx;
+        dx = ctx.reuse(dx, x, Tensor::shape);
+        for (int i = 0; i < x.count(); i++) ctx.backend().maxPoolBackward(x.get(i), dy.get(i), g, policy, dx[i]);
+        return dy.with(dx);
     }
 
     @Override
@@ -54,6 +60,7 @@ public final class MaxPool2d implements Layer {
 
     @Override
     public void releaseBuffers() {
-        x = y = dx = null;
+        x = null;
+        y = dx = null;
     }
 }

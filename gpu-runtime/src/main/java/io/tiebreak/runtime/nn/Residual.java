@@ -1,5 +1,6 @@
 package io.tiebreak.runtime.nn;
 
+import io.tiebreak.runtime.parallel.MicroBatches;
 import io.tiebreak.runtime.tensor.Tensor;
 import java.util.List;
 
@@ -11,7 +12,7 @@ public final class Residual implements Layer {
     private final Context ctx;
     private final Layer branch, shortcut;
     private final Relu relu;
-    private Tensor sum, dx;
+    private Tensor[] sum, dx;
 
     public Residual(Context ctx, Layer branch, Layer shortcut, Relu relu) {
         this.ctx = ctx;
@@ -21,23 +22,23 @@ public final class Residual implements Layer {
     }
 
     @Override
-    public Tensor forward(Tensor x, boolean training) {
-        Tensor b = branch.forward(x, training);
-        Tensor s = shortcut == null ? x : shortcut.forward(x, training);
-        sum = ctx.reuse(sum, b.shape());
-        ctx.backend().add(b, s, sum);
-        return relu.forward(sum, training);
+    public MicroBatches forward(MicroBatches x, boolean training) {
+        MicroBatches b = branch.forward(x, training);
+        MicroBatches s = shortcut == null ? x : shortcut.forward(x, training);
+        sum = ctx.reuse(sum, b, Tensor::shape);
+        for (int i = 0; i < b.count(); i++) ctx.backend().add(b.get(i), s.get(i), sum[i]);
+        return relu.forward(b.with(sum), training);
     }
 
     @Override
-    public Tensor backward(Tensor dy, boolean needInputGrad) {
-        Tensor d = relu.backward(dy, true);
-        Tensor db = branch.backward(d, needInputGrad);
-        Tensor ds = shortcut == null ? (needInputGrad ? d : null) : shortcut.backward(d, needInputGrad);
+    public MicroBatches backward(MicroBatches dy, boolean needInputGrad) {
+        MicroBatches d = relu.backward(dy, true);
+        MicroBatches db = branch.backward(d, needInputGrad);
+        MicroBatches ds = shortcut == null ? (needInputGrad ? d : null) : shortcut.backward(d, needInputGrad);
         if (!needInputGrad) return null;
-        dx = ctx.reuse(dx, db.shape());
-        ctx.backend().add(db, ds, dx);
-        return dx;
+        dx = ctx.reuse(dx, db, Tensor::shape);
+        for (int i = 0; i < db.count(); i++) ctx.backend().add(db.get(i), ds.get(i), dx[i]);
+        return db.with(dx);
     }
 
     @Override

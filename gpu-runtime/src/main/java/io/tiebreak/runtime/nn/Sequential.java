@@ -1,6 +1,6 @@
 package io.tiebreak.runtime.nn;
 
-import io.tiebreak.runtime.tensor.Tensor;
+import io.tiebreak.runtime.parallel.MicroBatches;
 import java.util.List;
 
 /** Layers applied in order; backward runs them in reverse. */
@@ -14,13 +14,13 @@ public final class Sequential implements Layer {
     public List<Layer> layers() { return layers; }
 
     @Override
-    public Tensor forward(Tensor x, boolean training) {
+    public MicroBatches forward(MicroBatches x, boolean training) {
         for (Layer l : layers) x = l.forward(x, training);
         return x;
     }
 
     @Override
-    public Tensor backward(Tensor dy, boolean needInputGrad) {
+    public MicroBatches backward(MicroBatches dy, boolean needInputGrad) {
         for (int i = layers.size() - 1; i >= 0; i--) dy = layers.get(i).backward(dy, i > 0 || needInputGrad);
         return dy;
     }

@@ -30,14 +30,33 @@ public final class LossScaler {
      * otherwise divides the gradients by the scale, counts the clean step and returns true.
      */
     public boolean unscale(Backend backend, List<Parameter> trainable) {
-        for (Parameter p : trainable) {
-            if (backend.countNonFinite(p.grad()) > 0) {
-                scale *= BACKOFF;
-                cleanSteps = 0;
-                return false;
-            }
-        }
+        boolean clean = finite(backend, trainable);
+        if (clean) divide(backend, trainable, scale);
+        return record(clean);
+    }
+
+    /** Whether every gradient is finite: the step may be taken. */
+    public static boolean finite(Backend backend, List<Parameter> trainable) {
+        for (Parameter p : trainable) if (backend.countNonFinite(p.grad()) > 0) return false;
+        return true;
+    }
+
+    /** Divides the gradients by the step's scale, as {@link #unscale} does on a clean step. */
+    public static void divide(Backend backend, List<Parameter> trainable, double scale) {
         for (Parameter p : trainable) backend.scale(p.grad(), 1 / scale);
+    }
+
+    /**
+     * Counts a step whose gradients were (clean) or were not finite, as {@link #unscale} does: the scale halves on
+     * a step with inf/NaN and doubles after GROWTH_INTERVAL clean ones. Returns clean. For runs on several devices,
+     * each divides its own gradients ({@link #finite}, {@link #divide}) and the run records the step once.
+     */
+    public boolean record(boolean clean) {
+        if (!clean) {
+            scale *= BACKOFF;
+            cleanSteps = 0;
+            return false;
+        }
         if (++cleanSteps == GROWTH_INTERVAL) {
             scale *= GROWTH;
             cleanSteps = 0;

@@ -72,6 +72,14 @@ public enum Precision {
     /** 1 - v formed in the arithmetic format from the narrowed v (1 - dampening, 1 - B), as PyTorch's kernels do. */
     public double complement(double v) { return isDouble() ? 1 - v : (double) (1 - (float) v); }
 
+    /**
+     * The mean of count values from their sum in the arithmetic format: divided in the arithmetic format and rounded
+     * once to the value format (the loss of a batch).
+     */
+    public double mean(double sum, int count) {
+        return isDouble() ? sum / count : valueFormat().round((float) sum / count);
+    }
+
     /** True when arrays are double[] (fp64), false when float[]. */
     public boolean isDouble() { return values == Format.DOUBLE; }
 

@@ -4,12 +4,10 @@ import io.tiebreak.runtime.backend.Backend;
 import io.tiebreak.runtime.data.BatchAssembler;
 import io.tiebreak.runtime.data.ImageData;
 import io.tiebreak.runtime.models.Model;
-import io.tiebreak.runtime.models.Models;
-import io.tiebreak.runtime.nn.Context;
 import io.tiebreak.runtime.nn.Parameter;
 import io.tiebreak.runtime.optim.LossScaler;
 import io.tiebreak.runtime.optim.Optimizer;
-import io.tiebreak.runtime.precision.Transcendentals;
+import io.tiebreak.runtime.parallel.Share;
 import io.tiebreak.runtime.random.Rng;
 import io.tiebreak.runtime.tensor.Tensor;
 import java.io.IOException;
@@ -18,10 +16,16 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * Trains one run: epochs of shuffled, augmented minibatches, a test evaluation after each, a checkpoint after each
  * (so a restarted run resumes with the same bits as one never stopped), and the metrics of every epoch.
+ *
+ * <p>A run may train on several devices (docs/design.md, "Data parallelism"): every batch is cut into micro-batches
+ * of {@link TrainConfig#microBatch} samples, spread over the devices, and its sums over samples are added in one
+ * fixed order, so the bits depend on the micro-batch size but not on the number of devices. Checkpoints are the same
+ * whatever the device count: a run may resume on another.
  *
  * <p>Divergence is scored as the reference study scored it (docs/design.md, "Diverged runs"). Its training loop
  * steps whatever the loss, so a non-finite loss or gradient gives NaN weights, which stay NaN to the end, and a NaN
@@ -38,15 +42,32 @@ import java.util.function.Consumer;
  */
 public final class Trainer {
     private final TrainConfig cfg;
-    private final Backend backend;
+    private final Backend backend; // one device, the caller's; or null
+    private final List<Supplier<Backend>> devices; // or devices opened for the run
 
+    /** A run on one device, used from the caller's thread and left open. */
     public Trainer(TrainConfig cfg, Backend backend) {
         this.cfg = cfg;
         this.backend = backend;
+        this.devices = null;
+    }
+
+    /**
+     * A run on several devices: each is opened on a thread of its own when the run starts and closed when it ends.
+     *
+     * @throws IllegalArgumentException unless the device count divides the micro-batches of a batch
+     */
+    public Trainer(TrainConfig cfg, List<Supplier<Backend>> devices) {
+        Share.perDevice(cfg.batchSize(), cfg.microBatch(), devices.size());
+        this.cfg = cfg;
+        this.backend = null;
+        this.devices = List.copyOf(devices);
     }
 
     /** Mutable progress of a run; everything in it goes into the checkpoint. */
     static final class State {
+        final List<Replica> replicas;
+        /** Device 0's model and optimizer: every device holds the same bits, checkpoints and digests read these. */
         final Model model;
         final Optimizer optimizer;
         Rng shuffle;
@@ -55,21 +76,28 @@ public final class Trainer {
         final List<EpochMetrics> epochs = new ArrayList<>();
         double seconds;
 
-        State(Model model, Optimizer optimizer, Rng shuffle, Rng augment, LossScaler scaler) {
-            this.model = model;
-            this.optimizer = optimizer;
+        State(List<Replica> replicas, Rng shuffle, Rng augment, LossScaler scaler) {
+            this.replicas = List.copyOf(replicas);
+            this.model = replicas.get(0).model;
+            this.optimizer = replicas.get(0).optimizer;
             this.shuffle = shuffle;
             this.augment = augment;
             this.scaler = scaler;
         }
     }
 
-    /** The model with its seeded initial weights and fresh optimizer state. */
-    State initialState() {
-        Model model = Models.build(cfg.model(), new Context(backend, cfg.precision()), cfg.pool(), cfg.reluAlpha(), cfg.seed());
-        Optimizer opt = new Optimizer(cfg.optimizer(), backend, model.trainable());
-        return new State(model, opt, Rng.of(cfg.seed(), "shuffle"), Rng.of(cfg.seed(), "augment"),
+    /** The model with its seeded initial weights and fresh optimizer state, on every device. */
+    State initialState(Replicas devices) {
+        List<Replica> rs = new ArrayList<>();
+        for (int r = 0; r < devices.size(); r++) rs.add(new Replica(cfg, devices.backend(r), devices.exchange(r)));
+        return new State(rs, Rng.of(cfg.seed(), "shuffle"), Rng.of(cfg.seed(), "augment"),
                 cfg.precision().usesLossScaling() ? LossScaler.initial() : null);
+    }
+
+    /** The initial state on the one backend this trainer was given (its model, for evaluating it as it stands). */
+    State initialState() {
+        if (backend == null) throw new IllegalStateException("a trainer of several devices opens them in run");
+        return initialState(Replicas.caller(backend));
     }
 
     /**
@@ -96,16 +124,26 @@ public final class Trainer {
                          StepListener onStep) throws IOException {
         requireMatches(train, "training");
         requireMatches(test, "test");
+        try (Replicas replicas = backend != null ? Replicas.caller(backend) : Replicas.open(devices)) {
+            return run(replicas, train, test, checkpoints, onEpoch, onStep);
+        }
+    }
+
+    private RunResult run(Replicas replicas, ImageData train, ImageData test, CheckpointStore checkpoints,
+                          Consumer<EpochMetrics> onEpoch, StepListener onStep) throws IOException {
         long start = System.nanoTime();
-        State st = initialState();
+        State st = initialState(replicas);
         Optional<CheckpointStore.Saved> saved = checkpoints.latest();
-        if (saved.isPresent()) Checkpoint.restore(saved.get(), cfg, st);
+        if (saved.isPresent()) {
+            Checkpoint.restore(saved.get(), cfg, st);
+            for (Replica r : st.replicas.subList(1, st.replicas.size())) r.copyStateFrom(st.replicas.get(0));
+        }
         double before = st.seconds;
         for (int epoch = st.epochs.size(); epoch < cfg.epochs(); epoch++) {
             long t0 = System.nanoTime();
             double lr = cfg.schedule().lr(cfg.lr(), epoch, cfg.epochs());
-            EpochTrain tr = trainEpoch(st, train, lr, epoch + 1, onStep);
-            double[] ev = evaluate(st.model, test);
+            EpochTrain tr = trainEpoch(replicas, st, train, lr, epoch + 1, onStep);
+            double[] ev = replicas.on(0, () -> evaluate(st.model, test));
             EpochMetrics m = new EpochMetrics(epoch + 1, tr.loss, tr.accuracy, ev[0], ev[1], lr,
                     (System.nanoTime() - t0) / 1e9, tr.nonFiniteSteps, tr.gradNorm,
                     st.scaler == null ? 1 : st.scaler.scale());
@@ -137,15 +175,14 @@ public final class Trainer {
 
     private record EpochTrain(double loss, double accuracy, long nonFiniteSteps, double gradNorm, String divergence) {}
 
-    private EpochTrain trainEpoch(State st, ImageData train, double lr, int epochNumber, StepListener onStep) {
+    private EpochTrain trainEpoch(Replicas replicas, State st, ImageData train, double lr, int epochNumber,
+                                  StepListener onStep) {
         int b = cfg.batchSize(), per = train.pixelsPerSample();
         BatchAssembler assembler = new BatchAssembler(train.channels(), train.height(), train.width(),
                 cfg.normalization(), cfg.augmentation());
         byte[] pixels = new byte[b * per];
         int[] labels = new int[b];
         float[] host = new float[b * per];
-        List<Parameter> trainable = st.model.trainable();
-        Tensor x = null;
         double lossSum = 0, gradNormSum = 0;
         long correct = 0, seen = 0, nonFinite = 0, applied = 0, step = 0;
         String divergence = null;
@@ -155,39 +192,39 @@ public final class Trainer {
             int n;
             while ((n = reader.next(pixels, labels, b)) > 0) {
                 assembler.assemble(pixels, n, st.augment, host);
-                x = batch(x, n, train, host);
+                int samples = n;
                 double scale = st.scaler == null ? 1 : st.scaler.scale();
-                Backend.LossResult r = st.model.lossAndGradients(x, n == b ? labels : Arrays.copyOf(labels, n), scale);
+                boolean scaling = st.scaler != null;
+                Replica.Step r = agreed(replicas.run(d -> st.replicas.get(d).step(samples, host, labels, scale, scaling, lr)));
                 step++;
                 lossSum += r.loss() * n;
                 correct += r.correct();
                 seen += n;
                 onStep.step(epochNumber, step, steps, r.loss(), seen / Math.max(1e-9, (System.nanoTime() - t0) / 1e9));
-                if (st.scaler != null) {
+                if (scaling) {
                     // GradScaler: skip a step whose (scaled) gradients are not finite, whatever the loss says.
-                    if (!st.scaler.unscale(backend, trainable)) {
+                    if (!st.scaler.record(r.gradientsFinite())) {
                         nonFinite++;
                         continue;
                     }
-                    gradNormSum += globalL2(trainable);
+                    gradNormSum += r.norm();
                     applied++;
-                    st.optimizer.step(lr);
                     continue;
                 }
-                double norm = globalL2(trainable);
+                // The replicas took the step also when it was not finite, as the study's loop: the network is scored
+                // after it.
                 String bad = !Double.isFinite(r.loss()) ? "loss became " + r.loss()
-                        : !Double.isFinite(norm) ? "gradient became non-finite" : null;
-                st.optimizer.step(lr); // also the non-finite step, as the study's loop: the network is scored after it
+                        : !Double.isFinite(r.norm()) ? "gradient became non-finite" : null;
                 if (bad != null) {
                     divergence = bad + " at step " + step + " of the epoch";
                     nonFinite++;
                     break;
                 }
-                gradNormSum += norm;
+                gradNormSum += r.norm();
                 applied++;
             }
         }
-        if (divergence == null && !allFinite(st.model.parameters())) {
+        if (divergence == null && !allFinite(st.model)) {
             divergence = "weights or batch-norm statistics became non-finite";
         }
         if (divergence == null && st.scaler != null && step > 0 && applied == 0) {
@@ -198,26 +235,28 @@ public final class Trainer {
                 applied == 0 ? Double.NaN : gradNormSum / applied, divergence);
     }
 
+    /** The step as every device saw it: the same bits on each, or the devices disagree (a bug: never silently). */
+    private static Replica.Step agreed(List<Replica.Step> steps) {
+        Replica.Step first = steps.get(0);
+        for (Replica.Step s : steps) {
+            boolean same = Double.doubleToLongBits(s.loss()) == Double.doubleToLongBits(first.loss())
+                    && s.correct() == first.correct() && s.gradientsFinite() == first.gradientsFinite()
+                    && Double.doubleToLongBits(s.norm()) == Double.doubleToLongBits(first.norm());
+            if (!same) throw new IllegalStateException("the run's devices disagree about a step: " + steps);
+        }
+        return first;
+    }
+
     /** The input tensor for a batch of n samples (reused while the batch size stays the same). */
-    private Tensor batch(Tensor x, int n, ImageData d, float[] host) {
+    private Tensor batch(Backend backend, Tensor x, int n, ImageData d, float[] host) {
         int[] shape = {n, d.channels(), d.height(), d.width()};
         if (x == null || !x.hasShape(shape)) x = backend.zeros(cfg.precision(), shape);
         backend.write(x, host.length == x.size() ? host : Arrays.copyOf(host, x.size()));
         return x;
     }
 
-    /** sqrt of the sum over parameters of their squared L2 norms. */
-    private double globalL2(List<Parameter> trainable) {
-        double sq = 0;
-        for (Parameter p : trainable) {
-            double l2 = backend.norms(p.grad())[1];
-            sq += l2 * l2;
-        }
-        return Transcendentals.sqrt(sq);
-    }
-
-    private boolean allFinite(List<Parameter> params) {
-        for (Parameter p : params) if (backend.countNonFinite(p.value()) > 0) return false;
+    private static boolean allFinite(Model model) {
+        for (Parameter p : model.parameters()) if (model.backend().countNonFinite(p.value()) > 0) return false;
         return true;
     }
 
@@ -236,7 +275,7 @@ public final class Trainer {
             int n;
             while ((n = reader.next(pixels, labels, b)) > 0) {
                 assembler.assemble(pixels, n, null, host);
-                x = batch(x, n, data, host);
+                x = batch(model.backend(), x, n, data, host);
                 Backend.LossResult r = model.evaluate(x, n == b ? labels : Arrays.copyOf(labels, n));
                 lossSum += r.loss() * n;
                 correct += r.correct();

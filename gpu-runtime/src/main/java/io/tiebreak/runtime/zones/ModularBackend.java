@@ -204,6 +204,45 @@ public final class ModularBackend implements Backend {
         fp64.adamUpdate(param, grad, expAvg, expAvgSq, lr, beta1, beta2, eps, weightDecay, step);
     }
 
+    // ---- micro-batch ops (data parallelism): the exact test runs whole batches, which never reach them -------
+
+    @Override public void batchNormSum(Tensor x, Tensor sum) { forwardOnly("batchNormSum").batchNormSum(x, sum); }
+    @Override public void batchNormSquaredDeviations(Tensor x, Tensor mean, Tensor squares) {
+        forwardOnly("batchNormSquaredDeviations").batchNormSquaredDeviations(x, mean, squares);
+    }
+    @Override public void batchNormMean(Tensor sum, int count, Tensor saveMean) {
+        forwardOnly("batchNormMean").batchNormMean(sum, count, saveMean);
+    }
+    @Override public void batchNormVariance(Tensor squares, int count, double momentum, double eps, Tensor saveMean,
+                                            Tensor runningMean, Tensor runningVar, Tensor saveInvStd) {
+        forwardOnly("batchNormVariance").batchNormVariance(squares, count, momentum, eps, saveMean, runningMean,
+                runningVar, saveInvStd);
+    }
+    @Override public void batchNormNormalize(Tensor x, Tensor gamma, Tensor beta, Tensor saveMean, Tensor saveInvStd,
+                                             Tensor y) {
+        forwardOnly("batchNormNormalize").batchNormNormalize(x, gamma, beta, saveMean, saveInvStd, y);
+    }
+    @Override public void batchNormBackwardSums(Tensor x, Tensor dy, Tensor saveMean, Tensor sums) {
+        forwardOnly("batchNormBackwardSums").batchNormBackwardSums(x, dy, saveMean, sums);
+    }
+    @Override public void batchNormParameterGradients(Tensor sums, Tensor saveInvStd, Tensor dgamma, Tensor dbeta) {
+        forwardOnly("batchNormParameterGradients").batchNormParameterGradients(sums, saveInvStd, dgamma, dbeta);
+    }
+    @Override public void batchNormInputGradient(Tensor x, Tensor gamma, Tensor dy, Tensor saveMean, Tensor saveInvStd,
+                                                 Tensor sums, int count, Tensor dx) {
+        forwardOnly("batchNormInputGradient").batchNormInputGradient(x, gamma, dy, saveMean, saveInvStd, sums, count, dx);
+    }
+    @Override public LossSum softmaxCrossEntropySum(Tensor logits, int[] labels, double lossScale, int batchSize,
+                                                    Tensor dlogits) {
+        return forwardOnly("softmaxCrossEntropySum").softmaxCrossEntropySum(logits, labels, lossScale, batchSize, dlogits);
+    }
+
+    /** fp64, outside an exact pass; inside one, a micro-batch op is a caller's mistake, said, never a wrong residue. */
+    private Backend forwardOnly(String op) {
+        if (field != null) throw new IllegalStateException("the exact test runs whole batches; " + op + " cuts them");
+        return fp64;
+    }
+
     @Override
     public void close() {} // the wrapped backend belongs to whoever made it
 

@@ -5,11 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
@@ -23,32 +22,22 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 @Tag("slow")
 class PortableBitsTest {
-    private static final Path FASHION_MNIST = Path.of("/usr/share/datasets/fashion-mnist");
     private static final List<String> CORE_TYPES = List.of("Haswell", "SkylakeX");
-    private static final Pattern WEIGHTS = Pattern.compile("weights sha256 ([0-9a-f]{64})");
     private static final Pattern KERNELS = Pattern.compile("OpenBLAS [0-9.]+, (\\w+) kernels");
 
     private record Trained(String weightsDigest, String blasKernels, String output) {}
 
     private static Trained train(String coreType, String precision, String mode) throws IOException, InterruptedException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
-                RuntimeCli.class.getName(), "train", "--model", "lenet5", "--epochs", "1", "--train-limit", "2048",
-                "--test-limit", "512", "--threads", "1", "--precision", precision, "--reproducibility", mode));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        pb.environment().put("OPENBLAS_CORETYPE", coreType);
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, p.waitFor(), out);
-        Matcher w = WEIGHTS.matcher(out), k = KERNELS.matcher(out);
-        assertTrue(w.find(), "no weights digest in\n" + out);
-        return new Trained(w.group(1), k.find() ? k.group(1) : "", out);
+        TrainProcess.Trained t = TrainProcess.train(Map.of("OPENBLAS_CORETYPE", coreType), "--threads", "1",
+                "--precision", precision, "--reproducibility", mode);
+        Matcher k = KERNELS.matcher(t.output());
+        return new Trained(t.weightsDigest(), k.find() ? k.group(1) : "", t.output());
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"fp32", "fp16"})
     void portableRunsEndOnTheSameBitsWhateverKernelsOpenBlasPicks(String precision) throws Exception {
-        assumeTrue(Files.isDirectory(FASHION_MNIST), "needs Debian's dataset-fashion-mnist");
+        assumeTrue(Files.isDirectory(TrainProcess.FASHION_MNIST), "needs Debian's dataset-fashion-mnist");
         List<Trained> portable = new ArrayList<>(), host = new ArrayList<>();
         for (String core : CORE_TYPES) {
             portable.add(train(core, precision, "portable"));

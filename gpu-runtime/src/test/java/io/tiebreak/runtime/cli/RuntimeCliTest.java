@@ -76,6 +76,19 @@ class RuntimeCliTest {
     }
 
     @Test
+    void microBatchesThatDevicesCannotShareAreAUserError() {
+        Run r = run("bench", "--batch", "128", "--micro-batch", "32", "--replicas", "3", "--warmup", "0");
+        assertEquals(CliErrors.USER_ERROR, r.code);
+        assertTrue(r.err.contains("makes 4 micro-batches, which 3 devices cannot share equally"), r.err);
+        Run big = run("bench", "--batch", "128", "--micro-batch", "256");
+        assertEquals(CliErrors.USER_ERROR, big.code);
+        assertTrue(big.err.contains("micro-batch must be between 1 and the batch size 128"), big.err);
+        Run list = run("bench", "--device", "cpu:2,cpu:2", "--replicas", "2");
+        assertEquals(CliErrors.USER_ERROR, list.code);
+        assertTrue(list.err.contains("device lists name GPUs only"), list.err);
+    }
+
+    @Test
     void unknownPolicyIsAUserError() {
         Run r = run("bench", "--policy", "median");
         assertEquals(CliErrors.USER_ERROR, r.code);

@@ -41,6 +41,9 @@ public final class Axis<T> {
     public static final Axis<Double> LR = new Axis<>("lr", Values::lr, null);
     public static final Axis<Integer> BATCH_SIZE =
             new Axis<>("batch_size", (r, n) -> r.intAtLeast(n, "batch_size", 1), 128);
+    /** Samples per micro-batch (docs/design.md, "Data parallelism"); 0 when not given: the batch size. */
+    public static final Axis<Integer> MICRO_BATCH =
+            new Axis<>("micro_batch", (r, n) -> r.intAtLeast(n, "micro_batch", 1), 0);
     public static final Axis<Integer> TEST_BATCH_SIZE =
             new Axis<>("test_batch_size", (r, n) -> r.intAtLeast(n, "test_batch_size", 1), 100);
     public static final Axis<Integer> EPOCHS = new Axis<>("epochs", (r, n) -> r.intAtLeast(n, "epochs", 1), null);
@@ -49,6 +52,9 @@ public final class Axis<T> {
     public static final Axis<Optional<Augmentation>> AUGMENTATION =
             new Axis<>("augmentation", Values::augmentation, Optional.empty());
     public static final Axis<Device> DEVICE = new Axis<>("device", Values::device, Device.CPU);
+    /** Devices one run trains on, each holding some of every batch's micro-batches: CPUs or GPUs of its task. */
+    public static final Axis<Integer> DEVICES_PER_RUN =
+            new Axis<>("devices_per_run", (r, n) -> r.intAtLeast(n, "devices_per_run", 1), 1);
     public static final Axis<Reproducibility> REPRODUCIBILITY =
             new Axis<>("reproducibility", Values::reproducibility, Reproducibility.DEFAULT);
     /** Written as {@code repeats: N} (seeds 0..N-1) or {@code seeds: [..]}. */
@@ -56,8 +62,8 @@ public final class Axis<T> {
 
     /** Every axis, in the order a grid's points are enumerated (which fixes plan order). */
     public static final List<Axis<?>> ALL = List.of(DATASET, TRAIN_SPLIT, TEST_SPLIT, TRAIN_SUBSET, TEST_SUBSET, NETWORK,
-            BATCH_NORM, OPTIMIZER, PRECISION, POOL, POOL_FORM, RELU_ALPHA, LR, BATCH_SIZE, TEST_BATCH_SIZE, EPOCHS,
-            SCHEDULE, AUGMENTATION, DEVICE, REPRODUCIBILITY, SEED);
+            BATCH_NORM, OPTIMIZER, PRECISION, POOL, POOL_FORM, RELU_ALPHA, LR, BATCH_SIZE, MICRO_BATCH, TEST_BATCH_SIZE,
+            EPOCHS, SCHEDULE, AUGMENTATION, DEVICE, DEVICES_PER_RUN, REPRODUCIBILITY, SEED);
 
     /** How one value of the axis is read from its node; null after recording a problem. */
     interface Reader<T> {

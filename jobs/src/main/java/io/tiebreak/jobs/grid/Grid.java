@@ -56,8 +56,17 @@ public final class Grid {
 
     /** Whether any run may want a GPU (device gpu or auto, in the axis or an override). */
     public boolean mentions(Device device) {
-        if (axes.get(Axis.DEVICE).stream().anyMatch(c -> c.value() == device)) return true;
-        return overrides.stream().flatMap(o -> o.set().getOrDefault(Axis.DEVICE, List.of()).stream())
-                .anyMatch(c -> c.value() == device);
+        return choices(Axis.DEVICE).anyMatch(c -> c.value() == device);
+    }
+
+    /** The most devices any run of the grid trains on (devices_per_run, in the axis or an override). */
+    public int maxDevicesPerRun() {
+        return choices(Axis.DEVICES_PER_RUN).mapToInt(c -> Axis.DEVICES_PER_RUN.of(c)).max().orElse(1);
+    }
+
+    /** Every value an axis takes, in the grid's axes and in its overrides. */
+    private java.util.stream.Stream<Choice> choices(Axis<?> axis) {
+        return java.util.stream.Stream.concat(axes.get(axis).stream(),
+                overrides.stream().flatMap(o -> o.set().getOrDefault(axis, List.of()).stream()));
     }
 }

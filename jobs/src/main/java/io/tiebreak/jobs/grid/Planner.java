@@ -5,6 +5,7 @@ import io.tiebreak.runtime.data.Normalization;
 import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.models.ModelSpec;
 import io.tiebreak.runtime.optim.OptimizerSpec;
+import io.tiebreak.runtime.parallel.Share;
 import io.tiebreak.runtime.precision.Precision;
 import io.tiebreak.runtime.precision.Reproducibility;
 import java.util.ArrayList;
@@ -172,6 +173,19 @@ public final class Planner {
                     + " training samples");
             ok = false;
         }
+        int micro = value(p, Axis.MICRO_BATCH) == 0 ? batch : value(p, Axis.MICRO_BATCH);
+        int devices = value(p, Axis.DEVICES_PER_RUN);
+        if (micro > batch) {
+            problems.add(at(p, Axis.MICRO_BATCH), "micro_batch " + micro + " is more than batch_size " + batch);
+            ok = false;
+        } else {
+            try {
+                Share.perDevice(batch, micro, devices);
+            } catch (IllegalArgumentException e) {
+                problems.add(at(p, Axis.DEVICES_PER_RUN), "devices_per_run " + devices + ": " + e.getMessage());
+                ok = false;
+            }
+        }
         ModelSpec.Network network = value(p, Axis.NETWORK);
         int min = minimumInput(network, Math.min(info.height(), info.width()));
         if (Math.min(info.height(), info.width()) < min) {
@@ -207,8 +221,8 @@ public final class Planner {
                             augmentation.cropPadding(), augmentation.horizontalFlip()),
                     value(p, Axis.OPTIMIZER), value(p, Axis.PRECISION), policy.withForm(form), value(p, Axis.RELU_ALPHA),
                     new RunSpec.Training(lr, batch, value(p, Axis.TEST_BATCH_SIZE), value(p, Axis.EPOCHS),
-                            value(p, Axis.SCHEDULE)),
-                    value(p, Axis.DEVICE), value(p, Axis.REPRODUCIBILITY), value(p, Axis.SEED));
+                            value(p, Axis.SCHEDULE), micro),
+                    value(p, Axis.DEVICE), devices, value(p, Axis.REPRODUCIBILITY), value(p, Axis.SEED));
         } catch (IllegalArgumentException e) {
             problems.add(at(p, Axis.DATASET), "impossible run of " + network.id() + " on " + dataset + ": "
                     + e.getMessage());

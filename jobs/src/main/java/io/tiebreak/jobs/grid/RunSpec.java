@@ -24,9 +24,20 @@ import java.util.function.Function;
  * come from it.
  */
 public record RunSpec(Data data, ModelSpec model, Input input, OptimizerSpec optimizer, Precision precision,
-                      PoolPolicy pool, double reluAlpha, Training training, Device device,
+                      PoolPolicy pool, double reluAlpha, Training training, Device device, int devicesPerRun,
                       Reproducibility reproducibility, long seed)
         implements Serializable {
+
+    public RunSpec {
+        if (devicesPerRun < 1) throw new IllegalArgumentException("devices_per_run must be at least 1, got " + devicesPerRun);
+    }
+
+    /** A run on one device. */
+    public RunSpec(Data data, ModelSpec model, Input input, OptimizerSpec optimizer, Precision precision,
+                   PoolPolicy pool, double reluAlpha, Training training, Device device,
+                   Reproducibility reproducibility, long seed) {
+        this(data, model, input, optimizer, precision, pool, reluAlpha, training, device, 1, reproducibility, seed);
+    }
 
     /** Which samples: the dataset, its train and test splits, and the first n of each (0: all). */
     public record Data(String dataset, String trainSplit, String testSplit, int trainSubset, int testSubset)
@@ -41,9 +52,18 @@ public record RunSpec(Data data, ModelSpec model, Input input, OptimizerSpec opt
         }
     }
 
-    /** How long and how fast: lr (per epoch from the schedule), batch sizes, epochs. */
-    public record Training(double lr, int batchSize, int testBatchSize, int epochs, Schedule schedule)
-            implements Serializable {}
+    /**
+     * How long and how fast: lr (per epoch from the schedule), batch sizes, epochs, and the micro-batches each batch's
+     * sums are cut into (docs/design.md, "Data parallelism"; the batch size: one micro-batch).
+     */
+    public record Training(double lr, int batchSize, int testBatchSize, int epochs, Schedule schedule, int microBatch)
+            implements Serializable {
+
+        /** Batches of one micro-batch each. */
+        public Training(double lr, int batchSize, int testBatchSize, int epochs, Schedule schedule) {
+            this(lr, batchSize, testBatchSize, epochs, schedule, batchSize);
+        }
+    }
 
     private static final long serialVersionUID = 1L;
 
@@ -54,17 +74,20 @@ public record RunSpec(Data data, ModelSpec model, Input input, OptimizerSpec opt
     public enum Kind { STRING, INT, LONG, DOUBLE, BOOLEAN, DOUBLE_LIST }
 
     /**
-     * A config field: its column name, type, value, and the role it plays. {@code identity} fields make the run_id;
-     * the configuration id (what lr-search chooses an lr for) leaves out lr, seed, epochs, device and
-     * reproducibility. A field added after runs were first recorded has a {@code legacy} value, the one every run
-     * had before it existed: the canonical config leaves the field out when it holds that value, so the run_ids of
-     * earlier results stay what they were (null: always written).
+     * A config field: its column name, type, value, and the role it plays. {@code identity} fields make the run_id
+     * (devices_per_run does not: it changes no bit); the configuration id (what lr-search chooses an lr for) leaves
+     * out lr, seed, epochs, device, micro-batch and reproducibility. A field added after runs were first recorded has
+     * a {@code legacy} value, the one every run had before it existed (a function of the run: the micro-batch was the
+     * batch size): the canonical config leaves the field out when it holds that value, so the run_ids of earlier
+     * results stay what they were (null: always written).
      */
     public record Field(String name, Kind kind, Function<RunSpec, Object> value, boolean identity,
-                        boolean configuration, Object legacy) {
+                        boolean configuration, Function<RunSpec, Object> legacy) {
 
         /** Whether the canonical config (the run_id's text) writes this field for spec. */
-        boolean inCanonical(RunSpec spec) { return legacy == null || !legacy.equals(value.apply(spec)); }
+        boolean inCanonical(RunSpec spec) {
+            return identity && (legacy == null || !legacy.apply(spec).equals(value.apply(spec)));
+        }
     }
 
     private static Field f(String name, Kind kind, Function<RunSpec, Object> value) {
@@ -77,8 +100,13 @@ public record RunSpec(Data data, ModelSpec model, Input input, OptimizerSpec opt
 
     /** A field added later, left out of the canonical config while it holds legacy (see {@link Field}). */
     private static Field since(String name, Kind kind, Function<RunSpec, Object> value, boolean configuration,
-                               Object legacy) {
+                               Function<RunSpec, Object> legacy) {
         return new Field(name, kind, value, true, configuration, legacy);
+    }
+
+    /** A column that is not part of the run's identity: how it ran, not what it computed. */
+    private static Field notInIdentity(String name, Kind kind, Function<RunSpec, Object> value) {
+        return new Field(name, kind, value, false, false, null);
     }
 
     /** Every config column, in table order. */
@@ -116,6 +144,9 @@ public record RunSpec(Data data, ModelSpec model, Input input, OptimizerSpec opt
             f("relu_alpha", Kind.DOUBLE, RunSpec::reluAlpha),
             notInConfig("lr", Kind.DOUBLE, s -> s.training().lr()),
             f("batch_size", Kind.INT, s -> s.training().batchSize()),
+            // Micro-batches change the bits (docs/design.md, "Data parallelism"); one per batch is what every run
+            // computed before the setting existed.
+            since("micro_batch", Kind.INT, s -> s.training().microBatch(), false, s -> s.training().batchSize()),
             f("test_batch_size", Kind.INT, s -> s.training().testBatchSize()),
             notInConfig("epochs", Kind.INT, s -> s.training().epochs()),
             f("schedule", Kind.STRING, s -> s.training().schedule().kind().id()),
@@ -123,8 +154,9 @@ public record RunSpec(Data data, ModelSpec model, Input input, OptimizerSpec opt
             f("gamma", Kind.DOUBLE, s -> s.training().schedule().gamma()),
             f("eta_min", Kind.DOUBLE, s -> s.training().schedule().etaMin()),
             notInConfig("device", Kind.STRING, s -> s.device().id()),
+            notInIdentity("devices_per_run", Kind.INT, RunSpec::devicesPerRun),
             // Host mode is what every run computed before the setting existed (docs/design.md, "Reproducibility").
-            since("reproducibility", Kind.STRING, s -> s.reproducibility().id(), false, Reproducibility.HOST.id()),
+            since("reproducibility", Kind.STRING, s -> s.reproducibility().id(), false, s -> Reproducibility.HOST.id()),
             notInConfig("seed", Kind.LONG, RunSpec::seed));
 
     /** Config columns whose value differs between runs of the plan (the seed excluded: repeats are grouped). */
@@ -159,20 +191,21 @@ public record RunSpec(Data data, ModelSpec model, Input input, OptimizerSpec opt
     public TrainConfig trainConfig() {
         return new TrainConfig(model, precision, pool, reluAlpha, optimizer, training.schedule(), training.lr(),
                 training.batchSize(), training.testBatchSize(), training.epochs(), seed, normalization(),
-                augmentation());
+                augmentation(), training.microBatch());
     }
 
     public RunSpec withLr(double lr) {
         Training t = new Training(lr, training.batchSize(), training.testBatchSize(), training.epochs(),
-                training.schedule());
-        return new RunSpec(data, model, input, optimizer, precision, pool, reluAlpha, t, device, reproducibility, seed);
+                training.schedule(), training.microBatch());
+        return new RunSpec(data, model, input, optimizer, precision, pool, reluAlpha, t, device, devicesPerRun,
+                reproducibility, seed);
     }
 
     public RunSpec withEpochsAndSeed(int epochs, long newSeed) {
         Training t = new Training(training.lr(), training.batchSize(), training.testBatchSize(), epochs,
-                training.schedule());
-        return new RunSpec(data, model, input, optimizer, precision, pool, reluAlpha, t, device, reproducibility,
-                newSeed);
+                training.schedule(), training.microBatch());
+        return new RunSpec(data, model, input, optimizer, precision, pool, reluAlpha, t, device, devicesPerRun,
+                reproducibility, newSeed);
     }
 
     /** A short human label for logs: "lenet5 fp16 beta:1000/composite sgd lr=0.01 seed=0". */

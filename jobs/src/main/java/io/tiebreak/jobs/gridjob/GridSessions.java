@@ -15,15 +15,31 @@ public final class GridSessions {
     /**
      * Settings the session needs from its start: FAIR scheduling, so result writes take the next free task slot
      * ahead of queued training tasks ({@link ResultStore#sessionDefaults}); and, for a grid with device: gpu, one
-     * GPU per task (not in local mode, which has no GPU scheduling: tasks asking for one would wait forever).
+     * GPU per task (not in local mode, which has no GPU scheduling: tasks asking for one would wait forever); in local mode,
+     * as many CPUs per task as the grid's largest devices_per_run.
      */
     public static Map<String, String> sessionDefaults(Grid g) {
         Map<String, String> d = new LinkedHashMap<>(ResultStore.sessionDefaults());
-        if (g.mentions(Device.GPU) && !isLocalMode(new org.apache.spark.SparkConf(true).get("spark.master", "local[*]"))) {
+        org.apache.spark.SparkConf conf = new org.apache.spark.SparkConf(true);
+        String master = conf.get("spark.master", "local[*]");
+        if (g.mentions(Device.GPU) && !isLocalMode(master)) {
             d.put("spark.executor.resource.gpu.amount", "1");
             d.put("spark.task.resource.gpu.amount", "1");
         }
+        // Runs on several devices: clusters reserve them per task (TaskResources); local mode has no per-task
+        // profiles, so every task reserves the largest devices_per_run in CPUs, where the local master has them.
+        int devices = g.maxDevicesPerRun();
+        if (devices > 1 && isLocalMode(master) && !conf.contains("spark.task.cpus") && localCores(master) >= devices) {
+            d.put("spark.task.cpus", Integer.toString(devices));
+        }
         return d;
+    }
+
+    /** Cores of a local master: local (1), local[N], local[N,F], local[*] (every core). */
+    static int localCores(String master) {
+        if (!master.startsWith("local[")) return 1;
+        String n = master.substring(6, master.length() - 1).split(",")[0].trim();
+        return n.equals("*") ? Runtime.getRuntime().availableProcessors() : Integer.parseInt(n);
     }
 
     /** local, local[N], local[*]: one JVM, where Spark schedules no GPUs (local-cluster[...] is a real cluster). */

@@ -32,10 +32,10 @@ import org.apache.spark.TaskContext;
 import org.apache.spark.resource.ResourceInformation;
 
 /**
- * Trains one run on an executor: opens its device, takes its dataset (loaded once per executor JVM and shared),
- * resumes from its newest checkpoint, trains, and returns what happened. A run that throws is returned as failed
- * with the reason (the sweep goes on), one that meets bad input (its checkpoint, its dataset) as bad input, never
- * trained; a task Spark kills is not a failure and ends as Spark asked.
+ * Trains one run on an executor: takes its dataset (loaded once per executor JVM and shared), opens its devices
+ * (devices_per_run of them), resumes from its newest checkpoint, trains, and returns what happened. A run that throws
+ * is returned as failed with the reason (the sweep goes on), one that meets bad input (its checkpoint, its dataset)
+ * as bad input, never trained; a task Spark kills is not a failure and ends as Spark asked.
  */
 public final class RunExecutor {
     private RunExecutor() {}
@@ -92,28 +92,28 @@ public final class RunExecutor {
         String device = "";
         String backendInfo = "";
         try {
-            DeviceChoice.Opened opened = DeviceChoice.open(spec.device(), spec.reproducibility(), placement.threads(), placement.gpus(), gpus);
-            device = opened.description();
-            backendInfo = opened.backend().description();
-            try (var backend = opened.backend()) {
-                ImageData train = data(task.datasetPath(), spec.data().trainSplit(), spec.data().trainSubset(), conf);
-                ImageData test = data(task.datasetPath(), spec.data().testSplit(), spec.data().testSubset(), conf);
-                HadoopCheckpoints checkpoints = new HadoopCheckpoints(new Path(task.checkpoints()), conf,
-                        task.keepAllCheckpoints());
-                RunResult r = new Trainer(spec.trainConfig(), backend).run(train, test, checkpoints, m -> {
-                    seen.add(EpochRow.of(m));
-                    onEpoch.accept(m);
-                }, onStep);
-                List<EpochRow> epochs = r.epochs().stream().map(EpochRow::of).toList();
-                Status status = switch (r.status()) {
-                    case COMPLETED -> Status.COMPLETED;
-                    case DIVERGED -> Status.DIVERGED;
-                    case FAILED -> Status.FAILED;
-                };
-                int divergedAt = status == Status.DIVERGED ? epochs.get(epochs.size() - 1).epoch() : -1;
-                return outcome(task, status, r.reason(), divergedAt, epochs, t0, started, device, backendInfo,
-                        placement, r.digest());
-            }
+            ImageData train = data(task.datasetPath(), spec.data().trainSplit(), spec.data().trainSubset(), conf);
+            ImageData test = data(task.datasetPath(), spec.data().testSplit(), spec.data().testSubset(), conf);
+            HadoopCheckpoints checkpoints = new HadoopCheckpoints(new Path(task.checkpoints()), conf,
+                    task.keepAllCheckpoints());
+            DeviceChoice.Devices devices = DeviceChoice.openDevices(spec.device(), spec.devicesPerRun(),
+                    spec.reproducibility(), placement.threads(), placement.gpus(), gpus);
+            device = devices.description();
+            backendInfo = devices.backend();
+            // The Trainer opens (or takes) each device on the thread that drives it, and closes them at the end.
+            RunResult r = new Trainer(spec.trainConfig(), devices.devices()).run(train, test, checkpoints, m -> {
+                seen.add(EpochRow.of(m));
+                onEpoch.accept(m);
+            }, onStep);
+            List<EpochRow> epochs = r.epochs().stream().map(EpochRow::of).toList();
+            Status status = switch (r.status()) {
+                case COMPLETED -> Status.COMPLETED;
+                case DIVERGED -> Status.DIVERGED;
+                case FAILED -> Status.FAILED;
+            };
+            int divergedAt = status == Status.DIVERGED ? epochs.get(epochs.size() - 1).epoch() : -1;
+            return outcome(task, status, r.reason(), divergedAt, epochs, t0, started, device, backendInfo,
+                    placement, r.digest());
         } catch (EpochGate.Stop e) {
             return outcome(task, Status.PRUNED, e.getMessage(), -1, seen, t0, started, device, backendInfo, placement, null);
         } catch (DeviceChoice.Unavailable e) {

@@ -54,7 +54,7 @@ public final class RunLauncher {
 
     /**
      * Submits tasks as one job in this launcher's job group; onResult(index in tasks, outcome) runs on the driver
-     * as each task ends. The caller waits on the returned action.
+     * as each task ends. The caller waits on the returned action. The runs must ask for the same task resources.
      */
     public SimpleFutureAction<BoxedUnit> submit(List<RunTask> tasks, EpochGate gate, BiConsumer<Integer, RunOutcome> onResult) {
         return submit(tasks, gate, onResult, 0);
@@ -66,19 +66,52 @@ public final class RunLauncher {
      */
     public SimpleFutureAction<BoxedUnit> submit(List<RunTask> tasks, EpochGate gate, BiConsumer<Integer, RunOutcome> onResult,
                                                 int firstIndex) {
-        RDD<RunTask> rdd = sc.parallelize(CollectionConverters.asScala(tasks).toSeq(), tasks.size(),
-                ClassTag$.MODULE$.apply(RunTask.class));
-        List<Object> partitions = new ArrayList<>();
-        for (int i = 0; i < tasks.size(); i++) partitions.add(i);
+        List<SimpleFutureAction<BoxedUnit>> jobs = submitAll(tasks, gate, onResult, firstIndex);
+        if (jobs.size() != 1) throw new IllegalArgumentException("runs asking for different task resources: use submitAll");
+        return jobs.get(0);
+    }
+
+    /**
+     * Submits tasks as one job per stretch of consecutive tasks asking for the same task resources (a run on
+     * devices_per_run devices reserves that many CPUs or GPUs: {@link TaskResources}), in this launcher's job group;
+     * onResult(index in tasks, outcome) runs on the driver as each task ends. The caller waits on every returned
+     * action.
+     */
+    public List<SimpleFutureAction<BoxedUnit>> submitAll(List<RunTask> tasks, EpochGate gate,
+                                                        BiConsumer<Integer, RunOutcome> onResult) {
+        return submitAll(tasks, gate, onResult, 0);
+    }
+
+    private List<SimpleFutureAction<BoxedUnit>> submitAll(List<RunTask> tasks, EpochGate gate,
+                                                         BiConsumer<Integer, RunOutcome> onResult, int firstIndex) {
+        List<SimpleFutureAction<BoxedUnit>> jobs = new ArrayList<>();
         sc.setJobGroup(jobGroup, "tiebreak: " + tasks.size() + " runs", true);
-        sc.setLocalProperty(io.tiebreak.jobs.progress.ProgressListener.FIRST_INDEX, Integer.toString(firstIndex));
         try {
-            return sc.submitJob(rdd, new Train(conf, epochs, steps, gate),
-                    CollectionConverters.asScala(partitions).toSeq(), new Deliver(onResult), new Done());
+            int from = 0;
+            while (from < tasks.size()) {
+                TaskResources resources = TaskResources.of(tasks.get(from).spec(), sc);
+                int to = from + 1;
+                while (to < tasks.size() && TaskResources.of(tasks.get(to).spec(), sc).equals(resources)) to++;
+                List<RunTask> mine = tasks.subList(from, to);
+                RDD<RunTask> rdd = sc.parallelize(CollectionConverters.asScala(mine).toSeq(), mine.size(),
+                        ClassTag$.MODULE$.apply(RunTask.class));
+                resources.profile().ifPresent(rdd::withResources);
+                List<Object> partitions = new ArrayList<>();
+                for (int i = 0; i < mine.size(); i++) partitions.add(i);
+                int offset = from;
+                // The progress display numbers tasks from the job's first one: partition i is run firstIndex + offset + i.
+                sc.setLocalProperty(io.tiebreak.jobs.progress.ProgressListener.FIRST_INDEX,
+                        Integer.toString(firstIndex + offset));
+                jobs.add(sc.submitJob(rdd, new Train(conf, epochs, steps, gate),
+                        CollectionConverters.asScala(partitions).toSeq(),
+                        new Deliver((i, outcome) -> onResult.accept(offset + i, outcome)), new Done()));
+                from = to;
+            }
         } finally {
             sc.clearJobGroup();
             sc.setLocalProperty(io.tiebreak.jobs.progress.ProgressListener.FIRST_INDEX, null);
         }
+        return jobs;
     }
 
     /** Cancels every job of this launcher (running tasks are interrupted; their checkpoints stay). */

@@ -157,7 +157,7 @@ public final class SweepJob {
         };
         ShutdownHookManager.get().addShutdownHook(onExit, 100, 120, TimeUnit.SECONDS);
         try {
-            SimpleFutureAction<BoxedUnit> job = launcher.submit(tasks, EpochGate.NONE, (index, outcome) -> {
+            List<SimpleFutureAction<BoxedUnit>> jobs = launcher.submitAll(tasks, EpochGate.NONE, (index, outcome) -> {
                 synchronized (ran) {
                     ran.merge(outcome.status(), 1, Integer::sum);
                 }
@@ -166,7 +166,7 @@ public final class SweepJob {
                 else committer.offer(outcome);
             });
             try {
-                job.get();
+                for (SimpleFutureAction<BoxedUnit> job : jobs) job.get();
             } catch (Exception e) {
                 if (interrupted.get()) {
                     throw new Interrupted("sweep interrupted: what was committed and where each cancelled run resumes"

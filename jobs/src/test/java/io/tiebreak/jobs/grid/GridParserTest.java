@@ -101,6 +101,41 @@ class GridParserTest {
     }
 
     @Test
+    void theMicroBatchIsPartOfARunsIdentityAndItsDeviceCountIsNot() {
+        List<String> one = List.of("repeats=1", "precision=fp32", "pool=0");
+        RunSpec r = plan(QUICK, one).runs().get(0);
+        assertEquals(128, r.training().microBatch(), "the batch size: one micro-batch per batch");
+        assertEquals(1, r.devicesPerRun());
+        assertTrue(!r.canonicalConfig().contains("micro_batch") && !r.canonicalConfig().contains("devices_per_run"),
+                "a run as before micro-batches keeps its run_id: " + r.canonicalConfig());
+        assertEquals(r.runId(), plan(QUICK + "micro_batch: 128\n", one).runs().get(0).runId());
+        RunSpec cut = plan(QUICK + "micro_batch: 32\n", one).runs().get(0);
+        assertNotEquals(r.runId(), cut.runId(), "other bits, another run");
+        assertEquals(r.configId(), cut.configId(), "lr-search's choice holds for every micro-batch size");
+        assertTrue(cut.canonicalConfig().contains("\"micro_batch\":32"), cut.canonicalConfig());
+        RunSpec spread = plan(QUICK + "micro_batch: 32\ndevices_per_run: 4\n", one).runs().get(0);
+        assertEquals(4, spread.devicesPerRun());
+        assertEquals(cut.runId(), spread.runId(), "the device count changes no bit");
+        assertEquals(32, spread.trainConfig().microBatch());
+        Grid search = GridParser.parse("s.yaml", QUICK.replace("lr: 0.01\n", "") + "micro_batch: 32\ndevices_per_run: 2\n",
+                List.of(), GridParser.Purpose.LR_SEARCH);
+        RunSpec trial = Planner.plan(search, FixedCatalog.standard(), id -> OptionalDouble.of(1), false).runs().get(0);
+        assertEquals(2, trial.devicesPerRun(), "lr-search grids take both keys");
+        assertEquals(32, trial.training().microBatch());
+    }
+
+    @Test
+    void devicesThatCannotShareTheMicroBatchesAreAnErrorAtDevicesPerRun() {
+        GridException e = failure(QUICK + "micro_batch: 32\ndevices_per_run: 3\n");
+        assertTrue(e.getMessage().contains("g.yaml:12:18: devices_per_run 3: a batch of 128 cut into micro-batches of 32"
+                + " makes 4 micro-batches, which 3 devices cannot share equally"), e.getMessage());
+        GridException big = failure(QUICK + "micro_batch: 256\n");
+        assertTrue(big.getMessage().contains("g.yaml:11:14: micro_batch 256 is more than batch_size 128"), big.getMessage());
+        GridException zero = failure(QUICK + "devices_per_run: 0\n");
+        assertTrue(zero.getMessage().contains("devices_per_run"), zero.getMessage());
+    }
+
+    @Test
     void anUnknownKeyIsNamedWithItsLineColumnAndTheKeyMeant() {
         GridException e = failure(QUICK.replace("optimizer: sgd", "optimiser: sgd"));
         assertEquals(1, e.problems().size());

@@ -48,6 +48,37 @@ class DeviceChoiceTest {
     }
 
     @Test
+    void aRunOnSeveralDevicesSplitsTheTasksCpusOrTakesAsManyGrantedGpus() throws Exception {
+        DeviceChoice.Devices cpus = DeviceChoice.openDevices(Device.CPU, 2, Reproducibility.PORTABLE, 4, List.of(), NO_CUDA);
+        assertEquals(2, cpus.devices().size());
+        assertEquals("cpu x4 as 2 devices of 2", cpus.description());
+        try (var b = cpus.devices().get(1).get()) {
+            assertEquals(2, b.threads());
+        }
+        DeviceChoice.Unavailable few = assertThrows(DeviceChoice.Unavailable.class,
+                () -> DeviceChoice.openDevices(Device.GPU, 2, Reproducibility.PORTABLE, 1, List.of("0"), NO_CUDA));
+        assertTrue(few.getMessage().startsWith("devices_per_run: 2, but Spark granted this task 1 GPU(s)"), few.getMessage());
+        DeviceChoice.Devices fallback = DeviceChoice.openDevices(Device.AUTO, 2, Reproducibility.PORTABLE, 2, List.of("0"), NO_CUDA);
+        assertEquals("cpu x2 as 2 devices of 1 (auto: devices_per_run: 2, but Spark granted this task 1 GPU(s))",
+                fallback.description());
+        DeviceChoice.Devices gpus = DeviceChoice.openDevices(Device.GPU, 2, Reproducibility.PORTABLE, 1, List.of("4", "5", "6"),
+                address -> new CpuBackend(1));
+        assertEquals(2, gpus.devices().size(), "the first devices_per_run of the granted GPUs");
+        for (var d : gpus.devices()) d.get().close();
+        DeviceChoice.Devices one = DeviceChoice.openDevices(Device.CPU, 1, Reproducibility.PORTABLE, 2, List.of(), NO_CUDA);
+        assertEquals("cpu x2", one.description(), "one device: as before");
+        one.devices().get(0).get().close();
+    }
+
+    @Test
+    void localMastersCountTheirCores() {
+        assertEquals(1, GridSessions.localCores("local"));
+        assertEquals(3, GridSessions.localCores("local[3]"));
+        assertEquals(2, GridSessions.localCores("local[2,4]"));
+        assertEquals(Runtime.getRuntime().availableProcessors(), GridSessions.localCores("local[*]"));
+    }
+
+    @Test
     void theRuntimesCudaOpenerExplainsItselfOnAMachineWithoutAGpu() {
         try {
             DeviceChoice.GpuOpener.CUDA.open("0").close();

@@ -184,6 +184,31 @@ class SweepJobTest {
         assertEquals(4, store.read(Tables.Table.RUNS).count());
     }
 
+    @Test
+    void aSweepOnTwoDevicesPerRunLandsTheRowsOfOneDevice(@TempDir Path one, @TempDir Path two) {
+        // docs/design.md, "Data parallelism": the same micro-batches give the same bits on any number of devices.
+        String grid = Sweeps.grid("precision: [fp32, mixed]", "batch_norm: true", "micro_batch: 16", "lr: 0.05",
+                "epochs: 1");
+        Sweeps.Ran a = Sweeps.sweep(grid, one, 60_000);
+        Sweeps.Ran b = Sweeps.sweep(grid.replace("micro_batch: 16", "micro_batch: 16\ndevices_per_run: 2"), two, 60_000);
+        assertEquals(Map.of(Status.COMPLETED, 2), b.result().ran());
+        List<String> howItRan = List.of("devices_per_run", "device_used", "seconds", "train_seconds", "started_at",
+                "finished_at", "executor", "host");
+        for (Tables.Table t : List.of(Tables.Table.RUNS, Tables.Table.EPOCHS)) {
+            Dataset<Row> x = a.store().read(t), y = b.store().read(t);
+            String[] same = java.util.Arrays.stream(x.columns()).filter(c -> !howItRan.contains(c)).toArray(String[]::new);
+            assertEquals(2, x.count());
+            assertEquals(x.selectExpr(same).orderBy("run_id").collectAsList(), y.selectExpr(same).orderBy("run_id").collectAsList(),
+                    t.id() + " rows");
+            assertEquals(List.of(1), x.select("devices_per_run").distinct().as(org.apache.spark.sql.Encoders.INT()).collectAsList());
+            assertEquals(List.of(2), y.select("devices_per_run").distinct().as(org.apache.spark.sql.Encoders.INT()).collectAsList());
+            assertEquals(List.of(16), y.select("micro_batch").distinct().as(org.apache.spark.sql.Encoders.INT()).collectAsList());
+        }
+        for (Row r : b.store().read(Tables.Table.RUNS).collectAsList()) {
+            assertTrue(((String) r.getAs("device_used")).contains("as 2 devices"), (String) r.getAs("device_used"));
+        }
+    }
+
     static void deleteTree(Path p) throws Exception {
         if (!Files.exists(p)) return;
         try (Stream<Path> s = Files.walk(p)) {

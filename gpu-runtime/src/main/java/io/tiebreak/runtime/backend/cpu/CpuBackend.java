@@ -47,6 +47,11 @@ public final class CpuBackend extends CheckedBackend {
     /** What computes the matrix products: our fixed-order GEMM (portable) or the host's BLAS and its kernel set. */
     @Override
     public String description() {
+        return describe(reproducibility);
+    }
+
+    /** {@link #description()} of a CPU backend in the given mode, without opening one. */
+    public static String describe(Reproducibility reproducibility) {
         return "cpu, " + (reproducibility == Reproducibility.PORTABLE ? "tiebreak fixed-order GEMM (portable)"
                 : "BLAS " + NativeBlas.describe() + " (host)");
     }
@@ -134,7 +139,26 @@ public final class CpuBackend extends CheckedBackend {
 
     @Override
     protected void convertKernel(Tensor src, Tensor dst) {
-        write(dst, download(src));
+        if (dst.precision().isDouble()) writeKernel(dst, download(src));
+        else if (src.precision().isDouble()) writeKernel(dst, d(src));
+        else writeKernel(dst, f(src));
+    }
+
+    /** The tensor's own storage, not a copy: the shared memory of replicas on the CPU (docs/design.md, "Data parallelism"). */
+    @Override
+    public Object exportValues(Tensor t) {
+        return array(t);
+    }
+
+    @Override
+    public void importValues(Object values, Tensor dst) {
+        Object own = array(dst);
+        int n = values instanceof float[] f ? f.length : values instanceof double[] d ? d.length : -1;
+        if (values.getClass() != own.getClass() || n != dst.size()) {
+            throw new IllegalArgumentException("cannot import " + (n < 0 ? values.getClass().getSimpleName() : n + " "
+                    + values.getClass().getSimpleName()) + " values into " + dst);
+        }
+        System.arraycopy(values, 0, own, 0, n);
     }
 
     @Override
@@ -167,8 +191,23 @@ public final class CpuBackend extends CheckedBackend {
                     dOrNull(db), p.matmulFormat(), null);
         } else {
             FloatMatmulKernels.conv2dBackward(reproducibility, pool, scratch, f(x), n, h, wd, f(w), f(dy), g, fOrNull(dx), f(dw),
-                    fOrNull(db), p.matmulFormat(), p.matmulOperandRounding());
+                    fOrNull(db), gradientRounding(p, dw), p.matmulOperandRounding());
+            roundPartialsInput(p, dw, dx);
         }
+    }
+
+    /**
+     * The format the matmul kernels round their outputs to: the matmul format, or, for partial weight gradients
+     * (docs/design.md, "Data parallelism"), binary32, which leaves them unrounded; the kernels round every output
+     * only once, at its end, so the input gradient is then rounded afterwards ({@link #roundPartialsInput}) to the
+     * same bits.
+     */
+    private static Format gradientRounding(Precision p, Tensor dw) {
+        return isPartial(dw, p) ? Format.SINGLE : p.matmulFormat();
+    }
+
+    private void roundPartialsInput(Precision p, Tensor dw, Tensor dx) {
+        if (dx != null && isPartial(dw, p)) p.matmulFormat().roundInPlace(f(dx), 0, dx.size());
     }
 
     @Override
@@ -192,7 +231,8 @@ public final class CpuBackend extends CheckedBackend {
                     dOrNull(db), p.matmulFormat(), null);
         } else {
             FloatMatmulKernels.linearBackward(reproducibility, pool, scratch, f(x), n, in, f(w), out, f(dy), fOrNull(dx), f(dw),
-                    fOrNull(db), p.matmulFormat(), p.matmulOperandRounding());
+                    fOrNull(db), gradientRounding(p, dw), p.matmulOperandRounding());
+            roundPartialsInput(p, dw, dx);
         }
     }
 
@@ -330,6 +370,91 @@ public final class CpuBackend extends CheckedBackend {
         }
     }
 
+    // ---- batch norm over micro-batches -------------------------------------------------------------------------
+
+    /** Samples per channel and image: H*W, or 1 for [N,C]. */
+    private static int spatial(Tensor x) { return x.size() / Math.max(1, x.dim(0) * x.dim(1)); }
+
+    @Override
+    protected void batchNormSumKernel(Tensor x, Tensor sum) {
+        batchNormSums(x, null, sum);
+    }
+
+    @Override
+    protected void batchNormSquaredDeviationsKernel(Tensor x, Tensor mean, Tensor squares) {
+        batchNormSums(x, mean, squares);
+    }
+
+    private void batchNormSums(Tensor x, Tensor mean, Tensor out) {
+        int n = x.dim(0), c = x.dim(1), s = spatial(x);
+        if (x.precision().isDouble()) DoubleNormKernels.batchNormSums(pool, d(x), n, c, s, dOrNull(mean), d(out));
+        else FloatNormKernels.batchNormSums(pool, f(x), n, c, s, fOrNull(mean), f(out));
+    }
+
+    @Override
+    protected void batchNormMeanKernel(Tensor sum, int count, Tensor saveMean) {
+        if (sum.precision().isDouble()) DoubleNormKernels.batchNormMean(d(sum), sum.size(), count, d(saveMean));
+        else FloatNormKernels.batchNormMean(f(sum), sum.size(), count, f(saveMean));
+    }
+
+    @Override
+    protected void batchNormVarianceKernel(Tensor squares, int count, double momentum, double eps, Tensor saveMean,
+                                           Tensor runningMean, Tensor runningVar, Tensor saveInvStd) {
+        int c = squares.size();
+        Format fmt = runningMean.precision().valueFormat();
+        if (squares.precision().isDouble()) {
+            DoubleNormKernels.batchNormVariance(d(squares), c, count, momentum, eps, d(saveMean), d(runningMean),
+                    d(runningVar), d(saveInvStd), fmt);
+        } else {
+            FloatNormKernels.batchNormVariance(f(squares), c, count, (float) momentum, (float) eps, f(saveMean),
+                    f(runningMean), f(runningVar), f(saveInvStd), fmt);
+        }
+    }
+
+    @Override
+    protected void batchNormNormalizeKernel(Tensor x, Tensor gamma, Tensor beta, Tensor saveMean, Tensor saveInvStd,
+                                            Tensor y) {
+        int n = x.dim(0), c = x.dim(1), s = spatial(x);
+        Format fmt = x.precision().valueFormat();
+        if (x.precision().isDouble()) {
+            DoubleNormKernels.batchNormNormalize(pool, d(x), n, c, s, d(gamma), d(beta), d(saveMean), d(saveInvStd), d(y), fmt);
+        } else {
+            FloatNormKernels.batchNormNormalize(pool, f(x), n, c, s, f(gamma), f(beta), f(saveMean), f(saveInvStd), f(y), fmt);
+        }
+    }
+
+    @Override
+    protected void batchNormBackwardSumsKernel(Tensor x, Tensor dy, Tensor saveMean, Tensor sums) {
+        int n = x.dim(0), c = x.dim(1), s = spatial(x);
+        if (x.precision().isDouble()) DoubleNormKernels.batchNormBackwardSums(pool, d(x), d(dy), n, c, s, d(saveMean), d(sums));
+        else FloatNormKernels.batchNormBackwardSums(pool, f(x), f(dy), n, c, s, f(saveMean), f(sums));
+    }
+
+    @Override
+    protected void batchNormParameterGradientsKernel(Tensor sums, Tensor saveInvStd, Tensor dgamma, Tensor dbeta) {
+        int c = dgamma.size();
+        Format fmt = dgamma.precision().valueFormat();
+        if (sums.precision().isDouble()) {
+            DoubleNormKernels.batchNormParameterGradients(d(sums), c, d(saveInvStd), d(dgamma), d(dbeta), fmt);
+        } else {
+            FloatNormKernels.batchNormParameterGradients(f(sums), c, f(saveInvStd), f(dgamma), f(dbeta), fmt);
+        }
+    }
+
+    @Override
+    protected void batchNormInputGradientKernel(Tensor x, Tensor gamma, Tensor dy, Tensor saveMean,
+                                                Tensor saveInvStd, Tensor sums, int count, Tensor dx) {
+        int n = x.dim(0), c = x.dim(1), s = spatial(x);
+        Format fmt = x.precision().valueFormat();
+        if (x.precision().isDouble()) {
+            DoubleNormKernels.batchNormInputGradient(pool, d(x), d(dy), n, c, s, d(gamma), d(saveMean), d(saveInvStd),
+                    d(sums), count, d(dx), fmt);
+        } else {
+            FloatNormKernels.batchNormInputGradient(pool, f(x), f(dy), n, c, s, f(gamma), f(saveMean), f(saveInvStd),
+                    f(sums), count, f(dx), fmt);
+        }
+    }
+
     @Override
     protected void addKernel(Tensor a, Tensor b, Tensor out) {
         Format fmt = a.precision().valueFormat();
@@ -358,14 +483,15 @@ public final class CpuBackend extends CheckedBackend {
     // ---- loss ------------------------------------------------------------------------------------------------
 
     @Override
-    protected LossResult softmaxCrossEntropyKernel(Tensor logits, int[] labels, double lossScale, Tensor dlogits) {
+    protected LossSum softmaxCrossEntropyKernel(Tensor logits, int[] labels, double lossScale, int batchSize,
+                                                Tensor dlogits) {
         int n = logits.dim(0), k = logits.dim(1);
         int[] correct = new int[1];
         Format fmt = logits.precision().valueFormat();
-        double loss = logits.precision().isDouble()
-                ? DoubleLossKernels.softmaxCrossEntropy(d(logits), n, k, labels, lossScale, dOrNull(dlogits), correct, fmt)
-                : FloatLossKernels.softmaxCrossEntropy(f(logits), n, k, labels, (float) lossScale, fOrNull(dlogits), correct, fmt);
-        return new LossResult(loss, correct[0]);
+        double sum = logits.precision().isDouble()
+                ? DoubleLossKernels.softmaxCrossEntropySum(d(logits), n, k, labels, lossScale, batchSize, dOrNull(dlogits), correct, fmt)
+                : FloatLossKernels.softmaxCrossEntropySum(f(logits), n, k, labels, (float) lossScale, batchSize, fOrNull(dlogits), correct, fmt);
+        return new LossSum(sum, correct[0]);
     }
 
     // ---- optimizers ------------------------------------------------------------------------------------------

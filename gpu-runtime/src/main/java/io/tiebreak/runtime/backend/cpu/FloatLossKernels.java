@@ -13,11 +13,13 @@ final class FloatLossKernels {
     private FloatLossKernels() {}
 
     /**
-     * Mean softmax cross-entropy of logits [batch, classes]; writes dlogits = scale * (softmax - onehot) / batch
-     * when dlogits is not null; correct[0] receives how many rows have their first maximum at the label.
+     * The sum of the rows' softmax cross-entropies of logits [batch, classes], added in row order (unrounded: the
+     * caller forms the mean, Precision.mean); writes dlogits = scale * (softmax - onehot) / divisor when dlogits is
+     * not null (divisor: the whole batch's size, of which these rows may be a micro-batch); correct[0] receives how
+     * many rows have their first maximum at the label.
      */
-    static float softmaxCrossEntropy(float[] logits, int batch, int classes, int[] labels, float scale,
-                                     float[] dlogits, int[] correct, Format f) {
+    static float softmaxCrossEntropySum(float[] logits, int batch, int classes, int[] labels, float scale,
+                                        int divisor, float[] dlogits, int[] correct, Format f) {
         float total = 0;
         int right = 0;
         for (int n = 0; n < batch; n++) {
@@ -34,7 +36,7 @@ final class FloatLossKernels {
             float logSum = (float) Transcendentals.log(sumExp);
             total += logSum - (logits[row + label] - max);
             if (dlogits != null) {
-                float factor = scale / batch;
+                float factor = scale / divisor;
                 for (int j = 0; j < classes; j++) {
                     float prob = (float) Transcendentals.exp(logits[row + j] - max) / sumExp;
                     dlogits[row + j] = f.round((prob - (j == label ? 1 : 0)) * factor);
@@ -42,6 +44,6 @@ final class FloatLossKernels {
             }
         }
         correct[0] = right;
-        return f.round(total / batch);
+        return total;
     }
 }

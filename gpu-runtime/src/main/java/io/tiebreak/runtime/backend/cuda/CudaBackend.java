@@ -211,6 +211,21 @@ public final class CudaBackend extends CheckedBackend {
         return out;
     }
 
+    /** Exchanges between devices go through the host (docs/design.md, "Data parallelism"). */
+    @Override
+    public Object exportValues(Tensor t) {
+        if (buf(t).format != Format.SINGLE) return super.exportValues(t);
+        float[] f = new float[t.size()];
+        if (f.length > 0) device.download(addr(t), f, 4L * f.length);
+        return f;
+    }
+
+    @Override
+    public void importValues(Object values, Tensor dst) {
+        if (buf(dst).format == Format.SINGLE && values instanceof float[] f && f.length == dst.size()) copyIn(dst, f);
+        else super.importValues(values, dst);
+    }
+
     @Override
     protected void copyKernel(Tensor src, Tensor dst) {
         if (src.size() > 0) device.copy(addr(src), addr(dst), (long) src.size() * buf(src).format.bytes());
@@ -293,12 +308,14 @@ public final class CudaBackend extends CheckedBackend {
         // dy as [cout][n*P], rounded to the matmul operand format: the GEMMs' layout.
         long dyt = scratch(Slot.DYT, (long) cout * np * buf(dy).format.bytes());
         run("tb_conv_dy_rows_" + mm(p), (long) cout * np, a -> a.ptr(addr(dy)).i32(cout).i32(plane).i64(np).ptr(dyt));
+        boolean partial = isPartial(dw, p); // a micro-batch's unrounded sums, in the accumulation type
         if (db != null) {
             long sums = rowSums(p, dyt, cout, np);
-            run("tb_round_store_" + mm(p), cout, a -> a.ptr(sums).ptr(addr(db)));
+            if (partial) device.copy(sums, addr(db), (long) cout * accBytes(p));
+            else run("tb_round_store_" + mm(p), cout, a -> a.ptr(sums).ptr(addr(db)));
         }
         long col = im2col(x, g);
-        gemm(p, "nt", cout, ck, np, dyt, np, col, np, STORE_ROWS, addr(dw), ck, 0, BIAS_NONE, 0);
+        gemm(p, "nt", cout, ck, np, dyt, np, col, np, partial ? STORE_ACC : STORE_ROWS, addr(dw), ck, 0, BIAS_NONE, 0);
         if (dx != null) {
             long dcol = scratch(Slot.DCOL, (long) ck * np * accBytes(p));
             gemm(p, "tn", ck, np, cout, addr(w), ck, dyt, np, STORE_ACC, dcol, np, 0, BIAS_NONE, 0);
@@ -332,8 +349,12 @@ public final class CudaBackend extends CheckedBackend {
     protected void linearBackwardKernel(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db) {
         int n = x.dim(0), in = w.dim(1), out = w.dim(0);
         Precision p = x.precision();
-        gemm(p, "tn", out, in, n, addr(dy), out, addr(x), in, STORE_ROWS, addr(dw), in, 0, BIAS_NONE, 0);
-        if (db != null) run("tb_linear_bias_grad_" + mm(p), out, a -> a.ptr(addr(dy)).i32(n).i32(out).ptr(addr(db)));
+        boolean partial = isPartial(dw, p); // a micro-batch's unrounded sums, in the accumulation type
+        gemm(p, "tn", out, in, n, addr(dy), out, addr(x), in, partial ? STORE_ACC : STORE_ROWS, addr(dw), in, 0, BIAS_NONE, 0);
+        if (db != null) {
+            run((partial ? "tb_linear_bias_partial_" : "tb_linear_bias_grad_") + mm(p), out,
+                    a -> a.ptr(addr(dy)).i32(n).i32(out).ptr(addr(db)));
+        }
         if (dx != null) gemm(p, "nn", n, in, out, addr(dy), out, addr(w), in, STORE_ROWS, addr(dx), in, 0, BIAS_NONE, 0);
     }
 
@@ -494,6 +515,87 @@ public final class CudaBackend extends CheckedBackend {
                 .ptr(coef).ptr(addr(dx)));
     }
 
+    // ---- batch norm over micro-batches -------------------------------------------------------------------------
+
+    /** out[c] = the sum over x's samples of part[c][n] from planeSums (tb_bn_total), into a [C] or [2,C] row. */
+    private void channelTotals(Precision p, long part, int n, int c, long out) {
+        run("tb_bn_total_" + acc(p), c, a -> a.i32(n).ptr(part).ptr(out));
+    }
+
+    private static int spatial(Tensor x) { return x.size() / Math.max(1, x.dim(0) * x.dim(1)); }
+
+    @Override
+    protected void batchNormSumKernel(Tensor x, Tensor sum) {
+        int n = x.dim(0), c = x.dim(1), spatial = spatial(x);
+        if (n * c == 0) return;
+        Precision p = x.precision();
+        long part = planeSums(p, "tb_leaf_sum_", Slot.PART_A, n, c, spatial, a -> a.ptr(addr(x)));
+        channelTotals(p, part, n, c, addr(sum));
+    }
+
+    @Override
+    protected void batchNormSquaredDeviationsKernel(Tensor x, Tensor mean, Tensor squares) {
+        int n = x.dim(0), c = x.dim(1), spatial = spatial(x);
+        if (n * c == 0) return;
+        Precision p = x.precision();
+        long part = planeSums(p, "tb_leaf_sqdev_", Slot.PART_A, n, c, spatial, a -> a.i32(c).ptr(addr(x)).ptr(addr(mean)));
+        channelTotals(p, part, n, c, addr(squares));
+    }
+
+    @Override
+    protected void batchNormMeanKernel(Tensor sum, int count, Tensor saveMean) {
+        run("tb_bn_divide_" + suffix(buf(sum).format), sum.size(), a -> a.i32(count).ptr(addr(sum)).ptr(addr(saveMean)));
+    }
+
+    @Override
+    protected void batchNormVarianceKernel(Tensor squares, int count, double momentum, double eps, Tensor saveMean,
+                                           Tensor runningMean, Tensor runningVar, Tensor saveInvStd) {
+        Precision p = runningMean.precision();
+        run("tb_bn_variance_" + sfx(p), squares.size(), a -> a.i32(count).ptr(addr(squares)).ptr(addr(saveMean))
+                .ptr(addr(runningMean)).ptr(addr(runningVar)).scalar(p, momentum).scalar(p, eps).ptr(addr(saveInvStd)));
+    }
+
+    @Override
+    protected void batchNormNormalizeKernel(Tensor x, Tensor gamma, Tensor beta, Tensor saveMean, Tensor saveInvStd,
+                                            Tensor y) {
+        int c = x.dim(1);
+        Precision p = x.precision();
+        long coef = scratch(Slot.COEF, 4L * c * accBytes(p));
+        run("tb_bn_coef_" + sfx(p), c, a -> a.ptr(addr(saveMean)).ptr(addr(saveInvStd)).ptr(addr(gamma)).ptr(addr(beta))
+                .ptr(coef));
+        run("tb_bn_apply_" + sfx(p), x.size(), a -> a.ptr(addr(x)).i32(c).i32(spatial(x)).ptr(coef).ptr(addr(y)));
+    }
+
+    @Override
+    protected void batchNormBackwardSumsKernel(Tensor x, Tensor dy, Tensor saveMean, Tensor sums) {
+        int n = x.dim(0), c = x.dim(1), spatial = spatial(x);
+        if (n * c == 0) return;
+        Precision p = x.precision();
+        long sumDy = planeSums(p, "tb_leaf_sum_", Slot.PART_A, n, c, spatial, a -> a.ptr(addr(dy)));
+        channelTotals(p, sumDy, n, c, addr(sums));
+        long dot = planeSums(p, "tb_leaf_devtimes_", Slot.PART_B, n, c, spatial,
+                a -> a.i32(c).ptr(addr(x)).ptr(addr(dy)).ptr(addr(saveMean)));
+        channelTotals(p, dot, n, c, addr(sums) + (long) c * accBytes(p));
+    }
+
+    @Override
+    protected void batchNormParameterGradientsKernel(Tensor sums, Tensor saveInvStd, Tensor dgamma, Tensor dbeta) {
+        run("tb_bn_param_grads_" + sfx(dgamma.precision()), dgamma.size(),
+                a -> a.ptr(addr(sums)).ptr(addr(saveInvStd)).ptr(addr(dgamma)).ptr(addr(dbeta)));
+    }
+
+    @Override
+    protected void batchNormInputGradientKernel(Tensor x, Tensor gamma, Tensor dy, Tensor saveMean,
+                                                Tensor saveInvStd, Tensor sums, int count, Tensor dx) {
+        int c = x.dim(1);
+        Precision p = x.precision();
+        long coef = scratch(Slot.COEF, 4L * c * accBytes(p));
+        run("tb_bn_backward_coef_totals_" + sfx(p), c, a -> a.i32(count).ptr(addr(sums)).ptr(addr(gamma))
+                .ptr(addr(saveMean)).ptr(addr(saveInvStd)).ptr(coef));
+        run("tb_bn_backward_apply_" + sfx(p), x.size(), a -> a.ptr(addr(x)).ptr(addr(dy)).i32(c).i32(spatial(x))
+                .ptr(coef).ptr(addr(dx)));
+    }
+
     @Override
     protected void addKernel(Tensor a, Tensor b, Tensor out) {
         run("tb_add_" + sfx(a.precision()), a.size(), k -> k.ptr(addr(a)).ptr(addr(b)).ptr(addr(out)));
@@ -535,36 +637,37 @@ public final class CudaBackend extends CheckedBackend {
     // ---- loss ------------------------------------------------------------------------------------------------
 
     @Override
-    protected LossResult softmaxCrossEntropyKernel(Tensor logits, int[] labels, double lossScale, Tensor dlogits) {
+    protected LossSum softmaxCrossEntropyKernel(Tensor logits, int[] labels, double lossScale, int batchSize,
+                                                Tensor dlogits) {
         int n = logits.dim(0), k = logits.dim(1);
-        if (n == 0) return new LossResult(Double.NaN, 0);
+        if (n == 0) return new LossSum(0, 0);
         Precision p = logits.precision();
         long labelBuf = scratch(Slot.LABELS, 4L * n);
         device.upload(labels, labelBuf, 4L * n);
         long rowLoss = scratch(Slot.ROW_LOSS, (long) n * accBytes(p));
         long rowCorrect = scratch(Slot.ROW_CORRECT, 4L * n);
         run("tb_softmax_xent_" + sfx(p), n, a -> a.i32(k).ptr(addr(logits)).ptr(labelBuf).scalar(p, lossScale)
-                .i32(dlogits == null ? 0 : 1).ptr(addrOrNull(dlogits)).ptr(rowLoss).ptr(rowCorrect));
+                .i32(batchSize).i32(dlogits == null ? 0 : 1).ptr(addrOrNull(dlogits)).ptr(rowLoss).ptr(rowCorrect));
         int[] correct = new int[n];
         device.download(rowCorrect, correct, 4L * n);
         int right = 0;
         for (int c : correct) right += c;
-        // The mean as FloatLossKernels forms it: rows added in order in the arithmetic type, divided, rounded once.
-        double loss;
+        // The sum as FloatLossKernels forms it: rows added in order in the arithmetic type.
+        double sum;
         if (p.isDouble()) {
             double[] rows = new double[n];
             device.download(rowLoss, rows, 8L * n);
             double total = 0;
             for (double r : rows) total += r;
-            loss = total / n;
+            sum = total;
         } else {
             float[] rows = new float[n];
             device.download(rowLoss, rows, 4L * n);
             float total = 0;
             for (float r : rows) total += r;
-            loss = p.valueFormat().round(total / n);
+            sum = total;
         }
-        return new LossResult(loss, right);
+        return new LossSum(sum, right);
     }
 
     // ---- optimizers ------------------------------------------------------------------------------------------

@@ -145,8 +145,13 @@ final class EmulatedDevice implements Device {
         launched.add(kernel);
         launchLog.add(kernel + args);
         byte[] err = new byte[512];
-        int rc = HostEmulator.api().tb_emu_launch(kernel, launch.gridX(), launch.gridY(), launch.gridZ(),
-                launch.block(), 1, 1, pointers, err, err.length);
+        int rc;
+        // One launch at a time in this process, whichever emulated device: the emulator's fibers and the kernels'
+        // __shared__ arrays (statics on the host) are process-wide. Two devices of one run take turns.
+        synchronized (HostEmulator.class) {
+            rc = HostEmulator.api().tb_emu_launch(kernel, launch.gridX(), launch.gridY(), launch.gridZ(),
+                    launch.block(), 1, 1, pointers, err, err.length);
+        }
         if (rc != 0) throw new IllegalStateException(kernel + ": " + Native.toString(err));
         for (Map.Entry<Long, Block> e : blocks.entrySet()) checkGuards(e.getKey(), e.getValue(), kernel);
     }
