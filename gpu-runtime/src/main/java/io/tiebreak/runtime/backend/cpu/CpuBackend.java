@@ -47,7 +47,8 @@ public final class CpuBackend extends CheckedBackend {
     /** What computes the matrix products: our fixed-order GEMM (portable) or the host's BLAS and its kernel set. */
     @Override
     public String description() {
-        return "cpu, " + (reproducibility == Reproducibility.PORTABLE ? "tiebreak fixed-order GEMM (portable)"
+        return "cpu, " + (reproducibility == Reproducibility.PORTABLE
+                ? "tiebreak fixed-order GEMM, " + VectorApi.describe() + " (portable)"
                 : "BLAS " + NativeBlas.describe() + " (host)");
     }
 
