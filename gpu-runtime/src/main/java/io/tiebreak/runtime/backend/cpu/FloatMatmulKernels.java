@@ -204,19 +204,86 @@ final class FloatMatmulKernels {
 
     /**
      * y = conv(x, w) + b, rounded once to mm: per range of images, im2col and one GEMM, then bias, rounding and the
-     * NCHW layout in one pass. operand is the format x, w, b (and dy in backward) are rounded to before the product,
-     * or null when they already are (all but mixed, where autocast hands conv and linear binary16 copies of all
-     * their inputs).
+     * NCHW layout in one pass (or, in portable mode with the Vector API, the same sums straight from the padded
+     * images: {@link #directForward}). operand is the format x, w, b (and dy in backward) are rounded to before the
+     * product, or null when they already are (all but mixed, where autocast hands conv and linear binary16 copies of
+     * all their inputs).
      */
     static void conv2dForward(Reproducibility r, WorkerPool pool, Scratch s, float[] x, int batch, int h, int w,
                               float[] wt, float[] b, ConvGeometry g, float[] y, Format mm, Format operand) {
         float[] wm = operand != null ? roundedCopy(wt, s.floats(3, wt.length), operand) : wt;
         if (byImageChunks(g, h, w)) {
-            int tasks = imageChunks(batch);
-            pool.run(tasks, t -> conv2dForward(r, pool, s.local(), x, WorkerPool.start(batch, tasks, t),
-                    WorkerPool.start(batch, tasks, t + 1), h, w, wm, b, g, y, mm, operand));
+            int tasks = imageChunks(batch), cout = g.outChannels(), ck = g.patchSize();
+            if (direct(r, g)) {
+                float[] packed = s.floats(5, FloatVectorGemmKernels.paddedRows(cout) * ck);
+                FloatVectorGemmKernels.packA(false, wm, ck, cout, ck, packed);
+                int[] off = patchOffsets(g, h, w);
+                pool.run(tasks, t -> directForward(s.local(), x, WorkerPool.start(batch, tasks, t),
+                        WorkerPool.start(batch, tasks, t + 1), h, w, packed, off, b, g, y, mm, operand));
+            } else {
+                pool.run(tasks, t -> conv2dForward(r, pool, s.local(), x, WorkerPool.start(batch, tasks, t),
+                        WorkerPool.start(batch, tasks, t + 1), h, w, wm, b, g, y, mm, operand));
+            }
         } else {
             conv2dForward(r, pool, s, x, 0, batch, h, w, wm, b, g, y, mm, operand);
+        }
+    }
+
+    /**
+     * Portable mode with the Vector API computes stride-1 few-channel convolutions from zero-padded copies of the
+     * images, without im2col matrices ({@link FloatVectorGemmKernels#shifted}, {@link FloatVectorConvKernels}).
+     */
+    private static boolean direct(Reproducibility r, ConvGeometry g) {
+        return r == Reproducibility.PORTABLE && VectorApi.ENABLED && g.strideH() == 1 && g.strideW() == 1;
+    }
+
+    /** Where patch row p = (c, ky, kx) starts in a zero-padded image: c*hp*wp + ky*wp + kx. */
+    private static int[] patchOffsets(ConvGeometry g, int h, int w) {
+        int hp = h + 2 * g.padH(), wp = w + 2 * g.padW(), kh = g.kernelH(), kw = g.kernelW();
+        int[] off = new int[g.patchSize()];
+        for (int p = 0; p < off.length; p++) off[p] = p / (kh * kw) * hp * wp + p % (kh * kw) / kw * wp + p % kw;
+        return off;
+    }
+
+    /**
+     * Images [n0, n1) of x zero-padded to hp x wp (h + 2 padH, w + 2 padW) at xp[(n - n0) * cin*hp*wp], rounded to
+     * operand unless null, then slack zeros.
+     */
+    private static void padImages(float[] x, int n0, int n1, int h, int w, ConvGeometry g, float[] xp, int slack,
+                                  Format operand) {
+        int hp = h + 2 * g.padH(), wp = w + 2 * g.padW(), cin = g.inChannels(), img = cin * hp * wp;
+        java.util.Arrays.fill(xp, 0, (n1 - n0) * img + slack, 0);
+        for (int n = n0; n < n1; n++) {
+            for (int c = 0; c < cin; c++) {
+                for (int iy = 0; iy < h; iy++) {
+                    int dst = (n - n0) * img + c * hp * wp + (iy + g.padH()) * wp + g.padW();
+                    System.arraycopy(x, ((n * cin + c) * h + iy) * w, xp, dst, w);
+                    if (operand != null) operand.roundInPlace(xp, dst, w);
+                }
+            }
+        }
+    }
+
+    /**
+     * conv2dForward of images [n0, n1) from padded copies: each output channel's sums over the padded image's row
+     * grid (wp wide, of which the first wo columns are outputs), in the GEMM's order, then bias, rounding and NCHW.
+     * packed holds the weights as {@link FloatVectorGemmKernels#packA} lays them out.
+     */
+    private static void directForward(Scratch s, float[] x, int n0, int n1, int h, int w, float[] packed, int[] off,
+                                      float[] b, ConvGeometry g, float[] y, Format mm, Format operand) {
+        int hp = h + 2 * g.padH(), wp = w + 2 * g.padW(), img = g.inChannels() * hp * wp, ho = g.outH(h), wo = g.outW(w);
+        int cout = g.outChannels(), ck = g.patchSize(), cols = FloatVectorGemmKernels.paddedColumns(ho * wp);
+        float[] xp = s.floats(0, (n1 - n0) * img + cols), grid = s.floats(2, FloatVectorGemmKernels.paddedRows(cout) * cols);
+        padImages(x, n0, n1, h, w, g, xp, cols, operand);
+        for (int n = n0; n < n1; n++) {
+            FloatVectorGemmKernels.shifted(packed, cout, ck, xp, (n - n0) * img, off, ho * wp, grid, 0, cols);
+            for (int o = 0; o < cout; o++) {
+                float bias = b == null ? 0 : operand != null ? operand.round(b[o]) : b[o];
+                for (int oy = 0; oy < ho; oy++) {
+                    int src = o * cols + oy * wp, dst = ((n * cout + o) * ho + oy) * wo;
+                    for (int ox = 0; ox < wo; ox++) y[dst + ox] = mm.round(grid[src + ox] + bias);
+                }
+            }
         }
     }
 
@@ -241,7 +308,11 @@ final class FloatMatmulKernels {
         });
     }
 
-    /** Gradients of conv2dForward; dx and db may be null. All rounded once to mm. */
+    /**
+     * Gradients of conv2dForward; dx and db may be null. All rounded once to mm. Stride-1 few-channel layers in
+     * portable mode sum each weight gradient element in {@link #LANES} lanes per chunk of images (see there); others
+     * through one GEMM.
+     */
     static void conv2dBackward(Reproducibility r, WorkerPool pool, Scratch s, float[] x, int batch, int h, int w,
                                float[] wt, float[] dy, ConvGeometry g, float[] dx, float[] dw, float[] db, Format mm,
                                Format operand) {
@@ -249,11 +320,12 @@ final class FloatMatmulKernels {
         int size = g.outChannels() * g.patchSize();
         if (byImageChunks(g, h, w)) {
             int tasks = imageChunks(batch);
+            boolean lanes = r == Reproducibility.PORTABLE && g.strideH() == 1 && g.strideW() == 1;
             float[][] dwPart = new float[tasks][];
             pool.run(tasks, t -> {
                 dwPart[t] = new float[size];
                 conv2dBackward(r, pool, s.local(), x, WorkerPool.start(batch, tasks, t),
-                        WorkerPool.start(batch, tasks, t + 1), h, w, wm, dy, g, dx, dwPart[t], mm, operand);
+                        WorkerPool.start(batch, tasks, t + 1), h, w, wm, dy, g, dx, dwPart[t], lanes, mm, operand);
             });
             for (int i = 0; i < size; i++) {
                 float acc = dwPart[0][i];
@@ -261,21 +333,23 @@ final class FloatMatmulKernels {
                 dw[i] = acc;
             }
         } else {
-            conv2dBackward(r, pool, s, x, 0, batch, h, w, wm, dy, g, dx, dw, mm, operand);
+            conv2dBackward(r, pool, s, x, 0, batch, h, w, wm, dy, g, dx, dw, false, mm, operand);
         }
         mm.roundInPlace(dw, 0, size);
         if (db != null) biasGradient(pool, s, dy, batch, g.outChannels(), g.outH(h) * g.outW(w), db, mm, operand);
     }
 
     /**
-     * conv2dBackward for images [n0, n1): dw = their weight gradient (not yet rounded), dx for them unless null.
-     * dy of these images goes to the GEMMs' layout [cout][pixels] first.
+     * conv2dBackward for images [n0, n1): dw = their weight gradient (not yet rounded; in lanes or through a GEMM),
+     * dx for them unless null. dy of these images goes to the GEMMs' layout [cout][pixels] first.
      */
     private static void conv2dBackward(Reproducibility r, WorkerPool pool, Scratch s, float[] x, int n0, int n1, int h,
                                        int w, float[] wm, float[] dy, ConvGeometry g, float[] dx, float[] dw,
-                                       Format mm, Format operand) {
+                                       boolean lanes, Format mm, Format operand) {
         int p = g.outH(h) * g.outW(w), images = n1 - n0, np = images * p, ld = aligned(np), ck = g.patchSize();
         int cout = g.outChannels();
+        if (lanes) weightGradientLanes(s, x, n0, n1, h, w, dy, g, dw, operand);
+        if (lanes && dx == null) return;
         float[] dyt = s.floats(2, cout * ld);
         int tasks = WorkerPool.tasks((long) cout * np, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, cout));
         pool.run(tasks, t -> {
@@ -285,14 +359,73 @@ final class FloatMatmulKernels {
                 if (operand != null) operand.roundInPlace(dyt, o * ld, np);
             }
         });
-        float[] col = s.floats(0, ck * ld);
-        im2col(pool, x, n0, n1, h, w, g, col, operand);
-        gemm(r, pool, false, true, cout, ck, ld, dyt, ld, col, ld, dw, ck);
+        if (!lanes) {
+            float[] col = s.floats(0, ck * ld);
+            im2col(pool, x, n0, n1, h, w, g, col, operand);
+            gemm(r, pool, false, true, cout, ck, ld, dyt, ld, col, ld, dw, ck);
+        }
         if (dx != null) {
             float[] dcol = s.floats(1, ck * ld);
             gemm(r, pool, true, false, ck, ld, cout, wm, ck, dyt, ld, dcol, ld);
             col2im(pool, dcol, n0, n1, h, w, g, dx, mm);
         }
+    }
+
+    /**
+     * Lanes of a weight gradient element in portable stride-1 few-channel convolutions: 16 in binary32, 8 in binary64
+     * (one 512-bit vector). Element (o, p) sums dy(o, q) * x(p, q) over the chunk's output pixels laid on the padded
+     * input's rows (q = oy*wp + ox per image, images in order; the columns ox >= wo past each row's outputs, and the
+     * positions that round each image up to a multiple of LANES, carry dy = 0): lane l takes q mod LANES = l, with
+     * fma in order, then the lanes are added pairwise ({@link #laneSum}). Along the pixels both operands are
+     * contiguous in memory, so no transposed im2col matrix is built.
+     */
+    static final int LANES = 64 / Float.BYTES;
+
+    /** dw (unrounded) of images [n0, n1) in the lane order, from padded copies of the images. */
+    private static void weightGradientLanes(Scratch s, float[] x, int n0, int n1, int h, int w, float[] dy,
+                                            ConvGeometry g, float[] dw, Format operand) {
+        int hp = h + 2 * g.padH(), wp = w + 2 * g.padW(), img = g.inChannels() * hp * wp, ho = g.outH(h), wo = g.outW(w);
+        int images = n1 - n0, cout = g.outChannels(), ck = g.patchSize(), p = ho * wo;
+        int grid = (ho * wp + LANES - 1) / LANES * LANES, n = images * grid;
+        float[] xp = s.floats(0, images * img + g.kernelW() + LANES), dyw = s.floats(1, cout * n);
+        padImages(x, n0, n1, h, w, g, xp, g.kernelW() + LANES, operand);
+        java.util.Arrays.fill(dyw, 0, cout * n, 0);
+        for (int o = 0; o < cout; o++) {
+            for (int i = 0; i < images; i++) {
+                for (int oy = 0; oy < ho; oy++) {
+                    int dst = o * n + i * grid + oy * wp;
+                    System.arraycopy(dy, ((n0 + i) * cout + o) * p + oy * wo, dyw, dst, wo);
+                    if (operand != null) operand.roundInPlace(dyw, dst, wo);
+                }
+            }
+        }
+        int[] at = new int[n / LANES], off = patchOffsets(g, h, w);
+        for (int v = 0; v < at.length; v++) at[v] = v * LANES / grid * img + v * LANES % grid;
+        float[] sums = s.floats(5, cout * ck * LANES);
+        if (VectorApi.ENABLED && FloatVectorConvKernels.supported()) {
+            FloatVectorConvKernels.weightGradientLanes(dyw, n, cout, xp, at, off, ck, n, sums);
+        } else {
+            for (int o = 0; o < cout; o++) {
+                for (int q = 0; q < ck; q++) {
+                    int lane = (o * ck + q) * LANES;
+                    java.util.Arrays.fill(sums, lane, lane + LANES, 0);
+                    for (int v = 0; v < at.length; v++) {
+                        for (int l = 0, d = o * n + v * LANES, i = at[v] + off[q]; l < LANES; l++) {
+                            sums[lane + l] = Math.fma(dyw[d + l], xp[i + l], sums[lane + l]);
+                        }
+                    }
+                }
+            }
+        }
+        for (int i = 0; i < cout * ck; i++) dw[i] = laneSum(sums, i * LANES, LANES);
+    }
+
+    /** The n lanes at a[off] (a power of two), added pairwise, in place: ((l0 + l1) + (l2 + l3)) + ((l4 + l5) + ...). */
+    private static float laneSum(float[] a, int off, int n) {
+        for (int w = n / 2; w >= 1; w /= 2) {
+            for (int i = 0; i < w; i++) a[off + i] = a[off + 2 * i] + a[off + 2 * i + 1];
+        }
+        return a[off];
     }
 
     /**

@@ -1,5 +1,7 @@
 package io.tiebreak.runtime.backend.cpu;
 
+import static jdk.incubator.vector.VectorOperators.FMA;
+
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -88,6 +90,38 @@ final class FloatVectorGemmKernels {
         });
     }
 
+    /** Rows of op(A) and columns of C a caller pads its matrices to for {@link #shifted}. */
+    static int paddedRows(int m) { return (m + MR - 1) / MR * MR; }
+    static int paddedColumns(int n) { return (n + NR - 1) / NR * NR; }
+
+    /** op(A) [m,k] packed for {@link #shifted}: paddedRows(m) * k values at dst[0]. */
+    static void packA(boolean ta, float[] a, int lda, int m, int k, float[] dst) {
+        int strips = paddedRows(m) / MR;
+        for (int pc = 0; pc < k; pc += KC) {
+            int kc = Math.min(KC, k - pc);
+            for (int s = 0; s < strips; s++) packA(ta, a, 0, lda, m, s * MR, pc, kc, dst, pc * strips * MR + s * MR * kc);
+        }
+    }
+
+    /**
+     * C[i, q] = sum over p of op(A)[i, p] * b[bo + q + rows[p]] for q < n, in the order of {@link FloatGemmKernels#gemm}:
+     * a product whose B rows are windows of one array, as a stride-1 convolution reads its input (row p = input
+     * channel and kernel offset; q = output pixel on the input's row grid). a is packed ({@link #packA}); C has
+     * paddedRows(m) rows of at least paddedColumns(n) values (all its tiles are whole), and b is readable up to
+     * bo + paddedColumns(n) + max(rows).
+     */
+    static void shifted(float[] a, int m, int k, float[] b, int bo, int[] rows, int n, float[] c, int cOff, int ldc) {
+        int strips = paddedRows(m) / MR;
+        for (int pc = 0; pc < k; pc += KC) {
+            int kc = Math.min(KC, k - pc);
+            for (int q = 0; q < n; q += NR) {
+                for (int s = 0; s < strips; s++) {
+                    tile(a, pc * strips * MR + s * MR * kc, b, bo + q, rows, pc, kc, c, cOff + s * MR * ldc + q, ldc, pc > 0);
+                }
+            }
+        }
+    }
+
     /**
      * The tile of C at (i0, j0) continues (carry) or starts its sums with kc steps; a tile that sticks out of C is
      * computed in a buffer, of which the part inside C is copied.
@@ -145,15 +179,24 @@ final class FloatVectorGemmKernels {
         }
     }
 
+    /** Row offsets of a packed strip of op(B): row p starts at p * NR. */
+    private static final int[] PACKED_ROWS = java.util.stream.IntStream.range(0, KC).map(p -> p * NR).toArray();
+
     private static void tile(float[] ap, int ao, float[] bp, int bo, int kc, float[] c, int co, int ldc,
                              boolean carry) {
-        if (WIDE) tile8x3(ap, ao, bp, bo, kc, c, co, ldc, carry);
-        else tile6x2(ap, ao, bp, bo, kc, c, co, ldc, carry);
+        tile(ap, ao, bp, bo, PACKED_ROWS, 0, kc, c, co, ldc, carry);
+    }
+
+    /** A tile whose B row p (p < kc) starts at b[bo + rows[r0 + p]]: packed strips, or windows of one array. */
+    private static void tile(float[] ap, int ao, float[] b, int bo, int[] rows, int r0, int kc, float[] c, int co,
+                             int ldc, boolean carry) {
+        if (WIDE) tile8x3(ap, ao, b, bo, rows, r0, kc, c, co, ldc, carry);
+        else tile6x2(ap, ao, b, bo, rows, r0, kc, c, co, ldc, carry);
     }
 
     /** C[8 x 3L] (+)= the strips' product, in registers. */
-    private static void tile8x3(float[] ap, int ao, float[] bp, int bo, int kc, float[] c, int co, int ldc,
-                                boolean carry) {
+    private static void tile8x3(float[] ap, int ao, float[] b, int bo, int[] rows, int r0, int kc, float[] c, int co,
+                                int ldc, boolean carry) {
         FloatVector z = FloatVector.zero(S);
         FloatVector c00 = z, c01 = z, c02 = z, c10 = z, c11 = z, c12 = z, c20 = z, c21 = z, c22 = z, c30 = z, c31 = z,
                 c32 = z, c40 = z, c41 = z, c42 = z, c50 = z, c51 = z, c52 = z, c60 = z, c61 = z, c62 = z, c70 = z,
@@ -169,16 +212,17 @@ final class FloatVectorGemmKernels {
             c60 = load(c, o); c61 = load(c, o + L); c62 = load(c, o + 2 * L); o += ldc;
             c70 = load(c, o); c71 = load(c, o + L); c72 = load(c, o + 2 * L);
         }
-        for (int p = 0, ai = ao, bi = bo; p < kc; p++, ai += 8, bi += 3 * L) {
-            FloatVector b0 = load(bp, bi), b1 = load(bp, bi + L), b2 = load(bp, bi + 2 * L), x;
-            x = FloatVector.broadcast(S, ap[ai]); c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02);
-            x = FloatVector.broadcast(S, ap[ai + 1]); c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12);
-            x = FloatVector.broadcast(S, ap[ai + 2]); c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22);
-            x = FloatVector.broadcast(S, ap[ai + 3]); c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32);
-            x = FloatVector.broadcast(S, ap[ai + 4]); c40 = x.fma(b0, c40); c41 = x.fma(b1, c41); c42 = x.fma(b2, c42);
-            x = FloatVector.broadcast(S, ap[ai + 5]); c50 = x.fma(b0, c50); c51 = x.fma(b1, c51); c52 = x.fma(b2, c52);
-            x = FloatVector.broadcast(S, ap[ai + 6]); c60 = x.fma(b0, c60); c61 = x.fma(b1, c61); c62 = x.fma(b2, c62);
-            x = FloatVector.broadcast(S, ap[ai + 7]); c70 = x.fma(b0, c70); c71 = x.fma(b1, c71); c72 = x.fma(b2, c72);
+        for (int p = 0, ai = ao; p < kc; p++, ai += 8) {
+            int bi = bo + rows[r0 + p];
+            FloatVector b0 = load(b, bi), b1 = load(b, bi + L), b2 = load(b, bi + 2 * L), x;
+            x = FloatVector.broadcast(S, ap[ai]); c00 = x.lanewise(FMA, b0, c00); c01 = x.lanewise(FMA, b1, c01); c02 = x.lanewise(FMA, b2, c02);
+            x = FloatVector.broadcast(S, ap[ai + 1]); c10 = x.lanewise(FMA, b0, c10); c11 = x.lanewise(FMA, b1, c11); c12 = x.lanewise(FMA, b2, c12);
+            x = FloatVector.broadcast(S, ap[ai + 2]); c20 = x.lanewise(FMA, b0, c20); c21 = x.lanewise(FMA, b1, c21); c22 = x.lanewise(FMA, b2, c22);
+            x = FloatVector.broadcast(S, ap[ai + 3]); c30 = x.lanewise(FMA, b0, c30); c31 = x.lanewise(FMA, b1, c31); c32 = x.lanewise(FMA, b2, c32);
+            x = FloatVector.broadcast(S, ap[ai + 4]); c40 = x.lanewise(FMA, b0, c40); c41 = x.lanewise(FMA, b1, c41); c42 = x.lanewise(FMA, b2, c42);
+            x = FloatVector.broadcast(S, ap[ai + 5]); c50 = x.lanewise(FMA, b0, c50); c51 = x.lanewise(FMA, b1, c51); c52 = x.lanewise(FMA, b2, c52);
+            x = FloatVector.broadcast(S, ap[ai + 6]); c60 = x.lanewise(FMA, b0, c60); c61 = x.lanewise(FMA, b1, c61); c62 = x.lanewise(FMA, b2, c62);
+            x = FloatVector.broadcast(S, ap[ai + 7]); c70 = x.lanewise(FMA, b0, c70); c71 = x.lanewise(FMA, b1, c71); c72 = x.lanewise(FMA, b2, c72);
         }
         int o = co;
         c00.intoArray(c, o); c01.intoArray(c, o + L); c02.intoArray(c, o + 2 * L); o += ldc;
@@ -192,8 +236,8 @@ final class FloatVectorGemmKernels {
     }
 
     /** C[6 x 2L] (+)= the strips' product, in registers. */
-    private static void tile6x2(float[] ap, int ao, float[] bp, int bo, int kc, float[] c, int co, int ldc,
-                                boolean carry) {
+    private static void tile6x2(float[] ap, int ao, float[] b, int bo, int[] rows, int r0, int kc, float[] c, int co,
+                                int ldc, boolean carry) {
         FloatVector z = FloatVector.zero(S);
         FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z, c50 = z,
                 c51 = z;
@@ -206,14 +250,15 @@ final class FloatVectorGemmKernels {
             c40 = load(c, o); c41 = load(c, o + L); o += ldc;
             c50 = load(c, o); c51 = load(c, o + L);
         }
-        for (int p = 0, ai = ao, bi = bo; p < kc; p++, ai += 6, bi += 2 * L) {
-            FloatVector b0 = load(bp, bi), b1 = load(bp, bi + L), x;
-            x = FloatVector.broadcast(S, ap[ai]); c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
-            x = FloatVector.broadcast(S, ap[ai + 1]); c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
-            x = FloatVector.broadcast(S, ap[ai + 2]); c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
-            x = FloatVector.broadcast(S, ap[ai + 3]); c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
-            x = FloatVector.broadcast(S, ap[ai + 4]); c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
-            x = FloatVector.broadcast(S, ap[ai + 5]); c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
+        for (int p = 0, ai = ao; p < kc; p++, ai += 6) {
+            int bi = bo + rows[r0 + p];
+            FloatVector b0 = load(b, bi), b1 = load(b, bi + L), x;
+            x = FloatVector.broadcast(S, ap[ai]); c00 = x.lanewise(FMA, b0, c00); c01 = x.lanewise(FMA, b1, c01);
+            x = FloatVector.broadcast(S, ap[ai + 1]); c10 = x.lanewise(FMA, b0, c10); c11 = x.lanewise(FMA, b1, c11);
+            x = FloatVector.broadcast(S, ap[ai + 2]); c20 = x.lanewise(FMA, b0, c20); c21 = x.lanewise(FMA, b1, c21);
+            x = FloatVector.broadcast(S, ap[ai + 3]); c30 = x.lanewise(FMA, b0, c30); c31 = x.lanewise(FMA, b1, c31);
+            x = FloatVector.broadcast(S, ap[ai + 4]); c40 = x.lanewise(FMA, b0, c40); c41 = x.lanewise(FMA, b1, c41);
+            x = FloatVector.broadcast(S, ap[ai + 5]); c50 = x.lanewise(FMA, b0, c50); c51 = x.lanewise(FMA, b1, c51);
         }
         int o = co;
         c00.intoArray(c, o); c01.intoArray(c, o + L); o += ldc;
