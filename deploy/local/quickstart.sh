@@ -13,5 +13,6 @@ if [ ! -f "$work/data/fashion-mnist/_dataset.json" ]; then
 fi
 deploy/tiebreak sweep conf/quickstart.yaml --data "$work/data" --results "$work/results"
 deploy/tiebreak sql --results "$work/results" \
-  "SELECT network, precision, pool, pool_form, status, epochs_done, round(final_test_accuracy, 4) AS final_test_accuracy
+  "SELECT network, precision, pool, pool_form, status, epochs_done, round(final_test_accuracy, 4) AS final_test_accuracy,
+          round(last_finite_test_accuracy, 4) AS last_finite
    FROM runs ORDER BY precision, beta"

@@ -6,6 +6,7 @@
 #include "formats.cuh"
 #include "reduce.cuh"
 #include "elementwise.cuh"
+#include "concat.cuh"
 #include "pool.cuh"
 #include "gemm.cuh"
 #include "conv.cuh"

@@ -7,7 +7,7 @@ IN's metadata "kind" says what to compute; "policies" is a comma-separated list 
 (first, min-norm, beta:B), and every result is written to OUT under "<policy>/...".
 
 kind "model": IN holds the model's state_dict tensors (PyTorch names), "input" [N, C, H, W] (F32 or F64: the working
-precision) and "labels" [N] (I64); metadata "network" ("lenet5" or "vgg11"), "batch_norm" ("true"/"false") and
+precision) and "labels" [N] (I64); metadata "network" ("lenet5", "vgg11" or "densenet121"), "batch_norm" ("true"/"false") and
 "classes". OUT gets "P/loss" [1], "P/<param>.grad" for every trainable parameter, and "P/ties/<pool>" [1] (I64):
 how many windows of that pool had their maximum attained at two or more inputs. Training mode (batch statistics).
 For the policies listed in metadata "fp64_reference", the same again under "P/fp64/...", computed in binary64 from
@@ -201,6 +201,69 @@ class VGG(nn.Module):
         return self.classifier(torch.flatten(self.features(x), 1))
 
 
+class DenseLayer(nn.Module):
+    """The study's _DenseLayer with its norms (identity even with batch-norm on) left out: it concatenates the
+    features it is given itself, as the study's does, so autograd adds the gradients of each feature map in PyTorch's
+    own order."""
+
+    def __init__(self, cin, growth=32, bn_size=4):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, bn_size * growth, 1, bias=False)
+        self.conv2 = nn.Conv2d(bn_size * growth, growth, 3, padding=1, bias=False)
+
+    def forward(self, features):
+        x = torch.cat(features, 1)
+        return self.conv2(F.relu(self.conv1(F.relu(x))))
+
+
+class DenseBlock(nn.ModuleDict):
+    def __init__(self, layers, cin, growth=32):
+        super().__init__()
+        for i in range(layers):
+            self.add_module("denselayer%d" % (i + 1), DenseLayer(cin + i * growth, growth))
+
+    def forward(self, init):
+        features = [init]
+        for layer in self.values():
+            features.append(layer(features))
+        return torch.cat(features, 1)
+
+
+class DenseNet121(nn.Module):
+    """models/densenet.py of the reference study (ryanboustany/MaxPool-numerical): conv0 7x7/2, [norm0], ReLU, the
+    policy pool, blocks of 6/12/24/16 dense layers with transitions (ReLU, 1x1 conv, 2x2 average pool), [norm5],
+    ReLU, adaptive average pool, linear. Only norm0 and norm5 follow batch_norm."""
+
+    def __init__(self, in_ch, classes, bn, policy, blocks=(6, 12, 24, 16), growth=32):
+        super().__init__()
+        from collections import OrderedDict
+        f = OrderedDict([("conv0", nn.Conv2d(in_ch, 64, 7, stride=2, padding=3, bias=False))])
+        if bn:
+            f["norm0"] = nn.BatchNorm2d(64)
+        f["relu0"] = nn.ReLU()
+        f["pool0"] = PolicyPool(policy)
+        n = 64
+        for i, layers in enumerate(blocks):
+            f["denseblock%d" % (i + 1)] = DenseBlock(layers, n, growth)
+            n += layers * growth
+            if i != len(blocks) - 1:
+                f["transition%d" % (i + 1)] = nn.Sequential(OrderedDict([
+                    ("relu", nn.ReLU()), ("conv", nn.Conv2d(n, n // 2, 1, bias=False)),
+                    ("pool", nn.AvgPool2d(2, 2))]))
+                n //= 2
+        if bn:
+            f["norm5"] = nn.BatchNorm2d(n)
+        self.features = nn.Sequential(f)
+        self.classifier = nn.Linear(n, classes)
+
+    def pools(self):
+        return {"features.pool0": self.features.pool0}
+
+    def forward(self, x):
+        out = F.adaptive_avg_pool2d(F.relu(self.features(x)), (1, 1))
+        return self.classifier(torch.flatten(out, 1))
+
+
 def build(meta, shape, policy):
     net = meta["network"]
     bn = meta["batch_norm"] == "true"
@@ -210,6 +273,8 @@ def build(meta, shape, policy):
         return LeNet5(c, h, w, classes, bn, policy)
     if net in VGG_CFG:
         return VGG(VGG_CFG[net], c, h, w, classes, bn, policy)
+    if net == "densenet121":
+        return DenseNet121(c, classes, bn, policy)
     raise ValueError("unknown network " + net)
 
 

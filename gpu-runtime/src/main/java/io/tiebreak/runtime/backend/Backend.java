@@ -118,6 +118,17 @@ public interface Backend extends AutoCloseable {
     /** Gradient of adaptiveAvgPoolForward. dy [N,C,Ho,Wo], dx [N,C,H,W]. */
     void adaptiveAvgPoolBackward(Tensor dy, Tensor dx);
 
+    // ---- concatenation ----------------------------------------------------------------------------------------
+
+    /**
+     * y = a and b side by side along dim 1 (channels; DenseNet's torch.cat(features, 1)). a [N,Ca,...], b [N,Cb,...],
+     * y [N,Ca+Cb,...], the trailing dims equal. A copy: no rounding.
+     */
+    void concatForward(Tensor a, Tensor b, Tensor y);
+
+    /** Its backward: da = dy[:, :Ca], db = dy[:, Ca:] (copies). */
+    void concatBackward(Tensor dy, Tensor da, Tensor db);
+
     // ---- normalization and elementwise ------------------------------------------------------------------------
 
     /**

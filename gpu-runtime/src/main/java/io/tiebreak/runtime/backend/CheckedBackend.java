@@ -171,6 +171,18 @@ public abstract class CheckedBackend implements Backend {
     }
 
     @Override
+    public final void concatForward(Tensor a, Tensor b, Tensor y) {
+        Shapes.requireConcat(a, b, y);
+        concatForwardKernel(a, b, y);
+    }
+
+    @Override
+    public final void concatBackward(Tensor dy, Tensor da, Tensor db) {
+        Shapes.requireConcat(da, db, dy);
+        concatBackwardKernel(dy, da, db);
+    }
+
+    @Override
     public final void add(Tensor a, Tensor b, Tensor out) {
         Shapes.requireSame(a, b, "add");
         Shapes.requireSame(a, out, "add output");
@@ -260,6 +272,10 @@ public abstract class CheckedBackend implements Backend {
 
     protected abstract void batchNormBackwardKernel(Tensor x, Tensor gamma, Tensor dy, Tensor saveMean,
                                                     Tensor saveInvStd, Tensor dx, Tensor dgamma, Tensor dbeta);
+
+    protected abstract void concatForwardKernel(Tensor a, Tensor b, Tensor y);
+
+    protected abstract void concatBackwardKernel(Tensor dy, Tensor da, Tensor db);
 
     protected abstract void addKernel(Tensor a, Tensor b, Tensor out);
 

@@ -101,9 +101,11 @@ public final class SelfTest {
     private void checks(Precision p) {
         memory(p);
         elementwise(p);
+        concatenation(p);
         pooling(p);
         batchNorm(p);
         loss(p);
+        lossArgmax(p);
         optimizers(p);
         convolution(p);
         linear(p);
@@ -288,6 +290,27 @@ public final class SelfTest {
                 && Double.isNaN(cq[2]), Arrays.toString(gq), "all NaN");
     }
 
+    /** DenseNet's channel concatenation and its backward: copies, so bitwise, special values included. */
+    private void concatenation(Precision p) {
+        for (int[][] s : new int[][][] {{{2, 3, 4, 5}, {2, 6, 4, 5}}, {{3, 7}, {3, 1}}, {{1, 32, 1, 1}, {1, 32, 1, 1}}}) {
+            int[] as = s[0], bs = s[1], ys = as.clone();
+            ys[1] += bs[1];
+            double[] a = special(Arrays.stream(as).reduce(1, (x, y) -> x * y));
+            double[] b = special(Arrays.stream(bs).reduce(1, (x, y) -> x * y));
+            double[] dy = special(Arrays.stream(ys).reduce(1, (x, y) -> x * y));
+            String inputs = shape(as) + "+" + shape(bs) + " special";
+            Tensor gy = gpu.zeros(p, ys), cy = cpu.zeros(p, ys);
+            gpu.concatForward(on(gpu, p, as, a), on(gpu, p, bs, b), gy);
+            cpu.concatForward(on(cpu, p, as, a), on(cpu, p, bs, b), cy);
+            exact("concat.forward", p, inputs, gy, cy);
+            Tensor gda = gpu.zeros(p, as), gdb = gpu.zeros(p, bs), cda = cpu.zeros(p, as), cdb = cpu.zeros(p, bs);
+            gpu.concatBackward(on(gpu, p, ys, dy), gda, gdb);
+            cpu.concatBackward(on(cpu, p, ys, dy), cda, cdb);
+            exact("concat.backward (first part)", p, inputs, gda, cda);
+            exact("concat.backward (second part)", p, inputs, gdb, cdb);
+        }
+    }
+
     private Tensor unary(Precision p, int[] shape, double[] x, boolean onGpu) {
         Backend b = onGpu ? gpu : cpu;
         Tensor y = b.zeros(p, shape);
@@ -436,6 +459,33 @@ public final class SelfTest {
                         : String.format(Locale.ROOT, "%.3g of bound", worst) + (bad > 0 ? ", " + bad + " over" : ""), DLOGITS_BOUND);
             }
         }
+    }
+
+    /**
+     * Predictions as torch.max makes them (the score of a diverged run rests on it): NaN is the maximum and the first
+     * maximum wins. Rows of NaN, infinities and ties, every label: both backends count exactly the expected ones.
+     */
+    private void lossArgmax(Precision p) {
+        double nan = Double.NaN, inf = Double.POSITIVE_INFINITY;
+        double[][] rows = {{1, nan, 5, nan}, {nan, nan, nan, nan}, {inf, 3, inf, 2}, {2, 7, 7, -inf}, {-inf, -inf, -inf, -inf}};
+        int[] argmax = {1, 0, 0, 1, 0};
+        int k = 4, n = rows.length * k;
+        double[] logits = new double[n * k];
+        int[] labels = new int[n];
+        int expected = 0;
+        for (int r = 0; r < rows.length; r++) {
+            for (int label = 0; label < k; label++) { // each row once per label
+                int i = r * k + label;
+                System.arraycopy(rows[r], 0, logits, i * k, k);
+                labels[i] = label;
+                if (label == argmax[r]) expected++;
+            }
+        }
+        int[] s = {n, k};
+        int g = gpu.softmaxCrossEntropy(on(gpu, p, s, logits), labels, 1, null).correct();
+        int c = cpu.softmaxCrossEntropy(on(cpu, p, s, logits), labels, 1, null).correct();
+        record("softmax_xent.correct NaN/inf/ties", p, shape(s) + " torch.max rule", g == expected && c == expected,
+                "gpu " + g + ", cpu " + c + ", expected " + expected, "exact");
     }
 
     private void optimizers(Precision p) {

@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
 /** The options that pick a network and its numerics, shared by train, grad and bench. */
 public final class RunOptions {
     @Option(names = "--model", defaultValue = "lenet5",
-            description = "lenet5, vgg11, vgg13, vgg16, vgg19, resnet18, resnet34, resnet50 (default: ${DEFAULT-VALUE})")
+            description = "lenet5, vgg11, vgg13, vgg16, vgg19, resnet18, resnet34, resnet50, densenet121 (default: ${DEFAULT-VALUE})")
     String model;
 
     @Option(names = "--bn", description = "with batch-norm")
@@ -40,7 +40,7 @@ public final class RunOptions {
     @Option(names = "--threads", description = "CPU threads, same as --device cpu:<threads> (default: all cores)")
     Integer threads;
 
-    @Option(names = "--reproducibility", defaultValue = "portable",
+    @Option(names = "--reproducibility", defaultValue = "host",
             description = "portable (the same bits on every machine) or host (the host's BLAS: the same bits on the same"
                     + " CPU model; faster for large convolutions) (default: ${DEFAULT-VALUE})")
     String reproducibility;

@@ -10,16 +10,16 @@ public record ModelSpec(Network network, boolean batchNorm, int inChannels, int 
         implements java.io.Serializable {
 
     public enum Network {
-        LENET5, VGG11, VGG13, VGG16, VGG19, RESNET18, RESNET34, RESNET50;
+        LENET5, VGG11, VGG13, VGG16, VGG19, RESNET18, RESNET34, RESNET50, DENSENET121;
 
-        /** Canonical name: lenet5, vgg11, ..., resnet50. */
+        /** Canonical name: lenet5, vgg11, ..., resnet50, densenet121. */
         public String id() { return name().toLowerCase(Locale.ROOT); }
 
         public static Network parse(String s) {
             String t = s.trim().toLowerCase(Locale.ROOT).replace("-", "").replace("_", "");
             for (Network n : values()) if (n.id().equals(t)) return n;
-            throw new IllegalArgumentException("unknown network '" + s
-                    + "': expected one of lenet5, vgg11, vgg13, vgg16, vgg19, resnet18, resnet34, resnet50");
+            throw new IllegalArgumentException("unknown network '" + s + "': expected one of " + String.join(", ",
+                    java.util.Arrays.stream(values()).map(Network::id).toList()));
         }
     }
 

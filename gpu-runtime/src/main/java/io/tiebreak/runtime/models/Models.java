@@ -4,7 +4,9 @@ import io.tiebreak.runtime.backend.ConvGeometry;
 import io.tiebreak.runtime.backend.PoolGeometry;
 import io.tiebreak.runtime.jacobian.PoolPolicy;
 import io.tiebreak.runtime.nn.AdaptiveAvgPool2d;
+import io.tiebreak.runtime.nn.AvgPool2d;
 import io.tiebreak.runtime.nn.BatchNorm;
+import io.tiebreak.runtime.nn.Concat;
 import io.tiebreak.runtime.nn.Context;
 import io.tiebreak.runtime.nn.Conv2d;
 import io.tiebreak.runtime.nn.Flatten;
@@ -20,7 +22,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The study's networks (docs/design.md, "Models"), with PyTorch state_dict names. Every MaxPool takes the policy and
+ * The study's networks (docs/design.md, "Models"; DenseNet121 as its code defines it), with PyTorch state_dict names.
+ * Every MaxPool takes the policy and
  * every ReLU the alpha; batch-norm off means the layer is absent (identity). Weights come from Rng.of(seed, "init"),
  * drawn in construction order.
  */
@@ -42,7 +45,8 @@ public final class Models {
                     512, 512, 512, 512, 0}); break;
             case RESNET18: net = b.resnet(new int[] {2, 2, 2, 2}, false); break;
             case RESNET34: net = b.resnet(new int[] {3, 4, 6, 3}, false); break;
-            default: net = b.resnet(new int[] {3, 4, 6, 3}, true); break;
+            case RESNET50: net = b.resnet(new int[] {3, 4, 6, 3}, true); break;
+            default: net = b.densenet(new int[] {6, 12, 24, 16}); break;
         }
         return new Model(spec, ctx, net);
     }
@@ -150,6 +154,55 @@ public final class Models {
             w = 1;
             l.add(new Flatten());
             l.add(new Linear(ctx, "linear", in, spec.classes(), rng));
+            return new Sequential(l);
+        }
+
+        /**
+         * DenseNet121 as the reference study's models/densenet.py builds it: conv0 7x7/2 pad 3 to 64 features,
+         * [norm0], ReLU, the policy MaxPool 2x2/2; dense blocks of {@code layers} layers (growth 32, bottleneck 4:
+         * each layer ReLU, 1x1 conv to 128, ReLU, 3x3 conv to 32, its output concatenated to its input), with a
+         * transition (ReLU, 1x1 conv halving the features, 2x2/2 average pool) between blocks; [norm5], ReLU,
+         * adaptive average pool, linear. The study's quirk is kept: the norms inside blocks and transitions are
+         * identity even with batch-norm on (its _DenseBlock and _Transition are given norm_layer=None), so only
+         * norm0 and norm5 follow batch_norm. Convs start Kaiming normal (fan_in), the linear's bias at 0. Every ReLU
+         * takes alpha (the study's in-block ReLUs are plain nn.ReLU: the same at alpha 0, the only one it trained).
+         */
+        Layer densenet(int[] layers) {
+            final int growth = 32, bottleneck = 4 * growth;
+            Init.Scheme k = Init.Scheme.KAIMING_NORMAL_FAN_IN;
+            List<Layer> l = new ArrayList<>();
+            l.add(conv("features.conv0", spec.inChannels(), 64, 7, 2, 3, false, k));
+            if (spec.batchNorm()) l.add(new BatchNorm(ctx, "features.norm0", 64));
+            l.add(relu());
+            l.add(pool("features.pool0"));
+            int features = 64;
+            for (int block = 0; block < layers.length; block++) {
+                for (int i = 0; i < layers[block]; i++) {
+                    String p = "features.denseblock" + (block + 1) + ".denselayer" + (i + 1) + ".";
+                    l.add(new Concat(ctx, new Sequential(List.of(relu(),
+                            conv(p + "conv1", features, bottleneck, 1, 1, 0, false, k), relu(),
+                            conv(p + "conv2", bottleneck, growth, 3, 1, 1, false, k)))));
+                    features += growth;
+                }
+                if (block == layers.length - 1) break;
+                l.add(relu());
+                l.add(conv("features.transition" + (block + 1) + ".conv", features, features / 2, 1, 1, 0, false, k));
+                features /= 2;
+                if (h < 2 || w < 2) {
+                    throw new IllegalArgumentException(spec.network().id() + " needs inputs of at least 31x31 (its"
+                            + " transitions halve the features' size three times), got " + spec.height() + "x" + spec.width());
+                }
+                l.add(new AvgPool2d(ctx, POOL_2X2));
+                h = POOL_2X2.out(h);
+                w = POOL_2X2.out(w);
+            }
+            if (spec.batchNorm()) l.add(new BatchNorm(ctx, "features.norm5", features));
+            l.add(relu());
+            l.add(new AdaptiveAvgPool2d(ctx, 1, 1));
+            h = 1;
+            w = 1;
+            l.add(new Flatten());
+            l.add(new Linear(ctx, "classifier", features, spec.classes(), rng).zeroBias());
             return new Sequential(l);
         }
 

@@ -15,14 +15,16 @@ public final class Init {
         /** nn.Conv2d/nn.Linear default: kaiming_uniform(a=sqrt(5)), i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)). */
         PYTORCH_DEFAULT,
         /** kaiming_normal(mode='fan_out', nonlinearity='relu'): N(0, 2/fan_out), as ResNet convs. */
-        KAIMING_NORMAL_FAN_OUT
+        KAIMING_NORMAL_FAN_OUT,
+        /** kaiming_normal() with its defaults (mode='fan_in', a=0): N(0, 2/fan_in), as the study's DenseNet convs. */
+        KAIMING_NORMAL_FAN_IN
     }
 
     /** Fills the weight per scheme; fanIn/fanOut count inputs/outputs per output/input unit including the kernel. */
     public static void weight(Context ctx, Parameter p, Scheme scheme, int fanIn, int fanOut, Rng rng) {
         double[] v = new double[p.value().size()];
-        if (scheme == Scheme.KAIMING_NORMAL_FAN_OUT) {
-            double std = Transcendentals.sqrt(2.0 / fanOut);
+        if (scheme != Scheme.PYTORCH_DEFAULT) {
+            double std = Transcendentals.sqrt(2.0 / (scheme == Scheme.KAIMING_NORMAL_FAN_OUT ? fanOut : fanIn));
             for (int i = 0; i < v.length; i++) v[i] = std * rng.normal();
         } else {
             double bound = 1 / Transcendentals.sqrt(fanIn);

@@ -24,6 +24,12 @@ public final class Linear implements Layer {
         Init.bias(ctx, bias, in, rng);
     }
 
+    /** Sets the bias to 0 (nn.init.constant_(bias, 0), as the study's DenseNet does); returns this layer. */
+    public Linear zeroBias() {
+        Init.constant(ctx, bias, 0);
+        return this;
+    }
+
     @Override
     public Tensor forward(Tensor x, boolean training) {
         Shapes.require(x, name + " input", -1, in);

@@ -40,6 +40,19 @@ public final class Shapes {
         }
     }
 
+    /**
+     * Checks a channel concatenation y = [a, b] along dim 1: a [N,Ca,...], b [N,Cb,...], y [N,Ca+Cb,...], equal
+     * trailing dims and one precision.
+     */
+    public static void requireConcat(Tensor a, Tensor b, Tensor y) {
+        int[] sa = a.shape(), sb = b.shape(), sy = y.shape();
+        boolean ok = sa.length >= 2 && sa.length == sb.length && sa.length == sy.length && sa[0] == sb[0]
+                && sa[0] == sy[0] && sa[1] + sb[1] == sy[1] && a.precision() == b.precision()
+                && a.precision() == y.precision();
+        for (int i = 2; ok && i < sa.length; i++) ok = sa[i] == sb[i] && sa[i] == sy[i];
+        if (!ok) throw new IllegalArgumentException("concat: " + a + " and " + b + " do not concatenate to " + y);
+    }
+
     /** Checks a classification batch: logits [N,K], one label in [0, K) per row, dlogits (may be null) like logits. */
     public static void requireLabels(Tensor logits, int[] labels, Tensor dlogits) {
         int n = logits.dim(0), k = logits.dim(1);

@@ -83,7 +83,12 @@ final class Checkpoint {
             }
             List<EpochMetrics> epochs = JSON.readValue(c.requireMetadata("epochs"), new TypeReference<List<EpochMetrics>>() {});
             st.epochs.clear();
-            st.epochs.addAll(epochs);
+            // Numbered by position from 1: checkpoints written before December 2026 numbered their epochs from 0.
+            for (int i = 0; i < epochs.size(); i++) {
+                EpochMetrics m = epochs.get(i);
+                st.epochs.add(new EpochMetrics(i + 1, m.trainLoss(), m.trainAccuracy(), m.testLoss(), m.testAccuracy(),
+                        m.lr(), m.seconds(), m.nonFiniteSteps(), m.gradNorm(), m.lossScale()));
+            }
             restoreTiming(saved.timing(), st);
         } catch (NumberFormatException | JsonProcessingException e) {
             throw new IllegalArgumentException(source + ": corrupt metadata: " + e.getMessage());
@@ -93,8 +98,14 @@ final class Checkpoint {
     /**
      * Puts back the seconds of the restored epochs; where the timing file is missing or belongs to another epoch
      * (a crash between writing it and the state), they are unknown: NaN, and the run's total counts from here.
+     * Checkpoints written before the timing file existed kept the seconds inside (positive where today's write 0).
      */
     private static void restoreTiming(java.util.Optional<byte[]> bytes, Trainer.State st) {
+        boolean legacy = !st.epochs.isEmpty() && st.epochs.stream().allMatch(e -> e.seconds() > 0);
+        if (bytes.isEmpty() && legacy) {
+            st.seconds = st.epochs.stream().mapToDouble(EpochMetrics::seconds).sum();
+            return;
+        }
         Timing t = null;
         if (bytes.isPresent()) {
             try {

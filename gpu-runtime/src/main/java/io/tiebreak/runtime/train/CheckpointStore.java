@@ -17,7 +17,7 @@ public interface CheckpointStore {
     /** The newest checkpoint, if any. */
     Optional<Saved> latest() throws IOException;
 
-    /** Stores the checkpoint taken after epoch (0-based), replacing older ones: the timing first, then the state. */
+    /** Stores the checkpoint taken after epoch (numbered from 1: the number of epochs trained), replacing older ones: the timing first, then the state. */
     void save(int epoch, byte[] state, byte[] timing) throws IOException;
 
     /** A store that keeps nothing (runs that need no resume). */

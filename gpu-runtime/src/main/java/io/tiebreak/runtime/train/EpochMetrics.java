@@ -1,7 +1,8 @@
 package io.tiebreak.runtime.train;
 
 /**
- * One finished epoch (the `epochs` table of docs/design.md, "Results"). Losses are means over batches at the working precision;
+ * One finished epoch (the `epochs` table of docs/design.md, "Results"), numbered from 1: epoch N is the state after
+ * N epochs of training (docs/design.md, "Epoch numbers"). Losses are means over batches at the working precision;
  * nonFiniteSteps counts steps whose loss or gradients were NaN/inf (skipped steps under loss scaling); gradNorm is
  * the mean over the epoch's steps of the global L2 norm of the (unscaled) gradient.
  */

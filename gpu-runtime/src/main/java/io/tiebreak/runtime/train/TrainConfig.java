@@ -25,13 +25,14 @@ public record TrainConfig(ModelSpec model, Precision precision, PoolPolicy pool,
 
     /**
      * A stable text form of every field, in a fixed order: checkpoints record it and refuse to resume under another.
-     * Doubles print in Java's shortest round-trip form.
+     * Doubles print in Java's shortest round-trip form. The pool is its name, its form a field of its own, as
+     * checkpoints written before {@link PoolPolicy#id()} carried the form have it.
      */
     public String canonical() {
         OptimizerSpec o = optimizer;
         return "network=" + model.network().id() + ";batch_norm=" + model.batchNorm()
                 + ";input=" + model.inChannels() + "x" + model.height() + "x" + model.width() + ";classes=" + model.classes()
-                + ";precision=" + precision.id() + ";pool=" + pool.id() + ";form=" + pool.form().id()
+                + ";precision=" + precision.id() + ";pool=" + pool.name() + ";form=" + pool.form().id()
                 + ";relu_alpha=" + reluAlpha
                 + ";optimizer=" + o.kind().id() + "(momentum=" + o.momentum() + ",dampening=" + o.dampening()
                 + ",weight_decay=" + o.weightDecay() + ",nesterov=" + o.nesterov() + ",betas=" + o.beta1() + "/" + o.beta2()

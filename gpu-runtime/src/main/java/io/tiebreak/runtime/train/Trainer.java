@@ -23,9 +23,18 @@ import java.util.function.Consumer;
  * Trains one run: epochs of shuffled, augmented minibatches, a test evaluation after each, a checkpoint after each
  * (so a restarted run resumes with the same bits as one never stopped), and the metrics of every epoch.
  *
- * <p>A non-finite loss or gradient ends the run as diverged: the epoch in progress is evaluated on the test set as it
- * stands (a NaN network predicts class 0, which is how the study's collapsed runs score 9.8% on MNIST) and recorded.
- * Under mixed precision, non-finite gradients are the loss scaler's business (the step is skipped), not divergence.
+ * <p>Divergence is scored as the reference study scored it (docs/design.md, "Diverged runs"). Its training loop
+ * steps whatever the loss, so a non-finite loss or gradient gives NaN weights, which stay NaN to the end, and a NaN
+ * network predicts class 0 (NaN counts as the maximum and the first one wins, as torch.max): its final accuracy is
+ * the test set's share of class 0 (MNIST 9.8%). Here the non-finite step is applied too, the run stops there
+ * (nothing is gained by training NaN weights on) and the network as it stands after that step is evaluated: that
+ * evaluation is the diverged epoch's test accuracy and the run's final one. Weights that became non-finite during an
+ * epoch end the run the same way at the epoch's end.
+ *
+ * <p>Under mixed precision a non-finite gradient is the loss scaler's business (the step is skipped and the scale
+ * halved, as GradScaler does), not divergence: a mixed run diverges only when its weights become non-finite or when
+ * the loss stays non-finite, i.e. no step of a whole epoch could be applied (the network is frozen, as the study's
+ * would stay for the rest of its epochs).
  */
 public final class Trainer {
     private final TrainConfig cfg;
@@ -63,8 +72,28 @@ public final class Trainer {
                 cfg.precision().usesLossScaling() ? LossScaler.initial() : null);
     }
 
+    /**
+     * Told after every training step: cheap to call (a few fields), so a caller may forward it as it likes.
+     *
+     * @param epoch           the epoch in progress, numbered from 1
+     * @param step            steps done in this epoch
+     * @param steps           steps of the epoch
+     * @param loss            this step's loss
+     * @param imagesPerSecond training images per second over the epoch so far
+     */
+    public interface StepListener {
+        void step(int epoch, long step, long steps, double loss, double imagesPerSecond);
+
+        StepListener NONE = (epoch, step, steps, loss, rate) -> { };
+    }
+
     public RunResult run(ImageData train, ImageData test, CheckpointStore checkpoints, Consumer<EpochMetrics> onEpoch)
             throws IOException {
+        return run(train, test, checkpoints, onEpoch, StepListener.NONE);
+    }
+
+    public RunResult run(ImageData train, ImageData test, CheckpointStore checkpoints, Consumer<EpochMetrics> onEpoch,
+                         StepListener onStep) throws IOException {
         requireMatches(train, "training");
         requireMatches(test, "test");
         long start = System.nanoTime();
@@ -75,9 +104,9 @@ public final class Trainer {
         for (int epoch = st.epochs.size(); epoch < cfg.epochs(); epoch++) {
             long t0 = System.nanoTime();
             double lr = cfg.schedule().lr(cfg.lr(), epoch, cfg.epochs());
-            EpochTrain tr = trainEpoch(st, train, lr);
+            EpochTrain tr = trainEpoch(st, train, lr, epoch + 1, onStep);
             double[] ev = evaluate(st.model, test);
-            EpochMetrics m = new EpochMetrics(epoch, tr.loss, tr.accuracy, ev[0], ev[1], lr,
+            EpochMetrics m = new EpochMetrics(epoch + 1, tr.loss, tr.accuracy, ev[0], ev[1], lr,
                     (System.nanoTime() - t0) / 1e9, tr.nonFiniteSteps, tr.gradNorm,
                     st.scaler == null ? 1 : st.scaler.scale());
             st.epochs.add(m);
@@ -87,7 +116,7 @@ public final class Trainer {
                 return new RunResult(RunResult.Status.DIVERGED, tr.divergence, st.epochs, st.seconds,
                         StateDigest.of(st.model, st.optimizer));
             }
-            checkpoints.save(epoch, Checkpoint.write(cfg, st), Checkpoint.timing(st));
+            checkpoints.save(epoch + 1, Checkpoint.write(cfg, st), Checkpoint.timing(st));
             onEpoch.accept(m);
         }
         return new RunResult(RunResult.Status.COMPLETED, "", st.epochs, before + (System.nanoTime() - start) / 1e9,
@@ -108,7 +137,7 @@ public final class Trainer {
 
     private record EpochTrain(double loss, double accuracy, long nonFiniteSteps, double gradNorm, String divergence) {}
 
-    private EpochTrain trainEpoch(State st, ImageData train, double lr) {
+    private EpochTrain trainEpoch(State st, ImageData train, double lr, int epochNumber, StepListener onStep) {
         int b = cfg.batchSize(), per = train.pixelsPerSample();
         BatchAssembler assembler = new BatchAssembler(train.channels(), train.height(), train.width(),
                 cfg.normalization(), cfg.augmentation());
@@ -120,6 +149,8 @@ public final class Trainer {
         double lossSum = 0, gradNormSum = 0;
         long correct = 0, seen = 0, nonFinite = 0, applied = 0, step = 0;
         String divergence = null;
+        long steps = (train.size() + b - 1) / b;
+        long t0 = System.nanoTime();
         try (ImageData.EpochReader reader = train.epoch(st.shuffle, true)) {
             int n;
             while ((n = reader.next(pixels, labels, b)) > 0) {
@@ -131,26 +162,38 @@ public final class Trainer {
                 lossSum += r.loss() * n;
                 correct += r.correct();
                 seen += n;
-                if (!Double.isFinite(r.loss())) {
-                    divergence = "loss became " + r.loss() + " at step " + step + " of the epoch";
-                    break;
-                }
-                if (st.scaler != null && !st.scaler.unscale(backend, trainable)) {
-                    nonFinite++;
+                onStep.step(epochNumber, step, steps, r.loss(), seen / Math.max(1e-9, (System.nanoTime() - t0) / 1e9));
+                if (st.scaler != null) {
+                    // GradScaler: skip a step whose (scaled) gradients are not finite, whatever the loss says.
+                    if (!st.scaler.unscale(backend, trainable)) {
+                        nonFinite++;
+                        continue;
+                    }
+                    gradNormSum += globalL2(trainable);
+                    applied++;
+                    st.optimizer.step(lr);
                     continue;
                 }
                 double norm = globalL2(trainable);
-                if (!Double.isFinite(norm)) {
-                    divergence = "gradient became non-finite at step " + step + " of the epoch";
+                String bad = !Double.isFinite(r.loss()) ? "loss became " + r.loss()
+                        : !Double.isFinite(norm) ? "gradient became non-finite" : null;
+                st.optimizer.step(lr); // also the non-finite step, as the study's loop: the network is scored after it
+                if (bad != null) {
+                    divergence = bad + " at step " + step + " of the epoch";
                     nonFinite++;
                     break;
                 }
                 gradNormSum += norm;
                 applied++;
-                st.optimizer.step(lr);
             }
         }
-        if (divergence == null && !allFinite(st.model.parameters())) divergence = "weights became non-finite";
+        if (divergence == null && !allFinite(st.model.parameters())) {
+            divergence = "weights or batch-norm statistics became non-finite";
+        }
+        if (divergence == null && st.scaler != null && step > 0 && applied == 0) {
+            divergence = "no step of the epoch could be applied: all " + step + " had non-finite gradients (loss scale"
+                    + " fell to " + st.scaler.scale() + ")";
+        }
         return new EpochTrain(lossSum / Math.max(1, seen), (double) correct / Math.max(1, seen), nonFinite,
                 applied == 0 ? Double.NaN : gradNormSum / applied, divergence);
     }

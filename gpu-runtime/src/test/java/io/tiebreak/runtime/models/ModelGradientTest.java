@@ -30,7 +30,7 @@ class ModelGradientTest {
         "lenet5, false, 1, 28", "lenet5, true, 1, 28", "lenet5, false, 3, 32",
         "vgg11, false, 3, 32", "vgg11, true, 3, 32", "vgg13, true, 3, 32", "vgg16, false, 1, 32", "vgg19, true, 3, 32",
         "resnet18, true, 3, 32", "resnet18, false, 3, 32", "resnet34, true, 3, 32", "resnet50, true, 3, 32",
-        "resnet18, true, 3, 64"})
+        "resnet18, true, 3, 64", "densenet121, false, 3, 32", "densenet121, true, 3, 32"})
     void lossGradientMatchesFiniteDifferences(String network, boolean bn, int channels, int size) {
         ModelSpec spec = new ModelSpec(Network.parse(network), bn, channels, size, size, 7);
         ActivationPattern pattern = ActivationPattern.watching(cpu);
@@ -51,8 +51,10 @@ class ModelGradientTest {
         }
     }
 
+    /** DenseNet121's counts are PyTorch's for the study's models/densenet.py (norm_layer BatchNorm2d), 10 classes. */
     @ParameterizedTest
-    @CsvSource({"lenet5, 28, 44426", "vgg11, 32, 9231114", "resnet18, 32, 11173962", "resnet50, 32, 23520842"})
+    @CsvSource({"lenet5, 28, 44426", "vgg11, 32, 9231114", "resnet18, 32, 11173962", "resnet50, 32, 23520842",
+        "densenet121, 32, 6882634"})
     void parameterCountsMatchTheUsualDefinitions(String network, int size, long expected) {
         ModelSpec spec = new ModelSpec(Network.parse(network), true, network.equals("lenet5") ? 1 : 3, size, size, 10);
         Model model = Models.build(spec, new Context(cpu, Precision.FP32), PoolPolicy.FIRST, 0, 1);

@@ -84,6 +84,16 @@ class LayerGradientTest {
     }
 
     @Test
+    void denseLayersConcatenatedAsInADenseBlock() {
+        // Two dense layers: the second sees the input and the first's features, and x's gradient flows both ways.
+        Layer first = new Concat(ctx, new Sequential(List.of(new Relu(ctx, 0),
+                new Conv2d(ctx, "l1", ConvGeometry.square(3, 2, 3, 1, 1), false, Init.Scheme.KAIMING_NORMAL_FAN_IN, rng))));
+        Layer second = new Concat(ctx, new Conv2d(ctx, "l2", ConvGeometry.square(5, 4, 1, 1, 0), false,
+                Init.Scheme.KAIMING_NORMAL_FAN_IN, rng));
+        GradientCheck.checkLayer(pattern, ctx, new Sequential(List.of(first, second)), new int[] {2, 3, 4, 5}, 15);
+    }
+
+    @Test
     void flattenIsAReshape() {
         GradientCheck.checkLayer(pattern, ctx, new Sequential(List.of(new Flatten(), new Linear(ctx, "fc", 12, 3, rng))),
                 new int[] {2, 3, 2, 2}, 13);

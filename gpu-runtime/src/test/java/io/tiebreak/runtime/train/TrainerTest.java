@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tiebreak.runtime.backend.cpu.CpuBackend;
 import io.tiebreak.runtime.data.Augmentation;
+import io.tiebreak.runtime.data.ImageData;
 import io.tiebreak.runtime.data.InMemoryImages;
 import io.tiebreak.runtime.data.Normalization;
 import io.tiebreak.runtime.jacobian.PoolPolicy;
@@ -91,7 +92,7 @@ class TrainerTest {
         MemoryStore straight = new MemoryStore();
         RunResult whole = train(cfg, 2, data, straight);
         assertEquals(RunResult.Status.COMPLETED, whole.status(), whole.reason());
-        // Interrupted after epoch 0: a new trainer starts from that checkpoint.
+        // Interrupted after epoch 1 (epochs are numbered from 1): a new trainer starts from that checkpoint.
         MemoryStore resumed = new MemoryStore();
         resumed.saved.add(straight.saved.get(0));
         List<Integer> epochsRun = new ArrayList<>();
@@ -99,7 +100,8 @@ class TrainerTest {
         try (CpuBackend cpu = new CpuBackend(2)) {
             rest = new Trainer(cfg, cpu).run(data, data.head(100), resumed, m -> epochsRun.add(m.epoch()));
         }
-        assertEquals(List.of(1, 2), epochsRun, "only the missing epochs run");
+        assertEquals(List.of(2, 3), epochsRun, "only the missing epochs run");
+        assertEquals(List.of(1, 2, 3), rest.epochs().stream().map(EpochMetrics::epoch).toList());
         assertEquals(3, rest.epochsDone(), "restored epochs are reported too");
         assertArrayEquals(straight.saved.get(2).state(), resumed.saved.get(resumed.saved.size() - 1).state(),
                 "the resumed run's last checkpoint is the uninterrupted run's, byte for byte");
@@ -139,6 +141,126 @@ class TrainerTest {
         for (int i = 0; i < test.size(); i++) if (test.label(i) == 0) zeros++;
         assertEquals(zeros / 100.0, r.finalTestAccuracy(), 1e-12, "a NaN network predicts class 0");
         assertEquals(last.get(), r.epochs().get(0));
+    }
+
+    /** Share of class c among the labels of d. */
+    private static double share(InMemoryImages d, int c) {
+        long k = 0;
+        for (int i = 0; i < d.size(); i++) if (d.label(i) == c) k++;
+        return (double) k / d.size();
+    }
+
+    /**
+     * Images of {@code lo} with the column band of their class at {@code hi} (no noise), every other one of class 0
+     * so that class 0 has a share no guess would hit.
+     */
+    private static InMemoryImages banded(int n, long seed, int lo, int hi) {
+        Rng rng = Rng.of(seed, "banded");
+        byte[] px = new byte[n * 784];
+        int[] labels = new int[n];
+        for (int i = 0; i < n; i++) {
+            labels[i] = i % 2 == 0 ? 0 : rng.nextInt(10);
+            for (int j = 0; j < 784; j++) px[i * 784 + j] = (byte) ((j % 28) / 3 == labels[i] ? hi : lo);
+        }
+        return new InMemoryImages(1, 28, 28, images(1, 1, 28, 0).classNames(), px, labels);
+    }
+
+    private static TrainConfig scaled(Precision p, PoolPolicy pool, double inputScale, double lr) {
+        // pixel/255 * inputScale: the study's inputs, made large enough to overflow binary16 where a test needs it.
+        return new TrainConfig(new ModelSpec(ModelSpec.Network.LENET5, false, 1, 28, 28, 10), p, pool, 0,
+                OptimizerSpec.studySgd(), Schedule.cosine(), lr, 32, 50, 2, 11,
+                new Normalization(new double[] {0}, new double[] {1 / inputScale}), Augmentation.NONE);
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Precision.class)
+    void aNaNNetworkPredictsClassZeroAndTheFirstNaNLogitWins(Precision p) {
+        InMemoryImages data = banded(120, 8, 40, 200);
+        TrainConfig cfg = config(p, ModelSpec.Network.LENET5, true, 1, OptimizerSpec.studySgd(), 0.05);
+        try (CpuBackend cpu = new CpuBackend(1)) {
+            Trainer trainer = new Trainer(cfg, cpu);
+            var model = trainer.initialState().model;
+            double before = trainer.evaluate(model, data)[1];
+            assertTrue(before != share(data, 0), "the finite network must not score the class-0 share by chance");
+            // Only the logits of classes 7 and 3 are NaN: NaN counts as the maximum, the first NaN wins (torch.max).
+            double[] bias = cpu.download(model.parameter("fc3.bias").value());
+            bias[7] = Double.NaN;
+            bias[3] = Double.NaN;
+            cpu.write(model.parameter("fc3.bias").value(), bias);
+            assertEquals(share(data, 3), trainer.evaluate(model, data)[1], 0, "every image predicted as class 3");
+            // Every weight NaN: every logit NaN, so the first one, class 0.
+            for (Parameter param : model.parameters()) cpu.fill(param.value(), Double.NaN);
+            double[] nan = trainer.evaluate(model, data);
+            assertTrue(Double.isNaN(nan[0]), "test loss " + nan[0]);
+            assertEquals(share(data, 0), nan[1], 0, "a NaN network scores the share of class 0");
+        }
+    }
+
+    @Test
+    void aRunWhoseLossTurnsNaNIsScoredAfterThatStepAsTheStudyScoresIt() throws IOException {
+        // fp16, the study's composite beta:10000: round(10000 * m) overflows to inf once a pooled value m exceeds
+        // 6.55, inf - inf is NaN, and so is the loss of the very first step on these bright training images. Its step
+        // is applied (NaN weights). The dim test images keep the network before that step finite.
+        TrainConfig cfg = scaled(Precision.FP16, PoolPolicy.beta(10000, PoolPolicy.Form.COMPOSITE), 40, 0.05);
+        InMemoryImages data = banded(128, 9, 40, 200), test = banded(100, 19, 0, 12);
+        RunResult r;
+        double initial;
+        try (CpuBackend cpu = new CpuBackend(2)) {
+            Trainer trainer = new Trainer(cfg, cpu);
+            initial = trainer.evaluate(trainer.initialState().model, test)[1];
+            r = trainer.run(data, test, CheckpointStore.NONE, m -> {});
+        }
+        assertEquals(RunResult.Status.DIVERGED, r.status());
+        assertEquals("loss became NaN at step 1 of the epoch", r.reason());
+        assertEquals(1, r.epochsDone(), "the diverged epoch is recorded, with what it measured");
+        EpochMetrics e = r.epochs().get(0);
+        assertTrue(Double.isNaN(e.trainLoss()) && Double.isNaN(e.testLoss()), e.toString());
+        assertEquals(1, e.nonFiniteSteps());
+        assertEquals(share(test, 0), r.finalTestAccuracy(), 0, "scored as the NaN network the study went on with");
+        assertTrue(initial != r.finalTestAccuracy(), "the network before the step scores " + initial + " (not what is measured)");
+        assertTrue(Double.isNaN(r.lastFiniteTestAccuracy()), "no epoch ended finite");
+    }
+
+    @Test
+    void mixedPrecisionSkipsStepsWithNonFiniteLossesAndTrainsOn() throws IOException {
+        // Inputs up to 257 (pixel 1) train; one image with a pixel of 255 is 65535 there, an infinite binary16
+        // operand: its minibatch has a NaN loss. GradScaler skips that step (and halves the scale), it ends nothing.
+        InMemoryImages clean = banded(320, 10, 0, 1);
+        byte[] px = new byte[320 * 784];
+        int[] labels = new int[320];
+        try (ImageData.EpochReader rd = clean.epoch(null, false)) {
+            rd.next(px, labels, 320);
+        }
+        px[5 * 784 + 400] = (byte) 255;
+        InMemoryImages data = new InMemoryImages(1, 28, 28, clean.classNames(), px, labels);
+        TrainConfig cfg = scaled(Precision.MIXED, PoolPolicy.FIRST, 255 * 257, 1e-4);
+        RunResult r;
+        try (CpuBackend cpu = new CpuBackend(2)) {
+            r = new Trainer(cfg, cpu).run(data, data.head(50), CheckpointStore.NONE, m -> {});
+        }
+        assertEquals(RunResult.Status.COMPLETED, r.status(), r.reason());
+        for (EpochMetrics e : r.epochs()) {
+            assertTrue(e.nonFiniteSteps() >= 1, "the bright image's step is skipped in epoch " + e.epoch());
+            assertTrue(Double.isNaN(e.trainLoss()), "and its NaN loss is in the epoch's mean: " + e.trainLoss());
+        }
+        assertEquals(r.finalTestAccuracy(), r.lastFiniteTestAccuracy());
+    }
+
+    @Test
+    void mixedPrecisionDivergesWhenNoStepOfAnEpochCanBeApplied() throws IOException {
+        // Every input is an infinite binary16 operand: every loss is NaN, every step skipped, the network frozen.
+        InMemoryImages data = banded(64, 12, 40, 200);
+        TrainConfig cfg = scaled(Precision.MIXED, PoolPolicy.FIRST, 1e7, 0.05);
+        RunResult r;
+        try (CpuBackend cpu = new CpuBackend(2)) {
+            r = new Trainer(cfg, cpu).run(data, data, CheckpointStore.NONE, m -> {});
+        }
+        assertEquals(RunResult.Status.DIVERGED, r.status());
+        assertEquals("no step of the epoch could be applied: all 2 had non-finite gradients (loss scale fell to 16384.0)",
+                r.reason());
+        assertEquals(1, r.epochsDone());
+        assertEquals(2, r.epochs().get(0).nonFiniteSteps());
+        assertEquals(share(data, 0), r.finalTestAccuracy(), 0, "its forward is NaN on every image: class 0");
     }
 
     @Test

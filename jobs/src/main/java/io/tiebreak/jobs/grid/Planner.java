@@ -243,12 +243,14 @@ public final class Planner {
 
     /**
      * Smallest input side a network accepts (docs/design.md, "Models"): LeNet-5's two k5 convs and two 2x2 pools need 16;
-     * VGG's five 2x2 pools need 32; ResNet below 64 pixels (3x3 stem, pool, three stride-2 stages) needs 16.
+     * VGG's five 2x2 pools need 32; ResNet below 64 pixels (3x3 stem, pool, three stride-2 stages) needs 16;
+     * DenseNet121's 7x7/2 stem, pool and three 2x2 average pools need 31.
      */
     static int minimumInput(ModelSpec.Network network, int side) {
         switch (network) {
             case LENET5: return 16;
             case VGG11: case VGG13: case VGG16: case VGG19: return 32;
+            case DENSENET121: return 31;
             default: return side >= 64 ? 64 : 16;
         }
     }

@@ -48,9 +48,10 @@ public final class ZonePlanner {
                 ZoneAxes.Pair pair = (ZoneAxes.Pair) pc.value();
                 for (Grid.Choice wc : z.weights()) {
                     Integer epoch = wc.value() instanceof Integer e ? e : null;
-                    if (epoch != null && epoch >= run.training().epochs()) {
+                    if (epoch != null && (epoch < 1 || epoch > run.training().epochs())) {
                         problems.add(wc.at(), "checkpoint epoch " + epoch + " does not exist: " + run.label()
-                                + " trains " + run.training().epochs() + " epochs, numbered 0 to " + (run.training().epochs() - 1));
+                                + " trains " + run.training().epochs() + " epochs, numbered 1 to " + run.training().epochs()
+                                + " (the weights before training are 'init')");
                         continue;
                     }
                     ZoneSpec spec = new ZoneSpec(run.data().dataset(), run.data().trainSplit(),

@@ -18,7 +18,7 @@ import java.util.function.Function;
  * minibatches is not part of the configuration: asking for more later extends the same rows.
  *
  * <p>Weights are the initialization drawn from seed ({@code weightsEpoch} and {@code sourceRunId} null), or the
- * checkpoint a sweep run wrote after epoch {@code weightsEpoch} (0-based, as the epochs table counts); that run's
+ * checkpoint a sweep run wrote after epoch {@code weightsEpoch} (numbered from 1, as the epochs table counts); that run's
  * settings (lr, optimizer, its own pool policy...) are in the runs table under {@code sourceRunId}. Flat and
  * serializable so it travels to executors, and each field is a column of every zones row ({@link #FIELDS}).
  */

@@ -14,7 +14,7 @@ import picocli.CommandLine.Parameters;
 
 /** What every grid command (sweep, lr-search, zones) takes: the grid, its overrides, where data and results live. */
 public final class GridOptions {
-    @Parameters(index = "0", paramLabel = "GRID", description = "The grid file (YAML), e.g. conf/quickstart.yaml")
+    @Parameters(index = "0", paramLabel = "GRID", description = "The grid file (YAML): local, hdfs:// or s3a://")
     public String grid;
 
     @Option(names = "--results", defaultValue = "results",
@@ -48,7 +48,7 @@ public final class GridOptions {
 
     /** The Spark session for a grid command, with the S3A committer set up for the results folder. */
     public SparkSession session(String command, Grid g) throws java.io.IOException {
-        SparkSession spark = SparkSessions.getOrCreate("tiebreak " + command + " " + g.name(), GridSessions.sessionDefaults(g));
+        SparkSession spark = SparkSessions.forJob("tiebreak " + command + " " + g.name(), GridSessions.sessionDefaults(g));
         S3ACommitters.configureFor(spark, new ResultStore(spark, results).root());
         return spark;
     }

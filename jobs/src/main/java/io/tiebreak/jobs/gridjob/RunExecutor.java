@@ -66,11 +66,22 @@ public final class RunExecutor {
      * @param onEpoch told after every epoch trained here (restored epochs are not retrained, nor reported)
      */
     public static RunOutcome execute(RunTask task, Configuration conf, Consumer<EpochMetrics> onEpoch) {
-        return execute(task, conf, onEpoch, Placement.ofCurrentTask(), DeviceChoice.GpuOpener.CUDA);
+        return execute(task, conf, onEpoch, Trainer.StepListener.NONE);
+    }
+
+    /** @param onStep told after every training step */
+    public static RunOutcome execute(RunTask task, Configuration conf, Consumer<EpochMetrics> onEpoch,
+                                     Trainer.StepListener onStep) {
+        return execute(task, conf, onEpoch, onStep, Placement.ofCurrentTask(), DeviceChoice.GpuOpener.CUDA);
     }
 
     static RunOutcome execute(RunTask task, Configuration conf, Consumer<EpochMetrics> onEpoch, Placement placement,
                               DeviceChoice.GpuOpener gpus) {
+        return execute(task, conf, onEpoch, Trainer.StepListener.NONE, placement, gpus);
+    }
+
+    static RunOutcome execute(RunTask task, Configuration conf, Consumer<EpochMetrics> onEpoch,
+                              Trainer.StepListener onStep, Placement placement, DeviceChoice.GpuOpener gpus) {
         long started = System.currentTimeMillis();
         long t0 = System.nanoTime();
         RunSpec spec = task.spec();
@@ -89,7 +100,7 @@ public final class RunExecutor {
                 RunResult r = new Trainer(spec.trainConfig(), backend).run(train, test, checkpoints, m -> {
                     seen.add(EpochRow.of(m));
                     onEpoch.accept(m);
-                });
+                }, onStep);
                 List<EpochRow> epochs = r.epochs().stream().map(EpochRow::of).toList();
                 Status status = switch (r.status()) {
                     case COMPLETED -> Status.COMPLETED;

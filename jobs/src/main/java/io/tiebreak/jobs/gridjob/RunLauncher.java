@@ -1,6 +1,7 @@
 package io.tiebreak.jobs.gridjob;
 
 import io.tiebreak.jobs.fs.SerializableConf;
+import io.tiebreak.jobs.progress.StepProgress;
 import io.tiebreak.jobs.results.RunOutcome;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -31,17 +32,23 @@ public final class RunLauncher {
     private final SparkContext sc;
     private final String jobGroup;
     private final LongAccumulator epochs;
+    private final StepProgress steps;
     private final Broadcast<SerializableConf> conf;
 
     public RunLauncher(SparkContext sc, String jobGroup) {
         this.sc = sc;
         this.jobGroup = jobGroup;
         this.epochs = sc.longAccumulator("tiebreak.epochs");
+        this.steps = new StepProgress();
+        sc.register(steps, "tiebreak.steps");
         this.conf = new JavaSparkContext(sc).broadcast(new SerializableConf(sc.hadoopConfiguration()));
     }
 
     /** Id of the accumulator counting epochs, for {@link io.tiebreak.jobs.progress.ProgressListener}. */
     public long epochAccumulatorId() { return epochs.id(); }
+
+    /** Id of the accumulator carrying each task's latest step. */
+    public long stepAccumulatorId() { return steps.id(); }
 
     public String jobGroup() { return jobGroup; }
 
@@ -50,16 +57,27 @@ public final class RunLauncher {
      * as each task ends. The caller waits on the returned action.
      */
     public SimpleFutureAction<BoxedUnit> submit(List<RunTask> tasks, EpochGate gate, BiConsumer<Integer, RunOutcome> onResult) {
+        return submit(tasks, gate, onResult, 0);
+    }
+
+    /**
+     * As above, for tasks that are runs firstIndex, firstIndex + 1, ... of a larger progress display (lr-search
+     * submits one job per trial): {@link io.tiebreak.jobs.progress.ProgressListener} reads it from the job.
+     */
+    public SimpleFutureAction<BoxedUnit> submit(List<RunTask> tasks, EpochGate gate, BiConsumer<Integer, RunOutcome> onResult,
+                                                int firstIndex) {
         RDD<RunTask> rdd = sc.parallelize(CollectionConverters.asScala(tasks).toSeq(), tasks.size(),
                 ClassTag$.MODULE$.apply(RunTask.class));
         List<Object> partitions = new ArrayList<>();
         for (int i = 0; i < tasks.size(); i++) partitions.add(i);
         sc.setJobGroup(jobGroup, "tiebreak: " + tasks.size() + " runs", true);
+        sc.setLocalProperty(io.tiebreak.jobs.progress.ProgressListener.FIRST_INDEX, Integer.toString(firstIndex));
         try {
-            return sc.submitJob(rdd, new Train(conf, epochs, gate),
+            return sc.submitJob(rdd, new Train(conf, epochs, steps, gate),
                     CollectionConverters.asScala(partitions).toSeq(), new Deliver(onResult), new Done());
         } finally {
             sc.clearJobGroup();
+            sc.setLocalProperty(io.tiebreak.jobs.progress.ProgressListener.FIRST_INDEX, null);
         }
     }
 
@@ -72,11 +90,13 @@ public final class RunLauncher {
         private static final long serialVersionUID = 1L;
         private final Broadcast<SerializableConf> conf;
         private final LongAccumulator epochs;
+        private final StepProgress steps;
         private final EpochGate gate;
 
-        Train(Broadcast<SerializableConf> conf, LongAccumulator epochs, EpochGate gate) {
+        Train(Broadcast<SerializableConf> conf, LongAccumulator epochs, StepProgress steps, EpochGate gate) {
             this.conf = conf;
             this.epochs = epochs;
+            this.steps = steps;
             this.gate = gate;
         }
 
@@ -89,7 +109,7 @@ public final class RunLauncher {
                 if (tc != null) tc.killTaskIfInterrupted();
                 epochs.add(1);
                 gate.afterEpoch(m);
-            });
+            }, (epoch, step, of, loss, rate) -> steps.add(new StepProgress.Step(epoch, step, of, loss, rate)));
         }
     }
 

@@ -62,7 +62,7 @@ public final class IngestCommand implements Callable<Integer> {
         IngestOptions options = new IngestOptions(Dataset.parse(dataset), input, output,
                 replace ? IfExists.REPLACE : IfExists.REFUSE, parseBytes(shardSize), imageSize, resize, failOnCorrupt,
                 emnistSplit, cifar100Labels, valLabels, devkitMeta, channels);
-        Manifest m = IngestJob.run(SparkSessions.getOrCreate("tiebreak ingest " + options.dataset().id()), options);
+        Manifest m = IngestJob.run(SparkSessions.forJob("tiebreak ingest " + options.dataset().id(), java.util.Map.of()), options);
         m.splits().forEach((name, s) -> System.out.printf("%s: %d samples in %d shards%s%n", name, s.count(),
                 s.shards().size(), s.skipped().isEmpty() ? "" : ", " + s.skipped().size() + " undecodable images skipped"));
         return 0;

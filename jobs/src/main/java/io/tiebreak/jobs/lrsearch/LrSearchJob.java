@@ -10,6 +10,7 @@ import io.tiebreak.jobs.gridjob.DataCatalog;
 import io.tiebreak.jobs.gridjob.EpochGate;
 import io.tiebreak.jobs.gridjob.RunLauncher;
 import io.tiebreak.jobs.gridjob.RunTask;
+import io.tiebreak.jobs.progress.ProgressListener;
 import io.tiebreak.jobs.progress.SweepProgress;
 import io.tiebreak.jobs.results.EpochRow;
 import io.tiebreak.jobs.results.ResultStore;
@@ -98,21 +99,55 @@ public final class LrSearchJob {
         }
     }
 
-    public static int run(SparkSession spark, Grid grid, Options o) {
-        LrSearchSettings settings = grid.lrSearch();
-        ResultStore store = new ResultStore(spark, o.results());
-        Planner.Plan plan = Planner.plan(grid, new DataCatalog(o.data(), spark.sparkContext().hadoopConfiguration()),
-                id -> OptionalDouble.of(UNDRAWN), o.force());
+    /** The grid's configurations, each with the trials committed before. */
+    private static Map<String, Search> searches(ResultStore store, Planner.Plan plan) {
         Map<String, Search> searches = new LinkedHashMap<>();
         for (RunSpec r : plan.runs()) {
             searches.computeIfAbsent(r.configId(), id -> new Search(searches.size(), r));
         }
         restore(store, searches);
+        return searches;
+    }
+
+    private static Planner.Plan plan(SparkSession spark, Grid grid, Options o) {
+        return Planner.plan(grid, new DataCatalog(o.data(), spark.sparkContext().hadoopConfiguration()),
+                id -> OptionalDouble.of(UNDRAWN), o.force());
+    }
+
+    /** Trials of the searches done so far (at most n per configuration). */
+    private static int trialsDone(Map<String, Search> searches, int n) {
+        return searches.values().stream().mapToInt(s -> Math.min(n, s.trials.size())).sum();
+    }
+
+    /** "random sampler, median pruning" */
+    private static String method(LrSearchSettings s) {
+        return s.sampler().name().toLowerCase(Locale.ROOT) + " sampler, " + (s.medianPruning() ? "median" : "no")
+                + " pruning";
+    }
+
+    /** {@code lr-search --dry-run}: the grid checked, its configurations listed with what earlier searches did. */
+    public static int dryRun(SparkSession spark, Grid grid, Options o) {
+        LrSearchSettings settings = grid.lrSearch();
+        ResultStore store = new ResultStore(spark, o.results());
+        Planner.Plan plan = plan(spark, grid, o);
+        Map<String, Search> searches = searches(store, plan);
+        int n = settings.trials(), done = trialsDone(searches, n);
+        int epochs = searches.values().stream().mapToInt(s -> trialEpochs(settings, s.representative)).max().orElse(0);
+        o.out().print(summary(store, searches, plan.runs()));
+        o.out().printf("%s: %d configurations x %d trials of up to %d epoch%s (%s); %d trials done before, %d to run;"
+                + " the grid is valid%n", grid.name(), searches.size(), n, epochs, epochs == 1 ? "" : "s",
+                method(settings), done, searches.size() * n - done);
+        return 0;
+    }
+
+    public static int run(SparkSession spark, Grid grid, Options o) {
+        LrSearchSettings settings = grid.lrSearch();
+        ResultStore store = new ResultStore(spark, o.results());
+        Planner.Plan plan = plan(spark, grid, o);
+        Map<String, Search> searches = searches(store, plan);
         int n = settings.trials();
-        int done = searches.values().stream().mapToInt(s -> Math.min(n, s.trials.size())).sum();
-        o.out().printf("%s: %d configurations x %d trials (%s sampler, %s pruning); %d trials done before%n",
-                grid.name(), searches.size(), n, settings.sampler().name().toLowerCase(Locale.ROOT),
-                settings.medianPruning() ? "median" : "no", done);
+        o.out().printf("%s: %d configurations x %d trials (%s); %d trials done before%n", grid.name(),
+                searches.size(), n, method(settings), trialsDone(searches, n));
 
         List<String> labels = new ArrayList<>();
         List<Integer> epochs = new ArrayList<>();
@@ -128,6 +163,9 @@ public final class LrSearchJob {
             for (int k = 0; k < Math.min(n, s.trials.size()); k++) progress.skip(s.index * n + k);
         }
         RunLauncher launcher = new RunLauncher(spark.sparkContext(), "tiebreak-lr-search-" + UUID.randomUUID());
+        ProgressListener listener = new ProgressListener(launcher.jobGroup(), launcher.epochAccumulatorId(),
+                launcher.stepAccumulatorId(), progress);
+        spark.sparkContext().addSparkListener(listener);
         LinkedBlockingQueue<Object[]> finished = new LinkedBlockingQueue<>();
         Map<Search, SimpleFutureAction<BoxedUnit>> running = new HashMap<>();
         try (WaveCommitter committer = new WaveCommitter(store, Set.of(), o.waveMillis(), 256, progress::committed)) {
@@ -160,8 +198,10 @@ public final class LrSearchJob {
             launcher.cancel("interrupted");
         } finally {
             progress.close();
+            spark.sparkContext().removeSparkListener(listener);
         }
         copyRestoredBests(store, searches, n);
+        store.maintain();
         o.out().println();
         o.out().print(summary(store, searches, plan.runs()));
         long unfinished = searches.values().stream().filter(s -> s.trials.size() >= n && s.best() == null).count();
@@ -191,8 +231,9 @@ public final class LrSearchJob {
         EpochGate gate = s.medianPruning()
                 ? new MedianPruner(search.completedCurves(), s.prunerStartupTrials(), s.prunerWarmupEpochs())
                 : EpochGate.NONE;
-        progress.started(search.index * s.trials() + k);
-        return launcher.submit(List.of(task), gate, (i, outcome) -> finished.add(new Object[] {search, outcome}));
+        int index = search.index * s.trials() + k;
+        progress.started(index);
+        return launcher.submit(List.of(task), gate, (i, outcome) -> finished.add(new Object[] {search, outcome}), index);
     }
 
     private static void record(Search s, RunOutcome o, LrSearchSettings settings, WaveCommitter committer,

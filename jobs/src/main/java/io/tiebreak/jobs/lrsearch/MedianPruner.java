@@ -7,8 +7,8 @@ import java.util.Locale;
 
 /**
  * Optuna's median pruning, run on the executor after each epoch of a trial: once startupTrials trials of the
- * configuration have completed, a trial whose test accuracy after epoch e (e >= warmupEpochs) is below the median of
- * the completed trials' accuracies after epoch e stops there.
+ * configuration have completed, a trial whose test accuracy after epoch e (numbered from 1; e > warmupEpochs) is
+ * below the median of the completed trials' accuracies after epoch e stops there.
  */
 public final class MedianPruner implements EpochGate {
     private static final long serialVersionUID = 1L;
@@ -26,7 +26,7 @@ public final class MedianPruner implements EpochGate {
 
     @Override
     public void afterEpoch(EpochMetrics m) {
-        if (completedCurves.length < startupTrials || m.epoch() < warmupEpochs) return;
+        if (completedCurves.length < startupTrials || m.epoch() <= warmupEpochs) return;
         double median = median(m.epoch());
         if (Double.isNaN(median)) return;
         if (!(m.testAccuracy() >= median)) {
@@ -35,9 +35,9 @@ public final class MedianPruner implements EpochGate {
         }
     }
 
-    /** Median of the completed trials' accuracy after epoch e (those that reached it), NaN when none did. */
+    /** Median of the completed trials' accuracy after epoch e (from 1; those that reached it), NaN when none did. */
     double median(int epoch) {
-        double[] v = Arrays.stream(completedCurves).filter(c -> c.length > epoch).mapToDouble(c -> c[epoch])
+        double[] v = Arrays.stream(completedCurves).filter(c -> c.length >= epoch).mapToDouble(c -> c[epoch - 1])
                 .filter(d -> !Double.isNaN(d)).sorted().toArray();
         if (v.length == 0) return Double.NaN;
         return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;

@@ -21,31 +21,42 @@ import scala.jdk.javaapi.CollectionConverters;
 public final class ProgressListener extends SparkListener {
     private final String jobGroup;
     private final long epochAccumulatorId;
+    private final long stepAccumulatorId;
     private final SweepProgress progress;
+    /** Job property: the run index of the job's first task (lr-search's one-trial jobs); 0 when absent. */
+    public static final String FIRST_INDEX = "tiebreak.firstRunIndex";
+
     private final Set<Integer> stages = ConcurrentHashMap.newKeySet();
     private final Map<Long, Integer> taskIndex = new ConcurrentHashMap<>();
-    /** For jobs with one task each (lr-search trials), the run index per stage instead of the task index. */
+    /** The run index of each stage's first task, for jobs of a few tasks each (lr-search trials); 0 otherwise. */
     private final Map<Integer, Integer> stageIndex = new ConcurrentHashMap<>();
 
     public ProgressListener(String jobGroup, long epochAccumulatorId, SweepProgress progress) {
-        this.jobGroup = jobGroup;
-        this.epochAccumulatorId = epochAccumulatorId;
-        this.progress = progress;
+        this(jobGroup, epochAccumulatorId, -1, progress);
     }
 
-    /** Marks the stage of a one-task job as running run index (lr-search submits one job per trial). */
-    public void mapStage(int stageId, int index) { stageIndex.put(stageId, index); }
+    /** @param stepAccumulatorId the {@link StepProgress} accumulator's id (steps within the epoch), or -1 */
+    public ProgressListener(String jobGroup, long epochAccumulatorId, long stepAccumulatorId, SweepProgress progress) {
+        this.jobGroup = jobGroup;
+        this.epochAccumulatorId = epochAccumulatorId;
+        this.stepAccumulatorId = stepAccumulatorId;
+        this.progress = progress;
+    }
 
     @Override
     public void onJobStart(SparkListenerJobStart jobStart) {
         String group = jobStart.properties() == null ? null : jobStart.properties().getProperty("spark.jobGroup.id");
         if (jobGroup.equals(group)) {
-            for (Object s : CollectionConverters.asJava(jobStart.stageIds())) stages.add((Integer) s);
+            String first = jobStart.properties().getProperty(FIRST_INDEX);
+            for (Object s : CollectionConverters.asJava(jobStart.stageIds())) {
+                stages.add((Integer) s);
+                if (first != null && !first.equals("0")) stageIndex.put((Integer) s, Integer.parseInt(first));
+            }
         }
     }
 
     private int index(int stageId, int taskIndexInStage) {
-        return stageIndex.getOrDefault(stageId, taskIndexInStage);
+        return stageIndex.getOrDefault(stageId, 0) + taskIndexInStage;
     }
 
     @Override
@@ -75,6 +86,9 @@ public final class ProgressListener extends SparkListener {
                 if (info.id() == epochAccumulatorId && info.update().isDefined()) {
                     Object v = info.update().get();
                     if (v instanceof Number) progress.epochs(index, ((Number) v).longValue());
+                } else if (info.id() == stepAccumulatorId && info.update().isDefined()
+                        && info.update().get() instanceof StepProgress.Step step) {
+                    progress.step(index, step);
                 }
             }
         }

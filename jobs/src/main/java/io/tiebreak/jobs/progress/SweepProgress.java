@@ -42,6 +42,7 @@ public final class SweepProgress implements AutoCloseable {
     private final String[] labels;
     private final State[] state;
     private final long[] epochsDone;
+    private final StepProgress.Step[] steps;
     private final Map<Status, Integer> finished = new EnumMap<>(Status.class);
     private final int alreadyDone;
     private final Mode mode;
@@ -71,6 +72,7 @@ public final class SweepProgress implements AutoCloseable {
         this.state = new State[this.labels.length];
         java.util.Arrays.fill(state, State.PENDING);
         this.epochsDone = new long[this.labels.length];
+        this.steps = new StepProgress.Step[this.labels.length];
         this.alreadyDone = alreadyDone;
         this.mode = mode;
         this.out = out;
@@ -104,6 +106,7 @@ public final class SweepProgress implements AutoCloseable {
         anyStarted = true;
         state[index] = State.RUNNING;
         epochsDone[index] = 0;
+        steps[index] = null;
     }
 
     /** Run index was done by an earlier job (counted in alreadyDone): neither pending nor running. */
@@ -129,6 +132,11 @@ public final class SweepProgress implements AutoCloseable {
         if (state[index] != State.RUNNING || done <= epochsDone[index]) return;
         epochsTrained += done - epochsDone[index];
         epochsDone[index] = done;
+    }
+
+    /** The running task of run index is at this step of an epoch (from executor heartbeats). */
+    public synchronized void step(int index, StepProgress.Step step) {
+        if (state[index] == State.RUNNING) steps[index] = step;
     }
 
     public void finished(int index, RunOutcome o) {
@@ -170,10 +178,7 @@ public final class SweepProgress implements AutoCloseable {
         for (int i = 0; i < state.length; i++) {
             if (state[i] == State.RUNNING) {
                 running++;
-                if (running <= 4) {
-                    epochs.append(epochs.length() == 0 ? "" : ", ").append(epochsDone[i]).append('/')
-                            .append(plannedEpochs[i]);
-                }
+                if (running <= 4) epochs.append(epochs.length() == 0 ? "" : "; ").append(running(i));
             } else if (state[i] == State.PENDING) {
                 pending++;
             }
@@ -183,13 +188,22 @@ public final class SweepProgress implements AutoCloseable {
         sb.append(done()).append('/').append(labels.length).append(" runs");
         for (Map.Entry<Status, Integer> e : finished.entrySet()) sb.append(" · ").append(e.getValue()).append(' ').append(e.getKey().id());
         sb.append(" · running ").append(running);
-        if (running > 0) sb.append(" (epochs ").append(epochs).append(')');
+        if (running > 0) sb.append(" (").append(epochs).append(')');
         sb.append(" · left ").append(pending);
         sb.append(" · committed ").append(committed);
         if (alreadyDone > 0) sb.append(" · skipped ").append(alreadyDone).append(" done before");
         sb.append(" · elapsed ").append(duration((clockMillis.getAsLong() - startedAt) / 1000.0));
         sb.append(" · ETA ").append(eta());
         return sb.toString();
+    }
+
+    /** A running run: epochs done of planned and, once a heartbeat brought one, where it is in the next epoch. */
+    private String running(int i) {
+        StepProgress.Step s = steps[i];
+        String done = "epochs " + epochsDone[i] + "/" + plannedEpochs[i];
+        if (s == null || s.epoch() != epochsDone[i] + 1) return done;
+        return String.format(Locale.ROOT, "%s, step %d/%d, loss %.4g, %.0f img/s", done, s.step(), s.steps(), s.loss(),
+                s.imagesPerSecond());
     }
 
     /** Remaining epochs at the sweep's measured epoch rate, or "--" before the first epoch. */

@@ -24,7 +24,7 @@ public final class ReportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        SparkSession spark = SparkSessions.getOrCreate("tiebreak report", ResultStore.sessionDefaults());
+        SparkSession spark = SparkSessions.forQueries("tiebreak report", ResultStore.sessionDefaults());
         ReferenceTable ref = reference == null ? ReferenceTable.bundled() : ReferenceTable.read(reference);
         Report.Written w = Report.write(new ResultStore(spark, results), out, ref);
         System.out.printf("wrote %s and %d figures%n", w.html(), w.images().size());

@@ -11,6 +11,7 @@ import static org.apache.spark.sql.functions.when;
 import io.tiebreak.jobs.results.ResultStore;
 import io.tiebreak.jobs.results.Tables;
 import java.awt.Color;
+import javax.imageio.ImageIO;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -122,7 +123,9 @@ final class ZoneFigures {
             for (Map.Entry<Map<String, Object>, List<Setting>> g : groups.entrySet()) {
                 if (g.getValue().size() < 2) continue;
                 Path p = out.resolve("zones-by-" + axis.name() + "-" + slug(g.getKey()) + ".png");
-                BitmapEncoder.saveBitmap(bars(axis, g.getKey(), g.getValue()), p.toString(), BitmapEncoder.BitmapFormat.PNG);
+                ImageIO.write(Figures.titled(BitmapEncoder.getBufferedImage(bars(axis, g.getKey(), g.getValue())),
+                        "Zones by " + axis.caption() + " (share of minibatches)", caption(g.getKey(), axis.columns())),
+                        "png", p.toFile());
                 images.add(p);
                 html.append("<img src=\"").append(p.getFileName()).append("\" alt=\"zones by ").append(axis.caption())
                         .append("\">\n");
@@ -148,7 +151,9 @@ final class ZoneFigures {
         }
         for (Map.Entry<Map<String, Object>, Map<String, TreeMap<Long, Long>>> h : histograms.entrySet()) {
             Path p = out.resolve("zones-l1-" + slug(h.getKey()) + ".png");
-            BitmapEncoder.saveBitmap(histogram(h.getKey(), h.getValue()), p.toString(), BitmapEncoder.BitmapFormat.PNG);
+            ImageIO.write(Figures.titled(BitmapEncoder.getBufferedImage(histogram(h.getKey(), h.getValue())),
+                    "log10 of ||g_A - g_B||_1 over the minibatches that differ", caption(h.getKey(), List.of())),
+                    "png", p.toFile());
             images.add(p);
             html.append("<img src=\"").append(p.getFileName()).append("\" alt=\"log10 of the L1 difference\">\n");
         }
@@ -203,15 +208,14 @@ final class ZoneFigures {
         List<Setting> ordered = new ArrayList<>(settings);
         ordered.sort(SETTING_ORDER);
         CategoryChart c = new CategoryChartBuilder().width(Report.PANEL_W + 120).height(Report.PANEL_H + 40)
-                .title("Zones by " + axis.caption() + ": " + caption(fixed, axis.columns()))
-                .xAxisTitle(axis.caption()).yAxisTitle("% of minibatches").build();
+                .xAxisTitle(axis.caption() + " (minibatches)").yAxisTitle("% of minibatches").build();
         c.getStyler().setStacked(true);
         c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
         c.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
         c.getStyler().setYAxisMin(0.0).setYAxisMax(100.0);
+        c.getStyler().setYAxisDecimalPattern("#");
         c.getStyler().setChartBackgroundColor(Color.WHITE);
-        c.getStyler().setSeriesColors(new Color[] {new Color(0x9e, 0xc5, 0xe8), new Color(0xd6, 0x45, 0x45),
-                new Color(0xf0, 0xa0, 0x30)});
+        c.getStyler().setSeriesColors(new Color[] {Figures.AGREE, Figures.BIFURCATION, Figures.COMPENSATION});
         List<String> x = ordered.stream().map(s -> label(axis, s) + " (" + s.minibatches() + ")").toList();
         c.addSeries("agree", x, ordered.stream().map(s -> (Number) s.share(s.agree())).toList());
         c.addSeries("bifurcation", x, ordered.stream().map(s -> (Number) s.share(s.bifurcation())).toList());
@@ -222,8 +226,9 @@ final class ZoneFigures {
     /** One step line per precision: minibatches per quarter decade of the L1 difference. */
     static XYChart histogram(Map<String, Object> fixed, Map<String, TreeMap<Long, Long>> byPrecision) {
         XYChart c = new XYChartBuilder().width(Report.PANEL_W + 120).height(Report.PANEL_H + 40)
-                .title("log10 of ||g_A - g_B||_1: " + caption(fixed, List.of()))
                 .xAxisTitle("log10 L1 difference (quarter-decade bins)").yAxisTitle("minibatches").build();
+        Figures.integerYAxis(c.getStyler());
+        c.getStyler().setYAxisMin(0.0);
         c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
         c.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
         c.getStyler().setChartBackgroundColor(Color.WHITE);
@@ -243,6 +248,7 @@ final class ZoneFigures {
             long n = bins.values().stream().mapToLong(Long::longValue).sum();
             XYSeries s = c.addSeries(p.getKey() + " (" + n + " differ)", xs, ys);
             s.setMarker(SeriesMarkers.NONE);
+            s.setLineColor(Figures.precision(p.getKey()));
         }
         return c;
     }
@@ -264,8 +270,23 @@ final class ZoneFigures {
         return String.join(" · ", parts);
     }
 
-    private static String slug(Map<String, Object> fixed) {
-        return fixed.values().stream().map(v -> Objects.toString(v)).collect(Collectors.joining("-"))
-                .replaceAll("[^A-Za-z0-9._-]", "_");
+    /** A file name part from a figure's fixed settings: values only, weights as init or epochN, no nulls. */
+    static String slug(Map<String, Object> fixed) {
+        List<String> parts = new ArrayList<>();
+        for (Map.Entry<String, Object> e : fixed.entrySet()) {
+            if (e.getValue() == null || e.getKey().equals("weights_epoch")) continue;
+            if (e.getKey().equals("weights")) {
+                parts.add(fixed.get("weights_epoch") == null ? "init" : "epoch" + fixed.get("weights_epoch"));
+            } else if (e.getKey().equals("batch_norm")) {
+                parts.add(Boolean.TRUE.equals(e.getValue()) ? "bn" : "nobn");
+            } else if (e.getKey().equals("batch_size")) {
+                parts.add("b" + e.getValue());
+            } else if (e.getKey().equals("train_subset") && Integer.valueOf(0).equals(e.getValue())) {
+                continue;
+            } else {
+                parts.add(Objects.toString(e.getValue()));
+            }
+        }
+        return String.join("-", parts).replaceAll("[^A-Za-z0-9._-]", "_");
     }
 }

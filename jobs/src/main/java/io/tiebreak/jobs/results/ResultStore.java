@@ -1,126 +1,162 @@
 package io.tiebreak.jobs.results;
 
 import io.tiebreak.jobs.fs.HadoopFs;
+import io.tiebreak.jobs.fs.Redaction;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileStatus;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.iceberg.DataFile;
+import org.apache.iceberg.PartitionSpec;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.SortOrder;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.TableProperties;
+import org.apache.iceberg.Transaction;
+import org.apache.iceberg.actions.DeleteOrphanFiles;
+import org.apache.iceberg.actions.RewriteDataFiles;
+import org.apache.iceberg.hadoop.HadoopTables;
+import org.apache.iceberg.spark.SparkSchemaUtil;
+import org.apache.iceberg.spark.actions.SparkActions;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.StructField;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The results folder: one folder per table, each a set of waves. A wave is one Spark write (Spark's commit protocol:
- * task commits, then a job commit that ends with a {@code _SUCCESS} marker) into its own folder
- * {@code <table>/wave-<millis>-<id>/}. Readers take only waves whose marker exists, so a write that is under way, or
- * that died half-way, is never seen, on local disks, HDFS and S3A committers alike; a finished write is visible at
- * once, while the sweep goes on.
- *
- * <p>Read results through {@link #registerViews()} (what {@code tiebreak sql} does), not by pointing Spark at a table
- * folder: a plain directory read would also see waves still being written.
+ * The results folder: one Apache Iceberg table per result table ({@code <results>/runs}, {@code epochs},
+ * {@code lr_trials}, {@code zones}), in the layout of Iceberg's Hadoop catalog with the results folder as warehouse,
+ * so local disks, HDFS and {@code s3a://} work alike and any Iceberg reader (Spark, DuckDB, Trino, pyiceberg) opens
+ * a table by its folder. Each append is one atomic snapshot commit, tagged with its wave id in the snapshot summary:
+ * an append retried after an error finds its own commit and is not repeated. Readers see committed snapshots only.
+ * New columns declared in {@link Tables} reach the tables by schema evolution on the next write. A results folder of
+ * the older layout (Parquet waves with _SUCCESS markers, {@link LegacyWaves}) is read in place and imported by the
+ * first command that writes. See docs/design.md ("Result storage").
  */
 public final class ResultStore {
-    /** Scheduler pool of result writes: under FAIR scheduling it takes the next free slot ahead of training tasks. */
-    public static final String POOL = "tiebreak-results";
+    private static final Logger LOG = LoggerFactory.getLogger(ResultStore.class);
 
-    static final String WAVE_PREFIX = "wave-";
+    /** Snapshot summary key: the wave that wrote a snapshot. */
+    static final String WAVE_PROPERTY = "tiebreak.wave";
+    /** Table property: the old-layout wave folders whose rows the table holds (comma-separated names). */
+    static final String IMPORTED_PROPERTY = "tiebreak.imported-waves";
 
-    /** Waves older than this without a commit marker are left-overs of a dead driver and are removed. */
-    public static final long ABANDONED_WAVE_MILLIS = java.util.concurrent.TimeUnit.HOURS.toMillis(1);
-
-    /**
-     * Settings a session that writes results should start with: FAIR scheduling with the pools of
-     * fairscheduler.xml (copied to a local file, which Spark reads on the driver whatever the deploy mode).
-     */
+    /** Settings a session that reads or writes results should start with. */
     public static java.util.Map<String, String> sessionDefaults() {
         java.util.Map<String, String> d = new java.util.LinkedHashMap<>();
-        d.put("spark.scheduler.mode", "FAIR");
-        try (var in = ResultStore.class.getResourceAsStream("fairscheduler.xml")) {
-            java.nio.file.Path f = java.nio.file.Files.createTempFile("tiebreak-fairscheduler-", ".xml");
-            f.toFile().deleteOnExit();
-            java.nio.file.Files.copy(in, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            d.put("spark.scheduler.allocation.file", f.toUri().toString());
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException("cannot write the scheduler pools file", e);
-        }
         // Result tables are wide (every config column): keep Spark from warning that it shortened a plan string.
         d.put("spark.sql.debug.maxToStringFields", "500");
         return d;
     }
-    static final String SUCCESS = "_SUCCESS";
 
     private final SparkSession spark;
     private final Path root;
+    private final Set<Tables.Table> prepared = EnumSet.noneOf(Tables.Table.class);
 
     public ResultStore(SparkSession spark, String root) {
         this.spark = spark;
         this.root = new Path(root);
+        configureIceberg(spark);
+    }
+
+    /**
+     * Spark's Iceberg source opens a table given by its folder through the catalog {@code default_iceberg}, a Hive
+     * catalog unless configured: make it a Hadoop catalog, which needs no metastore (set before its first use; a
+     * user's own setting wins). Reads are row by row: Iceberg's vectorized reader needs Arrow, which needs the JVM
+     * started with --add-opens=java.base/java.nio=ALL-UNNAMED (spark-submit does that, plain java does not), and
+     * result tables are small.
+     */
+    private static void configureIceberg(SparkSession spark) {
+        if (spark.conf().getOption("spark.sql.iceberg.vectorization.enabled").isEmpty()) {
+            spark.conf().set("spark.sql.iceberg.vectorization.enabled", "false");
+        }
+        String key = "spark.sql.catalog.default_iceberg";
+        if (spark.conf().getOption(key).isDefined()) return;
+        spark.conf().set(key + ".type", "hadoop");
+        spark.conf().set(key + ".warehouse", System.getProperty("java.io.tmpdir"));
+        spark.conf().set(key + ".cache-enabled", "false");
+        spark.conf().set(key, "org.apache.iceberg.spark.SparkCatalog");
     }
 
     public Path root() { return root; }
 
-    public Path tableDir(Tables.Table table) { return new Path(root, table.id()); }
+    /** A table's folder (its Iceberg location). */
+    public Path tableDir(Tables.Table table) {
+        try {
+            return HadoopFs.qualify(new Path(root, table.id()), hadoop());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot resolve " + Redaction.uri(root.toString()), e);
+        }
+    }
 
     /** Where run checkpoints live, one folder per run_id. */
     public Path checkpointDir() { return new Path(root, "checkpoints"); }
 
     private Configuration hadoop() { return spark.sparkContext().hadoopConfiguration(); }
 
-    private FileSystem fs() throws IOException { return root.getFileSystem(hadoop()); }
+    private HadoopTables catalog() { return new HadoopTables(hadoop()); }
 
-    /**
-     * Committed waves of a table, oldest first: wave folders holding a _SUCCESS marker. Object stores give it in one
-     * flat listing. Elsewhere only the table folder is listed, never inside a wave: a wave being committed has files
-     * under _temporary that come and go while we list (a recursive walk tripped over one that had just vanished).
-     */
-    public List<Path> committedWaves(Tables.Table table) throws IOException {
-        Path dir = tableDir(table);
-        FileSystem fs = fs();
-        if (!fs.exists(dir)) return List.of();
-        TreeSet<String> names = new TreeSet<>();
-        if (HadoopFs.isObjectStore(dir, hadoop())) {
-            for (FileStatus f : HadoopFs.listFilesRecursively(dir, hadoop())) {
-                Path wave = f.getPath().getParent();
-                if (f.getPath().getName().equals(SUCCESS) && wave.getName().startsWith(WAVE_PREFIX)
-                        && wave.getParent().getName().equals(table.id())) {
-                    names.add(wave.getName());
-                }
-            }
-        } else {
-            for (FileStatus wave : fs.listStatus(dir, p -> p.getName().startsWith(WAVE_PREFIX))) {
-                if (wave.isDirectory() && fs.exists(new Path(wave.getPath(), SUCCESS))) names.add(wave.getPath().getName());
-            }
-        }
-        List<Path> out = new ArrayList<>();
-        for (String n : names) out.add(new Path(dir, n));
-        return out;
+    /** The table's Iceberg table, or empty while nothing was ever written to it. */
+    Optional<Table> iceberg(Tables.Table table) {
+        String location = tableDir(table).toString();
+        HadoopTables tables = catalog();
+        return tables.exists(location) ? Optional.of(tables.load(location)) : Optional.empty();
     }
 
-    /** A table's committed rows (empty, with the declared schema, when nothing is committed yet). */
-    public Dataset<Row> read(Tables.Table table) {
+    /** Old-layout waves of a table not yet imported into its Iceberg table. */
+    List<Path> legacyWaves(Tables.Table table, Optional<Table> iceberg) {
         try {
-            List<Path> waves = committedWaves(table);
-            if (waves.isEmpty()) {
-                if (table.schema() == null) return null;
-                return spark.createDataFrame(List.of(), table.schema());
+            List<Path> waves = new ArrayList<>(LegacyWaves.committed(tableDir(table), hadoop()));
+            if (!waves.isEmpty() && iceberg.isPresent()) {
+                Set<String> imported = imported(iceberg.get());
+                waves.removeIf(w -> imported.contains(w.getName()));
             }
-            String[] paths = waves.stream().map(Path::toString).toArray(String[]::new);
-            return table.schema() == null ? spark.read().parquet(paths) : spark.read().schema(table.schema()).parquet(paths);
+            return waves;
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException("cannot list " + tableDir(table), e);
+            throw new UncheckedIOException("cannot list " + Redaction.uri(tableDir(table).toString()), e);
         }
+    }
+
+    private static Set<String> imported(Table t) {
+        String v = t.properties().getOrDefault(IMPORTED_PROPERTY, "");
+        return v.isEmpty() ? Set.of() : new HashSet<>(List.of(v.split(",")));
+    }
+
+    /**
+     * A table's committed rows, with every declared column (null where older rows lack it); empty, with the declared
+     * schema, when nothing is committed yet.
+     */
+    public Dataset<Row> read(Tables.Table table) {
+        Optional<Table> ice = iceberg(table);
+        Dataset<Row> df = ice.map(t -> spark.read().format("iceberg").load(t.location())).orElse(null);
+        List<Path> legacy = legacyWaves(table, ice);
+        if (!legacy.isEmpty()) {
+            LOG.info("{}: reading {} result waves of the older layout in place (the next sweep, lr-search, zones or"
+                    + " compact imports them)", table.id(), legacy.size());
+            Dataset<Row> old = LegacyWaves.read(spark, legacy);
+            df = df == null ? old : df.unionByName(old, true);
+        }
+        if (df == null) return spark.createDataFrame(List.of(), table.schema());
+        List<String> have = List.of(df.columns());
+        for (StructField f : table.schema().fields()) {
+            if (!have.contains(f.name())) df = df.withColumn(f.name(), functions.lit(null).cast(f.dataType()));
+        }
+        return df;
     }
 
     /** The runs table with one row per run_id: its latest attempt. */
@@ -144,41 +180,104 @@ public final class ResultStore {
                 .filter("_latest = 1").drop("_latest");
     }
 
-    /** Writes rows as one new wave of the table; returns the wave's folder. Visible to readers only when whole. */
-    public Path append(Tables.Table table, List<Row> rows) {
-        Path wave = new Path(tableDir(table),
-                String.format("%s%013d-%s", WAVE_PREFIX, System.currentTimeMillis(), UUID.randomUUID().toString().substring(0, 8)));
-        String previousPool = spark.sparkContext().getLocalProperty("spark.scheduler.pool");
-        spark.sparkContext().setLocalProperty("spark.scheduler.pool", POOL);
+    /** Appends rows as one snapshot of their own (a wave id of their own). */
+    public void append(Tables.Table table, List<Row> rows) {
+        append(table, rows, UUID.randomUUID().toString());
+    }
+
+    /**
+     * Appends rows as one atomic snapshot tagged with waveId. Calling it again with the same waveId (a retry after
+     * an error that may have come after the commit) commits nothing twice.
+     */
+    public void append(Tables.Table table, List<Row> rows, String waveId) {
+        if (rows.isEmpty()) return;
+        Table t = prepareForWrite(table);
+        t.refresh();
+        if (hasWave(t, waveId)) return;
         try {
-            spark.createDataFrame(rows, table.schema()).coalesce(1)
-                    .write().mode(SaveMode.ErrorIfExists).parquet(wave.toString());
+            DataFile file = IcebergRows.write(t, rows);
+            t.newAppend().appendFile(file).set(WAVE_PROPERTY, waveId).commit();
         } catch (RuntimeException e) {
-            // A failure after the job commit (the marker is written last) still committed the wave: writing it
-            // again would duplicate every row.
-            if (committed(wave)) return wave;
+            // The commit may have landed before the error (Iceberg's CommitStateUnknownException, a lost reply).
+            t.refresh();
+            if (hasWave(t, waveId)) return;
             throw e;
-        } finally {
-            spark.sparkContext().setLocalProperty("spark.scheduler.pool", previousPool);
         }
-        return wave;
     }
 
-    private boolean committed(Path wave) {
+    private static boolean hasWave(Table t, String waveId) {
+        for (Snapshot s : t.snapshots()) if (waveId.equals(s.summary().get(WAVE_PROPERTY))) return true;
+        return false;
+    }
+
+    /**
+     * The table ready to take rows: created on first use, given the declared columns it lacks (schema evolution:
+     * new columns are added, none are dropped or retyped), and holding the rows of any old-layout waves.
+     */
+    synchronized Table prepareForWrite(Tables.Table table) {
+        String location = tableDir(table).toString();
+        HadoopTables tables = catalog();
+        Schema declared = SparkSchemaUtil.convert(table.schema());
+        if (!tables.exists(location)) {
+            tables.create(declared, PartitionSpec.unpartitioned(), SortOrder.unsorted(), TABLE_PROPERTIES, location);
+            LOG.info("created the Iceberg table {}", Redaction.uri(location));
+        }
+        Table t = tables.load(location);
+        if (prepared.contains(table)) return t;
+        List<String> missing = new ArrayList<>();
+        for (StructField f : table.schema().fields()) if (t.schema().findField(f.name()) == null) missing.add(f.name());
+        if (!missing.isEmpty()) {
+            t.updateSchema().unionByNameWith(declared).commit();
+            LOG.info("{}: added the columns {}", table.id(), missing);
+        }
+        importLegacy(table, t);
+        prepared.add(table);
+        return t;
+    }
+
+    /** Table properties of new result tables. */
+    private static final Map<String, String> TABLE_PROPERTIES = Map.of(
+            TableProperties.FORMAT_VERSION, "2",
+            // Every wave writes a metadata file: keep the last 100, not all of them.
+            TableProperties.METADATA_DELETE_AFTER_COMMIT_ENABLED, "true",
+            TableProperties.METADATA_PREVIOUS_VERSIONS_MAX, "100");
+
+    /**
+     * Imports the committed old-layout waves of a table: their rows as one snapshot, and their names in the table's
+     * properties, in one transaction (one metadata commit); then deletes the wave folders. A crash between the two
+     * leaves folders that the property already names: they are never read again, and deleted next time.
+     */
+    private void importLegacy(Tables.Table table, Table t) {
+        List<Path> all;
         try {
-            return fs().exists(new Path(wave, SUCCESS));
+            all = LegacyWaves.committed(tableDir(table), hadoop());
         } catch (IOException e) {
-            return false;
+            throw new UncheckedIOException("cannot list " + Redaction.uri(tableDir(table).toString()), e);
         }
+        if (all.isEmpty()) return;
+        Set<String> done = imported(t);
+        List<Path> pending = all.stream().filter(w -> !done.contains(w.getName())).toList();
+        if (!pending.isEmpty()) {
+            List<Row> rows = LegacyWaves.read(spark, pending).collectAsList();
+            TreeSet<String> names = new TreeSet<>(done);
+            pending.forEach(w -> names.add(w.getName()));
+            Transaction tx = t.newTransaction();
+            if (!rows.isEmpty()) {
+                tx.newAppend().appendFile(IcebergRows.write(t, rows)).set(WAVE_PROPERTY, "import-" + UUID.randomUUID())
+                        .set("tiebreak.imported-rows", Integer.toString(rows.size())).commit();
+            }
+            tx.updateProperties().set(IMPORTED_PROPERTY, String.join(",", names)).commit();
+            tx.commitTransaction();
+            t.refresh();
+            LOG.info("{}: imported {} rows of {} result waves of the older layout", table.id(), rows.size(), pending.size());
+        }
+        LegacyWaves.delete(all, hadoop());
     }
 
-    /** No committed wave yet (spares a Spark job on a fresh results folder). */
+    /** No committed rows yet (spares a Spark job on a fresh results folder). */
     private boolean isEmpty(Tables.Table table) {
-        try {
-            return committedWaves(table).isEmpty();
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException("cannot list " + tableDir(table), e);
-        }
+        Optional<Table> t = iceberg(table);
+        return t.map(x -> x.currentSnapshot() == null).orElse(true) && legacyWaves(table, t).isEmpty();
     }
 
     /** Latest status and attempt number of every run that has a runs row. */
@@ -224,28 +323,75 @@ public final class ResultStore {
         return out;
     }
 
+    /** What compaction did to one table. */
+    public record Compaction(String table, int filesRewritten, int filesAdded, int snapshotsExpired,
+                             int orphanFilesDeleted) {}
+
+    /** A table with more data files than this is compacted at the end of a writing job. */
+    static final int AUTO_COMPACT_FILES = 64;
+    /** Data files younger than this are never taken for orphans: a write may still be about to commit them. */
+    static final long ORPHAN_MIN_AGE_MILLIS = java.util.concurrent.TimeUnit.DAYS.toMillis(1);
+
     /**
-     * Deletes wave folders without a commit marker older than the given age: writes that died with their driver.
-     * Younger ones may belong to a write under way and stay.
+     * Maintenance of every table: imports old-layout waves, rewrites small data files into larger ones (Iceberg's
+     * rewrite_data_files, bin-packing), expires snapshots older than maxAgeMillis beyond the newest retainLast (their
+     * files go with them), and deletes files no snapshot references that are older than a day (writes that died).
+     * Run it while no other job writes to these results: the tables have one committer at a time.
      */
-    public int removeAbandonedWaves(long olderThanMillis) throws IOException {
-        FileSystem fs = fs();
-        int removed = 0;
-        long cutoff = System.currentTimeMillis() - olderThanMillis;
-        for (Tables.Table t : Tables.Table.values()) {
-            Path dir = tableDir(t);
-            if (!fs.exists(dir)) continue;
-            Set<String> committed = new HashSet<>();
-            for (Path w : committedWaves(t)) committed.add(w.getName());
-            for (FileStatus st : fs.listStatus(dir)) {
-                Path p = st.getPath();
-                if (st.isDirectory() && p.getName().startsWith(WAVE_PREFIX) && !committed.contains(p.getName())
-                        && st.getModificationTime() < cutoff) {
-                    if (fs.delete(p, true)) removed++;
-                }
-            }
+    public List<Compaction> compact(long maxAgeMillis, int retainLast) {
+        List<Compaction> out = new ArrayList<>();
+        for (Tables.Table table : Tables.Table.values()) {
+            Optional<Table> ice = iceberg(table);
+            if (ice.isEmpty() && legacyWaves(table, ice).isEmpty()) continue;
+            out.add(compact(table, maxAgeMillis, retainLast));
         }
-        return removed;
+        return out;
+    }
+
+    /** Snapshots kept by default: a week's, and at least the newest 20 (time travel, readers of an older one). */
+    public static final long DEFAULT_SNAPSHOT_AGE_MILLIS = java.util.concurrent.TimeUnit.DAYS.toMillis(7);
+    public static final int DEFAULT_RETAIN_SNAPSHOTS = 20;
+
+    /**
+     * Compacts the tables this store wrote to that have grown past {@link #AUTO_COMPACT_FILES} data files (what
+     * writing jobs do when they end, as the one committer of these results).
+     */
+    public List<Compaction> maintain() {
+        long maxAgeMillis = DEFAULT_SNAPSHOT_AGE_MILLIS;
+        int retainLast = DEFAULT_RETAIN_SNAPSHOTS;
+        List<Compaction> out = new ArrayList<>();
+        for (Tables.Table table : List.copyOf(prepared)) {
+            Table t = iceberg(table).orElseThrow();
+            Snapshot s = t.currentSnapshot();
+            long files = s == null ? 0 : Long.parseLong(s.summary().getOrDefault("total-data-files", "0"));
+            if (files > AUTO_COMPACT_FILES) out.add(compact(table, maxAgeMillis, retainLast));
+        }
+        return out;
+    }
+
+    private Compaction compact(Tables.Table table, long maxAgeMillis, int retainLast) {
+        Table t = prepareForWrite(table);
+        long now = System.currentTimeMillis();
+        RewriteDataFiles.Result r = t.currentSnapshot() == null ? null
+                : SparkActions.get(spark).rewriteDataFiles(t).option("min-input-files", "2").execute();
+        t.refresh();
+        int before = count(t.snapshots());
+        t.expireSnapshots().expireOlderThan(now - maxAgeMillis).retainLast(Math.max(1, retainLast)).commit();
+        t.refresh();
+        int expired = before - count(t.snapshots());
+        DeleteOrphanFiles.Result orphans = SparkActions.get(spark).deleteOrphanFiles(t)
+                .olderThan(now - ORPHAN_MIN_AGE_MILLIS).execute();
+        int deleted = count(orphans.orphanFileLocations());
+        Compaction c = new Compaction(table.id(), r == null ? 0 : r.rewrittenDataFilesCount(),
+                r == null ? 0 : r.addedDataFilesCount(), expired, deleted);
+        LOG.debug("{}", c);
+        return c;
+    }
+
+    private static int count(Iterable<?> items) {
+        int n = 0;
+        for (Object ignored : items) n++;
+        return n;
     }
 
     /**

@@ -11,7 +11,7 @@ import java.util.List;
  * to the runs and epochs tables by the driver.
  *
  * @param grid          the grid that asked for the run (not part of its identity)
- * @param divergedEpoch the 0-based epoch whose loss or weights went non-finite, or -1
+ * @param divergedEpoch the epoch (from 1) whose loss or weights went non-finite, or -1
  * @param seconds       wall time of the task: data, backend, training and checkpoints
  * @param device        the device that trained it ("cpu", "cuda:0 (NVIDIA H100 ...)"), with a note on fallback
  * @param digest        SHA-256 digests of the final weights and optimizer state, null when training did not end
@@ -34,7 +34,20 @@ public record RunOutcome(String grid, RunSpec spec, int attempt, Status status, 
     /** Seconds spent in epochs (training and evaluation), as the trainer measured them. */
     public double trainSeconds() { return epochs.stream().mapToDouble(EpochRow::seconds).sum(); }
 
+    /**
+     * The last epoch's test accuracy. For a diverged run, that of the network as it stood after its non-finite step
+     * (the reference study's score: a NaN network predicts class 0, see docs/design.md, "Diverged runs").
+     */
     public double finalTestAccuracy() { return epochs.isEmpty() ? Double.NaN : epochs.get(epochs.size() - 1).testAccuracy(); }
+
+    /**
+     * Test accuracy after the last epoch that ended with finite weights: the final one unless the run diverged, then
+     * the epoch's before (null when it diverged in its first epoch, or finished none).
+     */
+    public Double lastFiniteTestAccuracy() {
+        int finite = status == Status.DIVERGED ? epochs.size() - 1 : epochs.size();
+        return finite <= 0 ? null : epochs.get(finite - 1).testAccuracy();
+    }
 
     public double bestTestAccuracy() {
         return epochs.stream().mapToDouble(EpochRow::testAccuracy).filter(a -> !Double.isNaN(a)).max().orElse(Double.NaN);

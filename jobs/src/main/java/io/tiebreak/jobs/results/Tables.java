@@ -47,6 +47,7 @@ public final class Tables {
             .add("diverged_epoch", DataTypes.IntegerType, o -> epochOrNull(o.divergedEpoch()))
             .add("epochs_done", DataTypes.IntegerType, RunOutcome::epochsDone)
             .add("final_test_accuracy", DataTypes.DoubleType, RunOutcome::finalTestAccuracy)
+            .add("last_finite_test_accuracy", DataTypes.DoubleType, RunOutcome::lastFiniteTestAccuracy)
             .add("best_test_accuracy", DataTypes.DoubleType, RunOutcome::bestTestAccuracy)
             .add("final_test_loss", DataTypes.DoubleType, o -> last(o).map(EpochRow::testLoss).orElse(Double.NaN))
             .add("final_train_loss", DataTypes.DoubleType, o -> last(o).map(EpochRow::trainLoss).orElse(Double.NaN))

@@ -11,16 +11,22 @@ import org.apache.spark.sql.types.StructType;
 public final class TextTable {
     private TextTable() {}
 
-    static final int MAX_CELL = 48;
+    /** Cells are cut to this many characters unless a width is given. */
+    public static final int MAX_CELL = 48;
 
     /** Formats Spark rows with their schema's column names. */
     public static String of(StructType schema, List<Row> rows) {
+        return of(schema, rows, MAX_CELL);
+    }
+
+    /** As above, cells cut at width characters (0: never cut). */
+    public static String of(StructType schema, List<Row> rows, int width) {
         List<String> header = new ArrayList<>();
         for (StructField f : schema.fields()) header.add(f.name());
         List<List<String>> cells = new ArrayList<>();
         for (Row r : rows) {
             List<String> line = new ArrayList<>();
-            for (int i = 0; i < r.length(); i++) line.add(cell(r.get(i)));
+            for (int i = 0; i < r.length(); i++) line.add(cell(r.get(i), width));
             cells.add(line);
         }
         return of(header, cells);
@@ -64,21 +70,26 @@ public final class TextTable {
 
     /** A value as a cell: doubles with up to 4 decimals (or scientific when tiny), arrays in brackets. */
     public static String cell(Object v) {
+        return cell(v, MAX_CELL);
+    }
+
+    /** As above, cut at width characters with an ellipsis (0: never cut). */
+    public static String cell(Object v, int width) {
         String s;
         if (v == null) s = "null";
         else if (v instanceof Double || v instanceof Float) s = number(((Number) v).doubleValue());
         else if (v instanceof scala.collection.Seq) {
             List<String> parts = new ArrayList<>();
             scala.collection.Iterator<?> it = ((scala.collection.Seq<?>) v).iterator();
-            while (it.hasNext()) parts.add(cell(it.next()));
+            while (it.hasNext()) parts.add(cell(it.next(), 0));
             s = "[" + String.join(", ", parts) + "]";
         } else if (v instanceof List) {
             List<String> parts = new ArrayList<>();
-            for (Object o : (List<?>) v) parts.add(cell(o));
+            for (Object o : (List<?>) v) parts.add(cell(o, 0));
             s = "[" + String.join(", ", parts) + "]";
         } else s = v.toString();
         s = s.replace('\n', ' ');
-        return s.length() > MAX_CELL ? s.substring(0, MAX_CELL - 1) + "…" : s;
+        return width > 0 && s.length() > width ? s.substring(0, width - 1) + "…" : s;
     }
 
     static String number(double d) {

@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
  * long sweep without one write per run.
  *
  * <p>Each run lands exactly once. A wave writes the epochs of its completed and diverged runs first, then their runs
- * rows; the runs row is what marks a run done. Epochs of a run that already has epoch rows (a driver that died
+ * rows, each table's rows as one atomic Iceberg commit tagged with the wave's id (a retried write finds its own
+ * commit by that id and does not repeat it); the runs row is what marks a run done. Epochs of a run that already has epoch rows (a driver that died
  * between the two writes) are not written again. Failed runs get a runs row (status failed, the reason) but no
  * epoch rows: a later attempt resumes from the checkpoint and its result carries every epoch.
  *
@@ -159,6 +160,7 @@ public final class WaveCommitter implements AutoCloseable {
     private void commit(List<RunOutcome> runs, List<TrialOutcome> trials, Map<Tables.Table, List<Row>> tableRows,
                         int offers) {
         long t0 = System.nanoTime();
+        String wave = java.util.UUID.randomUUID().toString();
         if (!runs.isEmpty()) {
             List<Row> epochRows = new ArrayList<>();
             List<String> newIds = new ArrayList<>();
@@ -167,19 +169,19 @@ public final class WaveCommitter implements AutoCloseable {
                 for (EpochRow e : o.epochs()) epochRows.add(Tables.EPOCHS.row(new Tables.EpochOf(o, e)));
                 newIds.add(o.runId());
             }
-            if (!epochRows.isEmpty()) withRetries(() -> store.append(Tables.Table.EPOCHS, epochRows));
+            if (!epochRows.isEmpty()) withRetries(() -> store.append(Tables.Table.EPOCHS, epochRows, wave));
             runsWithEpochs.addAll(newIds);
             List<Row> runRows = new ArrayList<>();
             for (RunOutcome o : runs) runRows.add(Tables.RUNS.row(o));
-            withRetries(() -> store.append(Tables.Table.RUNS, runRows));
+            withRetries(() -> store.append(Tables.Table.RUNS, runRows, wave));
         }
         if (!trials.isEmpty()) {
             List<Row> rows = new ArrayList<>();
             for (TrialOutcome t : trials) rows.add(Tables.LR_TRIALS.row(t));
-            withRetries(() -> store.append(Tables.Table.LR_TRIALS, rows));
+            withRetries(() -> store.append(Tables.Table.LR_TRIALS, rows, wave));
         }
         tableRows.forEach((table, r) -> {
-            if (!r.isEmpty()) withRetries(() -> store.append(table, r));
+            if (!r.isEmpty()) withRetries(() -> store.append(table, r, wave));
         });
         synchronized (this) {
             waves++;

@@ -20,6 +20,7 @@ final class RunCost {
             case RESNET18 -> 557;
             case RESNET34 -> 1160;
             case RESNET50 -> 1300;
+            case DENSENET121 -> 116;
         };
         double pixels = (double) s.model().height() * s.model().width() / (s.model().network() == io.tiebreak.runtime.models.ModelSpec.Network.LENET5 ? 784 : 1024);
         return base * pixels * (s.precision() == io.tiebreak.runtime.precision.Precision.FP64 ? 2 : 1);

@@ -18,7 +18,9 @@ import picocli.CommandLine.Option;
 @Command(name = "sweep", mixinStandardHelpOptions = true,
         description = {"Trains every run of a grid (one Spark task per run) and writes the runs and epochs tables.",
             "Re-running skips completed runs, retries failed ones and resumes interrupted ones from their checkpoint.",
-            "Results are committed in waves while the sweep runs: query them any time with tiebreak sql."})
+            "Results are committed in waves while the sweep runs: query them any time with tiebreak sql.",
+            "Example (Fashion-MNIST ingested as in the README's quickstart):",
+            "  tiebreak sweep conf/quickstart.yaml --data work/data --results work/results"})
 public final class SweepCommand implements Callable<Integer> {
     @Mixin
     GridOptions options;

@@ -72,8 +72,6 @@ public final class SweepJob {
         Map<String, Double> bestLrs = store.bestLrs();
         Planner.Plan plan = Planner.plan(grid, catalog,
                 id -> bestLrs.containsKey(id) ? OptionalDouble.of(bestLrs.get(id)) : OptionalDouble.empty(), o.force());
-        int removed = store.removeAbandonedWaves(ResultStore.ABANDONED_WAVE_MILLIS);
-        if (removed > 0) LOG.info("removed {} result writes abandoned by an earlier driver", removed);
 
         Map<String, ResultStore.RunState> states = store.runStates();
         List<RunTask> tasks = new ArrayList<>();
@@ -101,6 +99,7 @@ public final class SweepJob {
         int waves = 0;
         if (!tasks.isEmpty()) {
             waves = execute(spark, store, tasks, skipped, o, ran, grid.name());
+            store.maintain();
         }
         LOG.info("training and commits done after {}", SweepProgress.duration((System.nanoTime() - t0) / 1e9));
         return new Result(plan.runs(), skipped, ran, waves, (System.nanoTime() - t0) / 1e9);
@@ -118,7 +117,7 @@ public final class SweepJob {
         }
         SweepProgress progress = new SweepProgress(title, labels, epochs, skipped, o.progress(), o.out(),
                 System::currentTimeMillis, 30_000).start();
-        ProgressListener listener = new ProgressListener(launcher.jobGroup(), launcher.epochAccumulatorId(), progress);
+        ProgressListener listener = new ProgressListener(launcher.jobGroup(), launcher.epochAccumulatorId(), launcher.stepAccumulatorId(), progress);
         sc.addSparkListener(listener);
         WaveCommitter committer = new WaveCommitter(store, store.runIdsWithEpochs(), o.waveMillis(), o.waveRuns(),
                 progress::committed);

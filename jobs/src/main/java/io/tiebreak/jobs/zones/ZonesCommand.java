@@ -20,7 +20,10 @@ import picocli.CommandLine.Option;
                 + " (docs/design.md, \"Zones\"); one row per minibatch in the zones table.",
             "Minibatches are measured in ranges, one Spark task each; re-running measures only what is missing.",
             "A zones grid has a sweep grid's axes plus policies ([first, min-norm] by default), weights (init, or"
-                    + " checkpoint epochs of the sweep run the axes describe) and minibatches (a number or all)."})
+                    + " checkpoint epochs of the sweep run the axes describe) and minibatches (a number or all).",
+            "Example (Fashion-MNIST ingested as in the README's quickstart; LeNet-5 at 16, 32 and 64 bits):",
+            "  tiebreak zones conf/zones/quickstart.yaml --data work/data --results work/results",
+            "  tiebreak sql --results work/results \"SELECT bits, zone, count(*) AS n FROM zones GROUP BY 1, 2 ORDER BY 1, 2\""})
 public final class ZonesCommand implements Callable<Integer> {
     @Mixin
     GridOptions options;

@@ -94,8 +94,6 @@ public final class ZonesJob {
         long t0 = System.nanoTime();
         ResultStore store = new ResultStore(spark, o.results());
         ZonePlanner.Plan plan = plan(spark, grid, o.results(), o.data(), o.force());
-        int removed = store.removeAbandonedWaves(ResultStore.ABANDONED_WAVE_MILLIS);
-        if (removed > 0) LOG.info("removed {} result writes abandoned by an earlier driver", removed);
 
         Map<String, BitSet> done = store.zoneMinibatches();
         List<ZoneTask> tasks = new ArrayList<>();
@@ -103,7 +101,7 @@ public final class ZonesJob {
         for (ZonePlanner.Config c : plan.configs()) {
             BitSet have = done.getOrDefault(c.spec().zoneId(), new BitSet());
             skipped += have.get(0, c.minibatches()).cardinality();
-            tasks.addAll(tasks(grid.name(), c, have, o, store));
+            tasks.addAll(tasks(grid.name(), c, have, o, store, spark.sparkContext().hadoopConfiguration()));
         }
         requireCheckpoints(tasks, spark.sparkContext().hadoopConfiguration());
         long toMeasure = tasks.stream().mapToLong(ZoneTask::minibatches).sum();
@@ -112,17 +110,23 @@ public final class ZonesJob {
                         ? " (" + plan.duplicatesMerged() + " duplicate configurations merged)" : "",
                 skipped, toMeasure, tasks.size());
         GridSessions.requireGpuScheduling(spark, tasks.stream().anyMatch(t -> t.spec().device() == Device.GPU));
+        if (!tasks.isEmpty()) {
+            o.out().println(ZoneMemory.check(tasks.stream().map(ZoneTask::spec).toList(), ZoneMemory.perSlot(
+                    spark.sparkContext().getConf(), spark.sparkContext().master(), spark.sparkContext().defaultParallelism())));
+        }
         int waves = tasks.isEmpty() ? 0 : execute(spark, store, tasks, toMeasure, o);
         return new Result(plan, skipped, toMeasure, tasks.size(), waves, (System.nanoTime() - t0) / 1e9);
     }
 
     /** The missing minibatches of a configuration as ranges of at most minibatchesPerTask. */
-    static List<ZoneTask> tasks(String grid, ZonePlanner.Config c, BitSet have, Options o, ResultStore store) {
+    static List<ZoneTask> tasks(String grid, ZonePlanner.Config c, BitSet have, Options o, ResultStore store,
+                                Configuration conf) throws IOException {
         String dataset = DataCatalog.datasetPath(o.data(), c.spec().dataset());
         String checkpoint = null, runConfig = null;
-        if (c.spec().fromCheckpoint()) {
-            checkpoint = HadoopCheckpoints.file(new Path(store.checkpointDir(), c.run().runId()),
-                    c.spec().weightsEpoch()).toString();
+        if (c.spec().fromCheckpoint() && have.nextClearBit(0) < c.minibatches()) {
+            Path runDir = new Path(store.checkpointDir(), c.run().runId());
+            int epoch = c.spec().weightsEpoch();
+            checkpoint = HadoopCheckpoints.find(runDir, epoch, conf).orElse(HadoopCheckpoints.file(runDir, epoch)).toString();
             runConfig = c.run().trainConfig().canonical();
         }
         List<ZoneTask> out = new ArrayList<>();
@@ -164,6 +168,8 @@ public final class ZonesJob {
         LongAccumulator measured = sc.longAccumulator("tiebreak.zones.minibatches");
         Broadcast<SerializableConf> conf = new JavaSparkContext(sc).broadcast(new SerializableConf(sc.hadoopConfiguration()));
         Progress progress = new Progress(total, o.out());
+        MinibatchListener listener = new MinibatchListener(measured.id(), progress);
+        sc.addSparkListener(listener);
         WaveCommitter committer = new WaveCommitter(store, Set.of(), o.waveMillis(), o.waveTasks(), n -> { });
         Runnable onExit = () -> {
             sc.cancelJobGroup(group, "interrupted");
@@ -197,6 +203,7 @@ public final class ZonesJob {
                 committer.close();
             }
         } finally {
+            sc.removeSparkListener(listener);
             try {
                 ShutdownHookManager.get().removeShutdownHook(onExit);
             } catch (IllegalStateException shuttingDown) {
@@ -204,16 +211,22 @@ public final class ZonesJob {
             }
         }
         progress.end();
+        store.maintain();
         return committer.waves();
     }
 
-    /** A line per finished task, at most every few seconds, with the rate and what is left. */
+    /**
+     * A line as minibatches are measured (at most every few seconds), with the rate and what is left: committed
+     * tasks' minibatches plus those that running tasks report in executor heartbeats, one minibatch at a time.
+     */
     static final class Progress {
         private final long total;
         private final PrintStream out;
         private final long started = System.nanoTime();
         private final AtomicLong done = new AtomicLong();
+        private final Map<Long, Long> running = new java.util.concurrent.ConcurrentHashMap<>();
         private long lastPrinted;
+        private long lastShown;
 
         Progress(long total, PrintStream out) {
             this.total = total;
@@ -221,10 +234,24 @@ public final class ZonesJob {
         }
 
         synchronized void measured(ZoneExecutor.Chunk chunk) {
-            long n = done.addAndGet(chunk.rows().size());
+            done.addAndGet(chunk.rows().size());
+            show();
+        }
+
+        /** A running task has measured this many minibatches so far (from a heartbeat). */
+        synchronized void running(long taskId, long minibatches) {
+            running.put(taskId, minibatches);
+            show();
+        }
+
+        synchronized void taskEnded(long taskId) { running.remove(taskId); }
+
+        private void show() {
+            long n = Math.min(total, done.get() + running.values().stream().mapToLong(Long::longValue).sum());
             long now = System.nanoTime();
-            if (n < total && now - lastPrinted < TimeUnit.SECONDS.toNanos(5)) return;
+            if (n == lastShown || (n < total && now - lastPrinted < TimeUnit.SECONDS.toNanos(5))) return;
             lastPrinted = now;
+            lastShown = n;
             double s = (now - started) / 1e9, rate = n / s;
             out.printf(Locale.ROOT, "zones: %d/%d minibatches (%.0f%%), %.3f per second, %s left%n", n, total,
                     100.0 * n / total, rate, SweepProgress.duration((total - n) / rate));
@@ -233,6 +260,33 @@ public final class ZonesJob {
         void end() {
             out.printf(Locale.ROOT, "zones: %d minibatches measured in %s%n", done.get(),
                     SweepProgress.duration((System.nanoTime() - started) / 1e9));
+        }
+    }
+
+    /** Brings each running task's minibatch counter (an accumulator, sent with executor heartbeats) to the progress. */
+    static final class MinibatchListener extends org.apache.spark.scheduler.SparkListener {
+        private final long accumulatorId;
+        private final Progress progress;
+
+        MinibatchListener(long accumulatorId, Progress progress) {
+            this.accumulatorId = accumulatorId;
+            this.progress = progress;
+        }
+
+        @Override
+        public void onExecutorMetricsUpdate(org.apache.spark.scheduler.SparkListenerExecutorMetricsUpdate update) {
+            for (var t : CollectionConverters.asJava(update.accumUpdates())) {
+                for (org.apache.spark.scheduler.AccumulableInfo info : CollectionConverters.asJava(t._4())) {
+                    if (info.id() == accumulatorId && info.update().isDefined() && info.update().get() instanceof Number n) {
+                        progress.running((Long) t._1(), n.longValue());
+                    }
+                }
+            }
+        }
+
+        @Override
+        public void onTaskEnd(org.apache.spark.scheduler.SparkListenerTaskEnd end) {
+            progress.taskEnded(end.taskInfo().taskId());
         }
     }
 

@@ -60,9 +60,9 @@ class RunIdsArePinnedTest {
         Path quickstart = ShippedGridsTest.CONF.resolve("quickstart.yaml");
         RunSpec host = Planner.plan(grid(quickstart, GridParser.Purpose.SWEEP), FixedCatalog.standard(), SOME_LR, false)
                 .runs().get(0);
-        RunSpec portable = Planner.plan(GridParser.parse("quickstart.yaml", Files.readString(quickstart), List.of(),
-                GridParser.Purpose.SWEEP), FixedCatalog.standard(), SOME_LR, false).runs().get(0);
-        assertEquals(io.tiebreak.runtime.precision.Reproducibility.PORTABLE, portable.reproducibility(), "the default");
+        RunSpec portable = Planner.plan(GridParser.parse("quickstart.yaml", Files.readString(quickstart),
+                List.of("reproducibility=portable"), GridParser.Purpose.SWEEP), FixedCatalog.standard(), SOME_LR, false)
+                .runs().get(0);
         assertEquals("585f197ff6e922c1", host.runId());
         assertEquals(false, host.canonicalConfig().contains("reproducibility"), host.canonicalConfig());
         assertEquals(true, portable.canonicalConfig().contains("\"reproducibility\":\"portable\""));
@@ -84,7 +84,9 @@ class RunIdsArePinnedTest {
                 Map.entry("batch-size.yaml", "fb21c349a5183660 bf19a09e7fdc7739"),
                 Map.entry("network.yaml", "134afb2c74076bad 76668b07c6f5cff5"),
                 Map.entry("precision.yaml", "610b06b539458f52 e672aa03f08d5dd8"),
-                Map.entry("training.yaml", "134afb2c74076bad bff93a4e9036060e")), got);
+                // Changed once, on purpose, when epochs came to be numbered from 1: the weights after the first epoch
+                // were weights_epoch 0 and are 1 now, and a zone's id names its weights (its init zone kept its id).
+                Map.entry("training.yaml", "134afb2c74076bad 16cb2a97a5fcdc10")), got);
     }
 
     @Test

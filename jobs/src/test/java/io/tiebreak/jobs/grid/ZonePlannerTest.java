@@ -87,7 +87,7 @@ class ZonePlannerTest {
         assertTrue(e.getMessage().contains("the grid must say 'lr'") && e.getMessage().contains("sweep grid's lr and"
                 + " epochs"), e.getMessage());
 
-        ZonePlanner.Plan p = plan(VGG + "weights: [init, 0, 4]\nlr: 0.05\nepochs: 5\n");
+        ZonePlanner.Plan p = plan(VGG + "weights: [init, 1, 4]\nlr: 0.05\nepochs: 5\n");
         assertEquals(3, p.configs().size());
         ZonePlanner.Config atFour = p.configs().get(2);
         assertEquals(4, atFour.spec().weightsEpoch());
@@ -100,9 +100,12 @@ class ZonePlannerTest {
         assertNotEquals(atFour.spec().zoneId(), plan(VGG + "weights: [4]\nlr: 0.1\nepochs: 5\n")
                 .configs().get(0).spec().zoneId());
 
-        e = failure(VGG + "weights: [init, 5]\nlr: 0.05\nepochs: 5\n");
-        assertTrue(e.getMessage().startsWith("z.yaml:3:17: checkpoint epoch 5 does not exist:")
-                && e.getMessage().contains("trains 5 epochs, numbered 0 to 4"), e.getMessage());
+        e = failure(VGG + "weights: [init, 6]\nlr: 0.05\nepochs: 5\n");
+        assertTrue(e.getMessage().startsWith("z.yaml:3:17: checkpoint epoch 6 does not exist:")
+                && e.getMessage().contains("trains 5 epochs, numbered 1 to 5"), e.getMessage());
+        e = failure(VGG + "weights: [init, 0]\nlr: 0.05\nepochs: 5\n");
+        assertTrue(e.getMessage().contains("checkpoint epoch 0 does not exist") && e.getMessage().contains("'init'"),
+                e.getMessage());
         e = failure(VGG + "weights: [begin]\n");
         assertTrue(e.getMessage().contains("weights are 'init' or the epoch of a sweep checkpoint"), e.getMessage());
     }

@@ -55,6 +55,15 @@ class LrSearchJobTest {
         assertEquals(List.of(), wrong);
         assertEquals(2, spark.sql("SELECT * FROM lr_trials WHERE kind = 'best' AND status = 'completed'").count());
 
+        ByteArrayOutputStream dry = new ByteArrayOutputStream();
+        LrSearchJob.dryRun(spark, GridParser.parse("search.yaml", GRID, List.of(), GridParser.Purpose.LR_SEARCH),
+                new LrSearchJob.Options(results.toString(), FashionMnist.dataRoot().toString(), false, 60_000,
+                        SweepProgress.Mode.NONE, new PrintStream(dry, true, StandardCharsets.UTF_8)));
+        String d = dry.toString(StandardCharsets.UTF_8);
+        assertTrue(d.contains("search: 2 configurations x 4 trials of up to 1 epoch (random sampler, median pruning);"
+                + " 8 trials done before, 0 to run; the grid is valid") && d.contains("best_lr"), d);
+        assertEquals(8, store.read(Tables.Table.LR_TRIALS).filter("kind = 'trial'").count(), "a dry run trains nothing");
+
         String again = search(results);
         assertTrue(again.contains("8 trials done before"), again);
         store.registerViews();

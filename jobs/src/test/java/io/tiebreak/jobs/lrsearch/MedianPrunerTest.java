@@ -17,19 +17,19 @@ class MedianPrunerTest {
     @Test
     void stopsATrialBelowTheMedianOfCompletedTrialsAtThatEpoch() {
         MedianPruner p = new MedianPruner(DONE, 3, 0);
-        assertEquals(0.4, p.median(0));
-        assertEquals(0.75, p.median(2));
-        p.afterEpoch(epoch(0, 0.4));
-        EpochGate.Stop stop = assertThrows(EpochGate.Stop.class, () -> p.afterEpoch(epoch(1, 0.64)));
-        assertEquals("pruned after epoch 1: test accuracy 0.6400 below the median 0.6500 of 3 completed trials",
+        assertEquals(0.4, p.median(1));
+        assertEquals(0.75, p.median(3));
+        p.afterEpoch(epoch(1, 0.4));
+        EpochGate.Stop stop = assertThrows(EpochGate.Stop.class, () -> p.afterEpoch(epoch(2, 0.64)));
+        assertEquals("pruned after epoch 2: test accuracy 0.6400 below the median 0.6500 of 3 completed trials",
                 stop.getMessage());
-        assertThrows(EpochGate.Stop.class, () -> p.afterEpoch(epoch(0, Double.NaN)));
+        assertThrows(EpochGate.Stop.class, () -> p.afterEpoch(epoch(1, Double.NaN)));
     }
 
     @Test
     void waitsForEnoughCompletedTrialsAndForTheWarmup() {
-        new MedianPruner(DONE, 4, 0).afterEpoch(epoch(0, 0.0));
-        new MedianPruner(DONE, 3, 1).afterEpoch(epoch(0, 0.0));
+        new MedianPruner(DONE, 4, 0).afterEpoch(epoch(1, 0.0));
+        new MedianPruner(DONE, 3, 1).afterEpoch(epoch(1, 0.0));
         new MedianPruner(DONE, 3, 0).afterEpoch(epoch(5, 0.0)); // no completed trial reached epoch 5
     }
 }

@@ -33,9 +33,11 @@ class SweepProgressTest {
         now.addAndGet(20_000);
         p.epochs(0, 2);
         p.epochs(1, 2);
+        p.step(0, new StepProgress.Step(3, 40, 94, 0.53214, 1234.4));
+        p.step(1, new StepProgress.Step(2, 94, 94, 0.6, 1000)); // a step of an epoch already counted: not shown
         // 4 epochs in 20 s, 36 left: 180 s.
-        assertEquals("0/4 runs · running 2 (epochs 2/10, 2/10) · left 2 · committed 0 · skipped 3 done before"
-                + " · elapsed 20.0s · ETA 3m00s", p.statusLine());
+        assertEquals("0/4 runs · running 2 (epochs 2/10, step 40/94, loss 0.5321, 1234 img/s; epochs 2/10) · left 2"
+                + " · committed 0 · skipped 3 done before · elapsed 20.0s · ETA 3m00s", p.statusLine());
         p.lost(1, "ExecutorLostFailure");
         p.started(1);
         List<RunSpec> specs = Specs.lenet(1);

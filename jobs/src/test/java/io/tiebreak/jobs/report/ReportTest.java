@@ -1,5 +1,8 @@
 package io.tiebreak.jobs.report;
 
+import static org.apache.spark.sql.functions.avg;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.lit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,6 +19,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import javax.imageio.ImageIO;
+import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -50,6 +54,25 @@ class ReportTest {
         assertTrue(html.contains("<td>32</td><td>B=0</td>"), html);
         assertTrue(html.contains("4 of our configurations have a reference number"), html);
         assertTrue(html.contains("<img src=\"final-mnist-lenet5-nobn-sgd-3ep.png\""), html);
+    }
+
+    @Test
+    void aDivergedRunKeepsItsCollapsedAccuracyInTheEpochsItDidNotTrain(@TempDir Path dir) {
+        List<RunSpec> specs = Specs.plan("dataset: mnist\nnetwork: lenet5\nlr: 0.01\nepochs: 4\nrepeats: 2\n"
+                + "precision: fp16\npool: 1000\npool_form: composite\n");
+        ResultStore store = new ResultStore(LocalSpark.session(), dir.resolve("results").toString());
+        try (WaveCommitter c = new WaveCommitter(store, Set.of(), 60_000, 100, n -> { })) {
+            c.offer(ResultStoreTest.outcome(specs.get(0), 1, Status.COMPLETED, 4)); // test accuracy 0.40 .. 0.43
+            c.offer(ResultStoreTest.outcome(specs.get(1), 1, Status.DIVERGED, 2));  // 0.40, then 0.41 in epoch 1
+        }
+        List<Row> mean = Report.curvePoints(store).groupBy("epoch").agg(avg("test_accuracy"), count(lit(1)))
+                .orderBy("epoch").collectAsList();
+        assertEquals(4, mean.size());
+        double[] expected = {0.40, 0.41, (0.42 + 0.41) / 2, (0.43 + 0.41) / 2};
+        for (int e = 0; e < 4; e++) {
+            assertEquals(expected[e], mean.get(e).getDouble(1), 1e-12, "mean test accuracy of epoch " + e);
+            assertEquals(2, mean.get(e).getLong(2), "both repeats count in epoch " + e);
+        }
     }
 
     @Test

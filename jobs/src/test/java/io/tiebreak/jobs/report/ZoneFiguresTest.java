@@ -66,6 +66,8 @@ class ZoneFiguresTest {
         assertEquals(3, names.stream().filter(n -> n.startsWith("zones-by-batch-size-")).count(), names.toString());
         assertEquals(2, names.stream().filter(n -> n.startsWith("zones-l1-")).count(), names.toString());
         assertEquals(7, names.size(), names.toString());
+        assertTrue(names.stream().noneMatch(n -> n.contains("null")), "file names say init, not null: " + names);
+        assertTrue(names.contains("zones-by-precision-cifar10-train-vgg11-nobn-first-min-norm-0.0-b128-init.png"), names.toString());
         for (Path p : w.images()) {
             BufferedImage img = ImageIO.read(p.toFile());
             assertTrue(img.getWidth() >= 500 && img.getHeight() >= 300, p + " is " + img.getWidth() + "x" + img.getHeight());

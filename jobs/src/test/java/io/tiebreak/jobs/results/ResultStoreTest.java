@@ -1,7 +1,6 @@
 package io.tiebreak.jobs.results;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tiebreak.jobs.grid.RunSpec;
@@ -16,7 +15,15 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.iceberg.PartitionSpec;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.hadoop.HadoopTables;
+import org.apache.iceberg.spark.SparkSchemaUtil;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,10 +34,10 @@ public class ResultStoreTest {
     public static RunOutcome outcome(RunSpec spec, int attempt, Status status, int epochs) {
         List<EpochRow> rows = new ArrayList<>();
         for (int e = 0; e < epochs; e++) {
-            rows.add(new EpochRow(e, 1.0 / (e + 1), 0.5 + e * 0.01, 1.1 / (e + 1), 0.4 + e * 0.01, 0.01, 2.0, 0, 3.0, 1.0));
+            rows.add(new EpochRow(e + 1, 1.0 / (e + 1), 0.5 + e * 0.01, 1.1 / (e + 1), 0.4 + e * 0.01, 0.01, 2.0, 0, 3.0, 1.0));
         }
         return new RunOutcome("test", spec, attempt, status, status == Status.FAILED ? "boom" : "",
-                status == Status.DIVERGED ? epochs - 1 : -1, rows, 5.0, "cpu", "0", "localhost", 1000L, 6000L,
+                status == Status.DIVERGED ? epochs : -1, rows, 5.0, "cpu", "0", "localhost", 1000L, 6000L,
                 new RunOutcome.Versions("0.1.0", "4.1.1", "17", "cpu", "test cpu"),
                 status == Status.FAILED ? null : new StateDigest("00".repeat(32), "11".repeat(32)));
     }
@@ -52,11 +59,12 @@ public class ResultStoreTest {
     }
 
     @Test
-    void listingWhileAWaveIsBeingWrittenNeverTripsOverItsTemporaryFiles(@TempDir Path dir) throws Exception {
-        ResultStore store = new ResultStore(spark, dir.toString());
-        store.append(Tables.Table.RUNS, List.of(Tables.RUNS.row(outcome(Specs.lenet(1).get(0), 1, Status.COMPLETED, 1))));
+    void listingOldLayoutWavesWhileOneIsBeingWrittenNeverTripsOverItsTemporaryFiles(@TempDir Path dir) throws Exception {
+        Path results = legacyResults(dir);
+        Configuration conf = spark.sparkContext().hadoopConfiguration();
+        org.apache.hadoop.fs.Path runsDir = new org.apache.hadoop.fs.Path(results.resolve("runs").toUri());
         // A wave in progress: task files appear under _temporary and vanish again, as the commit protocol does.
-        Path temporary = Files.createDirectories(dir.resolve("runs").resolve(ResultStore.WAVE_PREFIX + "9-pending")
+        Path temporary = Files.createDirectories(results.resolve("runs").resolve(LegacyWaves.WAVE_PREFIX + "9-pending")
                 .resolve("_temporary").resolve("0"));
         java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
         Thread writer = new Thread(() -> {
@@ -72,7 +80,7 @@ public class ResultStoreTest {
         });
         writer.start();
         try {
-            for (int i = 0; i < 30; i++) assertEquals(1, store.committedWaves(Tables.Table.RUNS).size());
+            for (int i = 0; i < 30; i++) assertEquals(2, LegacyWaves.committed(runsDir, conf).size());
         } finally {
             stop.set(true);
             writer.join();
@@ -80,29 +88,131 @@ public class ResultStoreTest {
     }
 
     @Test
-    void wavesAreVisibleWholeAndOnlyOnceCommitted(@TempDir Path dir) throws IOException {
+    void eachAppendIsOneSnapshotAndARetriedWaveIsNotCommittedTwice(@TempDir Path dir) {
         ResultStore store = new ResultStore(spark, dir.toString());
         assertEquals(0, store.read(Tables.Table.RUNS).count());
         List<RunSpec> specs = Specs.lenet(3);
-        store.append(Tables.Table.RUNS, List.of(Tables.RUNS.row(outcome(specs.get(0), 1, Status.COMPLETED, 2))));
-        store.append(Tables.Table.RUNS, List.of(Tables.RUNS.row(outcome(specs.get(1), 1, Status.FAILED, 0)),
-                Tables.RUNS.row(outcome(specs.get(2), 1, Status.DIVERGED, 1))));
-        assertEquals(2, store.committedWaves(Tables.Table.RUNS).size());
+        store.append(Tables.Table.RUNS, List.of(Tables.RUNS.row(outcome(specs.get(0), 1, Status.COMPLETED, 2))), "w1");
+        List<Row> two = List.of(Tables.RUNS.row(outcome(specs.get(1), 1, Status.FAILED, 0)),
+                Tables.RUNS.row(outcome(specs.get(2), 1, Status.DIVERGED, 1)));
+        store.append(Tables.Table.RUNS, two, "w2");
+        store.append(Tables.Table.RUNS, two, "w2"); // the retry of a write whose reply was lost
+        Table t = store.iceberg(Tables.Table.RUNS).orElseThrow();
+        assertEquals(List.of("w1", "w2"), snapshotWaves(t));
         assertEquals(3, store.read(Tables.Table.RUNS).count());
 
-        // A write that died before its job commit: files, but no marker. Readers must not see it.
-        Path dead = dir.resolve("runs/wave-0000000000001-deadbeef");
-        Files.createDirectories(dead);
-        Path someWave = Path.of(store.committedWaves(Tables.Table.RUNS).get(0).toUri().getPath());
-        try (var files = Files.list(someWave)) {
-            for (Path f : files.filter(f -> f.getFileName().toString().endsWith(".parquet")).toList()) {
-                Files.copy(f, dead.resolve(f.getFileName()));
+        // A data file written by a driver that died before its commit: no snapshot names it, no reader sees it.
+        IcebergRows.write(t, two);
+        assertEquals(3, store.read(Tables.Table.RUNS).count());
+        // Plain Iceberg readers (here Spark's own Iceberg source on the folder) see the same committed rows.
+        assertEquals(3, spark.read().format("iceberg").load(dir.resolve("runs").toString()).count());
+    }
+
+    @Test
+    void aResultsFolderOfTheOlderLayoutIsReadInPlaceThenImportedByTheFirstWrite(@TempDir Path dir) throws IOException {
+        Path results = legacyResults(dir);
+        ResultStore store = new ResultStore(spark, results.toString());
+        // Written by tiebreak before Iceberg: 6 runs of 2 epochs, 4 lr-search trials and 2 bests, 6 zones rows; the
+        // runs folder also holds a wave without _SUCCESS (a write that died), which is never read.
+        assertEquals(6, store.read(Tables.Table.RUNS).count());
+        assertEquals(12, store.read(Tables.Table.EPOCHS).count());
+        assertEquals(6, store.read(Tables.Table.LR_TRIALS).count());
+        assertEquals(6, store.read(Tables.Table.ZONES).count());
+        // Epochs are numbered from 1 (the old layout's 0 and 1 read as 1 and 2).
+        assertEquals(List.of(1, 2), store.read(Tables.Table.EPOCHS).select("epoch").distinct().orderBy("epoch")
+                .collectAsList().stream().map(r -> r.getInt(0)).toList());
+        assertEquals(6, store.runStates().size());
+        assertEquals(6, store.runIdsWithEpochs().size());
+
+        RunSpec fresh = Specs.lenet(1).get(0);
+        try (WaveCommitter c = new WaveCommitter(store, store.runIdsWithEpochs(), 60_000, 100, n -> { })) {
+            c.offer(outcome(fresh, 1, Status.COMPLETED, 2));
+        }
+        assertEquals(7, store.read(Tables.Table.RUNS).count());
+        assertEquals(14, store.read(Tables.Table.EPOCHS).count());
+        try (var waves = Files.list(results.resolve("runs"))) {
+            List<String> left = waves.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("wave-")).toList();
+            assertEquals(List.of("wave-1796161099999-deadbeef"), left, "imported waves are deleted, the dead one stays");
+        }
+        // Imported once: a new store (another command) sees the same rows, now all from the Iceberg table.
+        ResultStore again = new ResultStore(spark, results.toString());
+        assertEquals(7, again.read(Tables.Table.RUNS).count());
+        assertTrue(again.legacyWaves(Tables.Table.RUNS, again.iceberg(Tables.Table.RUNS)).isEmpty());
+        assertEquals(6, again.read(Tables.Table.LR_TRIALS).count(), "tables not written to are still read in place");
+        // compact imports what is left (here lr_trials and zones) as any writing command does
+        assertEquals(List.of("runs", "epochs", "lr_trials", "zones"),
+                again.compact(0, 1).stream().map(ResultStore.Compaction::table).toList());
+        assertEquals(6, again.read(Tables.Table.ZONES).count());
+        assertTrue(again.legacyWaves(Tables.Table.ZONES, again.iceberg(Tables.Table.ZONES)).isEmpty());
+    }
+
+    @Test
+    void aColumnDeclaredLaterIsAddedBySchemaEvolutionAndIsNullInOlderRows(@TempDir Path dir) {
+        String location = dir.resolve("runs").toString();
+        // The runs table as an older tiebreak created it: without the (later declared) tiebreak_version column.
+        StructType older = new StructType(java.util.Arrays.stream(Tables.RUNS.schema().fields())
+                .filter(f -> !f.name().equals("tiebreak_version")).toArray(StructField[]::new));
+        Table t = new HadoopTables(spark.sparkContext().hadoopConfiguration()).create(SparkSchemaUtil.convert(older),
+                PartitionSpec.unpartitioned(), location);
+        List<RunSpec> specs = Specs.lenet(2);
+        Row oldRow = new GenericRowWithSchema(java.util.Arrays.stream(older.fieldNames())
+                .map(n -> Tables.RUNS.row(outcome(specs.get(0), 1, Status.COMPLETED, 1)).getAs(n)).toArray(), older);
+        t.newAppend().appendFile(IcebergRows.write(t, List.of(oldRow))).commit();
+
+        ResultStore store = new ResultStore(spark, dir.toString());
+        assertEquals(1, store.read(Tables.Table.RUNS).filter("tiebreak_version IS NULL").count(),
+                "readers get every declared column before the table has it");
+        store.append(Tables.Table.RUNS, List.of(Tables.RUNS.row(outcome(specs.get(1), 1, Status.COMPLETED, 1))));
+        assertTrue(store.iceberg(Tables.Table.RUNS).orElseThrow().schema().findField("tiebreak_version") != null);
+        assertEquals(List.of("0.1.0"), store.read(Tables.Table.RUNS).filter("tiebreak_version IS NOT NULL")
+                .select("tiebreak_version").collectAsList().stream().map(r -> r.getString(0)).toList());
+        assertEquals(2, store.read(Tables.Table.RUNS).count());
+    }
+
+    @Test
+    void compactionRewritesSmallFilesIntoOneAndExpiresOldSnapshots(@TempDir Path dir) {
+        ResultStore store = new ResultStore(spark, dir.toString());
+        List<RunSpec> specs = Specs.lenet(5);
+        for (RunSpec s : specs) store.append(Tables.Table.RUNS, List.of(Tables.RUNS.row(outcome(s, 1, Status.COMPLETED, 1))));
+        Table t = store.iceberg(Tables.Table.RUNS).orElseThrow();
+        assertEquals("5", t.currentSnapshot().summary().get("total-data-files"));
+        List<ResultStore.Compaction> done = store.compact(0, 1);
+        assertEquals(List.of(new ResultStore.Compaction("runs", 5, 1, 5, 0)), done);
+        t.refresh();
+        assertEquals("1", t.currentSnapshot().summary().get("total-data-files"));
+        int snapshots = 0;
+        for (var ignored : t.snapshots()) snapshots++;
+        assertEquals(1, snapshots, "only the compaction's snapshot is left");
+        assertEquals(5, store.read(Tables.Table.RUNS).count());
+        assertEquals(5, store.read(Tables.Table.RUNS).select("run_id").distinct().count());
+    }
+
+    /** A copy of a results folder that tiebreak wrote before Iceberg (a sweep, an lr-search and a zones job). */
+    public static Path legacyResults(Path dir) throws IOException {
+        Path out = dir.resolve("legacy-results");
+        Path from;
+        try {
+            from = Path.of(ResultStoreTest.class.getResource("legacy-results").toURI());
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+        try (var files = Files.walk(from)) {
+            for (Path f : files.toList()) {
+                Path to = out.resolve(from.relativize(f).toString());
+                if (Files.isDirectory(f)) Files.createDirectories(to);
+                else Files.copy(f, to);
             }
         }
-        assertEquals(3, store.read(Tables.Table.RUNS).count());
-        assertEquals(1, store.removeAbandonedWaves(0));
-        assertFalse(Files.exists(dead));
-        assertEquals(3, store.read(Tables.Table.RUNS).count());
+        return out;
+    }
+
+    private static List<String> snapshotWaves(Table t) {
+        List<String> out = new ArrayList<>();
+        for (org.apache.iceberg.Snapshot s : t.snapshots()) {
+            String w = s.summary().get(ResultStore.WAVE_PROPERTY);
+            if (w != null) out.add(w);
+        }
+        return out;
     }
 
     @Test

@@ -80,8 +80,13 @@ class SweepJobTest {
         Map<String, ResultStore.RunState> states = store.runStates();
         assertEquals(Status.DIVERGED, states.get(specs.get(1).runId()).status());
         Row diverged = store.latestRuns().filter("status = 'diverged'").first();
-        assertEquals(0, (int) diverged.getAs("diverged_epoch"));
+        assertEquals(1, (int) diverged.getAs("diverged_epoch"), "epochs are numbered from 1");
         assertTrue(((String) diverged.getAs("reason")).contains("loss became"), (String) diverged.getAs("reason"));
+        // Scored as the study scored its collapsed runs: the NaN network predicts class 0 on every test image.
+        assertEquals(classZeroShareOfTheTestSubset(256), (double) diverged.getAs("final_test_accuracy"), 0);
+        assertTrue(diverged.isNullAt(diverged.fieldIndex("last_finite_test_accuracy")), "no epoch ended finite");
+        Row completed = store.latestRuns().filter("status = 'completed'").first();
+        assertEquals((double) completed.getAs("final_test_accuracy"), (double) completed.getAs("last_finite_test_accuracy"));
         Row failed = store.latestRuns().filter("status = 'failed'").first();
         assertTrue(((String) failed.getAs("reason")).contains("checkpoint"), (String) failed.getAs("reason"));
         // Epoch rows: 2 for the completed run, 1 for the diverged one, none for the failure.
@@ -97,16 +102,56 @@ class SweepJobTest {
         assertEquals(5, store.read(Tables.Table.EPOCHS).count());
     }
 
+    private double classZeroShareOfTheTestSubset(int n) throws java.io.IOException {
+        io.tiebreak.runtime.data.ImageData test = io.tiebreak.jobs.gridjob.RunExecutor.data(
+                io.tiebreak.jobs.testing.FashionMnist.dataRoot().resolve("fashion-mnist").toString(), "test", n,
+                spark.sparkContext().hadoopConfiguration());
+        byte[] pixels = new byte[n * test.pixelsPerSample()];
+        int[] labels = new int[n];
+        try (var reader = test.epoch(null, false)) {
+            assertEquals(n, reader.next(pixels, labels, n));
+        }
+        return java.util.Arrays.stream(labels).filter(l -> l == 0).count() / (double) n;
+    }
+
+    @Test
+    void aCheckpointWrittenWhenEpochsWereNumberedFromZeroStillResumes(@TempDir Path dir) throws Exception {
+        // The quickstart's fp32 B=0 run on 256 images, as tiebreak ran it before epochs were numbered from 1: its
+        // epoch-00001.safetensors holds both epochs (the old name counted from 0), its rows are in the old layout.
+        String yaml = "name: quickstart\ndataset: fashion-mnist\ntrain_subset: 256\ntest_subset: 128\nnetwork: lenet5\n"
+                + "batch_norm: false\noptimizer: sgd\nschedule: cosine\nprecision: fp32\npool: 0\npool_form: composite\n"
+                + "lr: 0.05\nbatch_size: 64\nepochs: 2\nrepeats: 1\ndevice: cpu\n";
+        String runId = "308ea75a13829057";
+        Path results = dir.resolve("results");
+        Path checkpoint = results.resolve("checkpoints").resolve(runId).resolve("epoch-00001.safetensors");
+        Files.createDirectories(checkpoint.getParent());
+        try (var in = SweepJobTest.class.getResourceAsStream("legacy-checkpoints/" + runId + "/epoch-00001.safetensors")) {
+            Files.copy(in, checkpoint);
+        }
+        Sweeps.Ran resumed = Sweeps.sweep(yaml, results, 60_000);
+        assertEquals(Map.of(Status.COMPLETED, 1), resumed.result().ran());
+        assertEquals(runId, resumed.store().latestRuns().first().getAs("run_id"), "the same run as then");
+        List<Row> now = resumed.store().read(Tables.Table.EPOCHS).orderBy("epoch")
+                .select("epoch", "train_loss", "test_accuracy", "seconds").collectAsList();
+        // Nothing was trained again: the epochs are the checkpoint's, with the numbers the old results hold (+1).
+        ResultStore old = new ResultStore(spark, io.tiebreak.jobs.results.ResultStoreTest.legacyResults(dir).toString());
+        List<Row> then = old.read(Tables.Table.EPOCHS).filter("run_id = '" + runId + "'").orderBy("epoch")
+                .select("epoch", "train_loss", "test_accuracy", "seconds").collectAsList();
+        assertEquals(2, then.size());
+        assertEquals(then, now);
+        assertEquals(List.of(1, 2), now.stream().map(r -> r.getInt(0)).toList());
+    }
+
     @Test
     void anInterruptedRunResumesFromItsCheckpointWithTheSameNumbers(@TempDir Path results) throws Exception {
         String yaml = Sweeps.grid("lr: 0.05", "epochs: 2", "checkpoints: all");
         Sweeps.Ran whole = Sweeps.sweep(yaml, results, 60_000);
         List<Row> before = whole.store().read(Tables.Table.EPOCHS).orderBy("epoch")
                 .select("epoch", "train_loss", "test_loss", "test_accuracy", "grad_norm").collectAsList();
-        // As if the sweep had died during epoch 1: no results, only the checkpoint of epoch 0.
+        // As if the sweep had died during epoch 2: no results, only the checkpoint of epoch 1.
         for (String table : List.of("runs", "epochs")) deleteTree(results.resolve(table));
         try (Stream<Path> files = Files.walk(results.resolve("checkpoints"))) {
-            for (Path p : files.filter(p -> p.getFileName().toString().equals(HadoopCheckpoints.fileName(1))).toList()) {
+            for (Path p : files.filter(p -> p.getFileName().toString().equals(HadoopCheckpoints.fileName(2))).toList()) {
                 Files.delete(p);
             }
         }

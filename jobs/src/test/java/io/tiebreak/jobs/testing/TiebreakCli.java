@@ -17,16 +17,19 @@ public final class TiebreakCli {
 
     public static Result run(String... args) {
         LocalSpark.session(); // the command's getOrCreate() picks up the test session
-        CommandLine cl = new CommandLine(new Tiebreak());
-        StringWriter err = new StringWriter();
-        cl.setErr(new PrintWriter(err, true));
         PrintStream oldOut = System.out;
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        PrintStream captured = new PrintStream(out, true, StandardCharsets.UTF_8);
+        System.setOut(captured);
+        CommandLine cl = Tiebreak.commandLine(); // after setOut: picocli's own output (help, -V) goes there too
+        StringWriter err = new StringWriter();
+        cl.setErr(new PrintWriter(err, true));
+        java.util.Properties before = (java.util.Properties) System.getProperties().clone();
         try {
             int exit = ExitCodes.execute(cl, args);
             return new Result(exit, out.toString(StandardCharsets.UTF_8), err.toString());
         } finally {
+            System.setProperties(before); // --master and --conf set spark.* properties: not for the next test
             System.setOut(oldOut);
         }
     }

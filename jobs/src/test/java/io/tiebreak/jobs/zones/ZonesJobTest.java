@@ -132,14 +132,14 @@ class ZonesJobTest {
                 new SweepJob.Options(results.toString(), FashionMnist.dataRoot().toString(), false, 60_000, 64,
                         SweepProgress.Mode.NONE, new PrintStream(new ByteArrayOutputStream())));
 
-        Ran trained = zones(sweep + "weights: [init, 0, 1]\nminibatches: 2\n", results, 2);
+        Ran trained = zones(sweep + "weights: [init, 1, 2]\nminibatches: 2\n", results, 2);
         Dataset<Row> t = trained.store().read(Tables.Table.ZONES);
         assertEquals(6, t.count());
         String runId = t.filter("weights = 'checkpoint'").select("source_run_id").distinct().first().getString(0);
         assertEquals(1, t.filter("weights = 'checkpoint'").select("source_run_id").distinct().count());
         double initLoss = t.filter("weights = 'init'").agg(org.apache.spark.sql.functions.avg("loss")).first().getDouble(0);
-        double trainedLoss = t.filter("weights_epoch = 1").agg(org.apache.spark.sql.functions.avg("loss")).first().getDouble(0);
-        double firstLoss = t.filter("weights_epoch = 0").agg(org.apache.spark.sql.functions.avg("loss")).first().getDouble(0);
+        double trainedLoss = t.filter("weights_epoch = 2").agg(org.apache.spark.sql.functions.avg("loss")).first().getDouble(0);
+        double firstLoss = t.filter("weights_epoch = 1").agg(org.apache.spark.sql.functions.avg("loss")).first().getDouble(0);
         assertTrue(trainedLoss < initLoss, "two epochs of training lower the loss: " + initLoss + " -> " + trainedLoss);
         assertNotEquals(firstLoss, trainedLoss, "each epoch's checkpoint is its own weights");
 

@@ -273,6 +273,32 @@ public final class CpuBackend extends CheckedBackend {
         else FloatPoolKernels.avgPoolBackward(pool, f(dy), planes, h, w, rows, cols, divisor, f(dx), fmt);
     }
 
+    // ---- concatenation ---------------------------------------------------------------------------------------
+
+    @Override
+    protected void concatForwardKernel(Tensor a, Tensor b, Tensor y) { concatCopy(a, b, y, true); }
+
+    @Override
+    protected void concatBackwardKernel(Tensor dy, Tensor da, Tensor db) { concatCopy(da, db, dy, false); }
+
+    /** Image by image, a and b into their places in y (forward), or out of them (backward). */
+    private void concatCopy(Tensor a, Tensor b, Tensor y, boolean intoY) {
+        int n = y.dim(0);
+        if (n == 0) return;
+        int perA = a.size() / n, perB = b.size() / n;
+        Object sa = array(a), sb = array(b), sy = array(y);
+        for (int i = 0; i < n; i++) {
+            int at = i * (perA + perB);
+            if (intoY) {
+                System.arraycopy(sa, i * perA, sy, at, perA);
+                System.arraycopy(sb, i * perB, sy, at + perA, perB);
+            } else {
+                System.arraycopy(sy, at, sa, i * perA, perA);
+                System.arraycopy(sy, at + perA, sb, i * perB, perB);
+            }
+        }
+    }
+
     // ---- normalization and elementwise -----------------------------------------------------------------------
 
     @Override

@@ -418,6 +418,23 @@ public final class CudaBackend extends CheckedBackend {
                 .i32(dx.dim(3)).i32(dy.dim(2)).i32(dy.dim(3)).ptr(addr(dx)));
     }
 
+    // ---- concatenation ---------------------------------------------------------------------------------------
+
+    @Override
+    protected void concatForwardKernel(Tensor a, Tensor b, Tensor y) { concat("tb_concat_forward_", a, b, y, a, b, y); }
+
+    @Override
+    protected void concatBackwardKernel(Tensor dy, Tensor da, Tensor db) {
+        concat("tb_concat_backward_", da, db, dy, dy, da, db);
+    }
+
+    /** One concat.cuh kernel over y's values; its pointer arguments are p0, p1, p2 in that order. */
+    private void concat(String kernel, Tensor a, Tensor b, Tensor y, Tensor p0, Tensor p1, Tensor p2) {
+        if (y.size() == 0) return;
+        long perA = a.size() / y.dim(0), perB = b.size() / y.dim(0);
+        run(kernel + sfx(y.precision()), y.size(), k -> k.i64(perA).i64(perB).ptr(addr(p0)).ptr(addr(p1)).ptr(addr(p2)));
+    }
+
     // ---- normalization and elementwise -----------------------------------------------------------------------
 
     /**

@@ -94,4 +94,26 @@ class PrecisionSemanticsTest {
                 new double[] {10000}), out);
         assertEquals(Double.POSITIVE_INFINITY, cpu.download(out)[0]);
     }
+
+    @Test
+    void theLossCountsAPredictionAsTorchMaxDoesNaNBeingTheMaximumAndTheFirstOneWinning() {
+        double nan = Double.NaN, inf = Double.POSITIVE_INFINITY;
+        double[][] rows = {
+            {1, nan, 5, nan},      // the first NaN: 1
+            {nan, nan, nan, nan},  // a NaN network's row: 0
+            {inf, 3, inf, 2},      // ties at the maximum: the first, 0
+            {2, 7, 7, -inf},       // 1
+            {-inf, -inf, -inf, -inf}, // nothing above -inf: 0
+        };
+        int[] argmax = {1, 0, 0, 1, 0};
+        for (Precision p : Precision.values()) {
+            for (int r = 0; r < rows.length; r++) {
+                for (int label = 0; label < 4; label++) {
+                    Tensor logits = cpu.upload(p, new int[] {1, 4}, rows[r]);
+                    int correct = cpu.softmaxCrossEntropy(logits, new int[] {label}, 1, null).correct();
+                    assertEquals(label == argmax[r] ? 1 : 0, correct, p.id() + " row " + r + " label " + label);
+                }
+            }
+        }
+    }
 }
