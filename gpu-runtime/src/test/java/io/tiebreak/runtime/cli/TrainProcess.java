@@ -23,9 +23,15 @@ final class TrainProcess {
 
     /** Runs `train --model lenet5 --epochs 1 --train-limit 2048 --test-limit 512` with more arguments and env. */
     static Trained train(Map<String, String> env, String... args) throws IOException, InterruptedException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
-                RuntimeCli.class.getName(), "train", "--model", "lenet5", "--epochs", "1", "--train-limit", "2048",
+        return train(env, List.of(), args);
+    }
+
+    /** The same, with options for the JVM (--add-modules jdk.incubator.vector, say). */
+    static Trained train(Map<String, String> env, List<String> jvmOptions, String... args)
+            throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), RuntimeCli.class.getName(), "train", "--model", "lenet5", "--epochs", "1", "--train-limit", "2048",
                 "--test-limit", "512"));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);

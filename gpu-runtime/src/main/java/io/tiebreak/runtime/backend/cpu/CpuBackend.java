@@ -52,7 +52,7 @@ public final class CpuBackend extends CheckedBackend {
 
     /** {@link #description()} of a CPU backend in the given mode, without opening one. */
     public static String describe(Reproducibility reproducibility) {
-        return "cpu, " + (reproducibility == Reproducibility.PORTABLE ? "tiebreak fixed-order GEMM (portable)"
+        return "cpu, " + (reproducibility == Reproducibility.PORTABLE ? "tiebreak fixed-order GEMM, " + VectorApi.describe() + " (portable)"
                 : "BLAS " + NativeBlas.describe() + " (host)");
     }
 

@@ -7,7 +7,8 @@ import io.tiebreak.runtime.precision.Precision.Format;
 import io.tiebreak.runtime.precision.Transcendentals;
 
 /**
- * ReLU forward and backward, add, scale, and the non-finite count and norms of a tensor.
+ * ReLU forward and backward (on the Vector API where the JVM has it: {@link FloatVectorElementwiseKernels}), add,
+ * scale, and the non-finite count and norms of a tensor.
  *
  * <p>Written on binary32 arrays; the build generates the fp64 twin DoubleElementwiseKernels from this file (see
  * package-info).
@@ -22,8 +23,10 @@ final class FloatElementwiseKernels {
     static void relu(WorkerPool pool, float[] x, float[] y, int n) {
         int tasks = WorkerPool.tasks(n, ELEMENTWISE_GRAIN, MAX_TASKS);
         pool.run(tasks, t -> {
+            int start = WorkerPool.start(n, tasks, t), end = WorkerPool.start(n, tasks, t + 1);
+            if (VectorApi.ENABLED) start = FloatVectorElementwiseKernels.relu(x, y, start, end);
             // Bit masks instead of branches: signs are random, and mispredicted branches cost ten times the work.
-            for (int i = WorkerPool.start(n, tasks, t), end = WorkerPool.start(n, tasks, t + 1); i < end; i++) {
+            for (int i = start; i < end; i++) {
                 /*bits*/int b = Float.floatToRawIntBits(x[i]), a = b & ABS_BITS;
                 /*bits*/int keep = (b >= 0 | a == 0 | a > INF_BITS) ? -1 : 0; // all but negative numbers
                 y[i] = Float.intBitsToFloat(b & keep);
@@ -36,7 +39,8 @@ final class FloatElementwiseKernels {
         int tasks = WorkerPool.tasks(n, ELEMENTWISE_GRAIN, MAX_TASKS);
         pool.run(tasks, t -> {
             int start = WorkerPool.start(n, tasks, t), end = WorkerPool.start(n, tasks, t + 1);
-            for (int i = start; i < end; i++) {
+            int tail = VectorApi.ENABLED ? FloatVectorElementwiseKernels.reluBackward(x, dy, dx, start, end) : start;
+            for (int i = tail; i < end; i++) {
                 /*bits*/int b = Float.floatToRawIntBits(x[i]);
                 /*bits*/int keep = (b > 0 | (b & ABS_BITS) > INF_BITS) ? -1 : 0;
                 dx[i] = Float.intBitsToFloat(Float.floatToRawIntBits(dy[i]) & keep);

@@ -8,8 +8,9 @@ import io.tiebreak.runtime.precision.Precision.Format;
 import io.tiebreak.runtime.precision.Reproducibility;
 
 /**
- * GEMM through the native BLAS, im2col/col2im, convolution and linear: operands rounded to the matmul operand
- * format where mixed precision asks for it, outputs rounded once to the matmul format.
+ * GEMM (our fixed-order kernel in portable mode, the native BLAS in host mode), im2col/col2im, convolution and
+ * linear: operands rounded to the matmul operand format where mixed precision asks for it, outputs rounded once to
+ * the matmul format.
  *
  * <p>Written on binary32 arrays; the build generates the fp64 twin DoubleMatmulKernels from this file (see
  * package-info).
@@ -17,7 +18,7 @@ import io.tiebreak.runtime.precision.Reproducibility;
 final class FloatMatmulKernels {
     private FloatMatmulKernels() {}
 
-    /** GEMM multiply-adds per task, at least. */
+    /** GEMM multiply-adds per task (host mode), at least. */
     private static final long GEMM_GRAIN = 1L << 21;
     /**
      * Column blocks of a GEMM start at multiples of this, and im2col matrices are padded to it. OpenBLAS computes
@@ -30,31 +31,36 @@ final class FloatMatmulKernels {
     static int aligned(int n) { return (n + COLUMN_ALIGN - 1) / COLUMN_ALIGN * COLUMN_ALIGN; }
 
     /**
-     * Row-major C[m,n] = alpha * op(A)[m,k] * op(B)[k,n] + beta * C through the native BLAS (one thread per call).
-     * Large products are split over rows or columns of C; products with a small C and a long k (weight gradients)
-     * are split over k, and the partial products are added to C in task order.
+     * Row-major C[m,n] = op(A)[m,k] op(B)[k,n] (C overwritten). Portable mode: our fixed-order GEMM, which splits the
+     * work itself (docs/design.md, "Reproducibility"). Host mode: the native BLAS, one thread per call (column-major:
+     * C^T = op(B)^T op(A)^T); large products are split over rows or columns of C; products with a small C and a long
+     * k (weight gradients) are split over k, and the partial products are added to C in task order.
      */
-    static void gemm(Reproducibility r, WorkerPool pool, boolean ta, boolean tb, int m, int n, int k, float alpha,
-                     float[] a, int lda, float[] b, int ldb, float beta, float[] c, int ldc) {
+    static void gemm(Reproducibility r, WorkerPool pool, boolean ta, boolean tb, int m, int n, int k, float[] a,
+                     int lda, float[] b, int ldb, float[] c, int ldc) {
         if (m == 0 || n == 0) return;
+        if (r == Reproducibility.PORTABLE) {
+            FloatGemmKernels.gemm(pool, ta, tb, m, n, k, a, 0, lda, b, 0, ldb, c, 0, ldc);
+            return;
+        }
         int tasks = WorkerPool.tasks((long) m * n * k, GEMM_GRAIN, MAX_TASKS);
         // Each task packs the operand it shares with the others again: keep blocks at least 64 wide, and split a
         // long k instead when C is small (weight gradients: C is weights-sized, k is batch x pixels).
         int byN = Math.min(tasks, n / 64), byM = Math.min(tasks, m / 64);
         if (tasks > 1 && k >= 8 * Math.max(m, n) && (long) m * n <= 1 << 18) {
-            gemmSplitK(r, pool, tasks, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            gemmSplitK(pool, tasks, ta, tb, m, n, k, a, lda, b, ldb, c, ldc);
         } else if (byN >= 2 && byN >= byM) {
             pool.run(byN, t -> {
                 int j0 = columnStart(n, byN, t), j1 = columnStart(n, byN, t + 1);
-                blas(r, ta, tb, m, j1 - j0, k, alpha, a, 0, lda, b, tb ? j0 * ldb : j0, ldb, beta, c, j0, ldc);
+                blas(ta, tb, m, j1 - j0, k, a, 0, lda, b, tb ? j0 * ldb : j0, ldb, c, j0, ldc);
             });
         } else if (byM >= 2) {
             pool.run(byM, t -> {
                 int i0 = WorkerPool.start(m, byM, t), i1 = WorkerPool.start(m, byM, t + 1);
-                blas(r, ta, tb, i1 - i0, n, k, alpha, a, ta ? i0 : i0 * lda, lda, b, 0, ldb, beta, c, i0 * ldc, ldc);
+                blas(ta, tb, i1 - i0, n, k, a, ta ? i0 : i0 * lda, lda, b, 0, ldb, c, i0 * ldc, ldc);
             });
         } else {
-            blas(r, ta, tb, m, n, k, alpha, a, 0, lda, b, 0, ldb, beta, c, 0, ldc);
+            blas(ta, tb, m, n, k, a, 0, lda, b, 0, ldb, c, 0, ldc);
         }
     }
 
@@ -63,54 +69,46 @@ final class FloatMatmulKernels {
         return t == parts ? n : WorkerPool.start(n, parts, t) / COLUMN_ALIGN * COLUMN_ALIGN;
     }
 
-    private static void gemmSplitK(Reproducibility r, WorkerPool pool, int tasks, boolean ta, boolean tb, int m, int n, int k,
-                                   float alpha, float[] a, int lda, float[] b, int ldb, float beta, float[] c,
-                                   int ldc) {
+    private static void gemmSplitK(WorkerPool pool, int tasks, boolean ta, boolean tb, int m, int n, int k, float[] a,
+                                   int lda, float[] b, int ldb, float[] c, int ldc) {
         float[][] partial = new float[tasks][];
         pool.run(tasks, t -> {
             int k0 = WorkerPool.start(k, tasks, t), k1 = WorkerPool.start(k, tasks, t + 1);
             float[] p = new float[m * n];
-            blas(r, ta, tb, m, n, k1 - k0, alpha, a, ta ? k0 * lda : k0, lda, b, tb ? k0 : k0 * ldb, ldb, 0, p, 0, n);
+            blas(ta, tb, m, n, k1 - k0, a, ta ? k0 * lda : k0, lda, b, tb ? k0 : k0 * ldb, ldb, p, 0, n);
             partial[t] = p;
         });
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
                 float s = partial[0][i * n + j];
                 for (int t = 1; t < tasks; t++) s += partial[t][i * n + j];
-                c[i * ldc + j] = beta == 0 ? s : beta * c[i * ldc + j] + s;
+                c[i * ldc + j] = s;
             }
         }
     }
 
-    /**
-     * One thread's row-major gemm: host mode through the native BLAS (column-major: C^T = op(B)^T op(A)^T), portable
-     * mode through our fixed-order kernel (docs/design.md, "Reproducibility").
-     */
-    private static void blas(Reproducibility r, boolean ta, boolean tb, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
-                             float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
+    /** One thread's row-major C = op(A) op(B) through the native BLAS. */
+    private static void blas(boolean ta, boolean tb, int m, int n, int k, float[] a, int aOff, int lda, float[] b,
+                             int bOff, int ldb, float[] c, int cOff, int ldc) {
         if (m == 0 || n == 0) return;
-        if (r == Reproducibility.PORTABLE) {
-            FloatGemmKernels.gemm(ta, tb, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
-            return;
-        }
-        NativeBlas.blas().sgemm(tb ? "T" : "N", ta ? "T" : "N", n, m, k, alpha, b, bOff, ldb, a, aOff, lda,
-                beta, c, cOff, ldc);
+        NativeBlas.blas().sgemm(tb ? "T" : "N", ta ? "T" : "N", n, m, k, 1, b, bOff, ldb, a, aOff, lda, 0, c, cOff,
+                ldc);
     }
 
     // ---- convolution -----------------------------------------------------------------------------------------
 
     /**
-     * im2col for the whole batch: col[r][n*P + oy*Wo + ox] = x[n, c, oy*sh - ph + ky, ox*sw - pw + kx] (0 in the
-     * padding), with r = (c*kh + ky)*kw + kx and P = Ho*Wo; rows are aligned(N*P) long, zero past N*P. Values are
-     * rounded to {@code operand} unless it is null.
+     * im2col for images [n0, n1): col[r][(n-n0)*P + oy*Wo + ox] = x[n, c, oy*sh - ph + ky, ox*sw - pw + kx] (0 in the
+     * padding), with r = (c*kh + ky)*kw + kx and P = Ho*Wo; rows are aligned((n1-n0)*P) long, zero past the last
+     * pixel. Values are rounded to {@code operand} unless it is null. Tasks own ranges of rows.
      */
-    static void im2col(WorkerPool pool, float[] x, int batch, int h, int w, ConvGeometry g, float[] col,
-                       Format operand) {
-        int p = g.outH(h) * g.outW(w), np = batch * p, ld = aligned(np), rows = g.patchSize();
+    private static void im2col(WorkerPool pool, float[] x, int n0, int n1, int h, int w, ConvGeometry g, float[] col,
+                               Format operand) {
+        int np = (n1 - n0) * g.outH(h) * g.outW(w), ld = aligned(np), rows = g.patchSize();
         int tasks = WorkerPool.tasks((long) rows * np, ELEMENTWISE_GRAIN, MAX_TASKS);
         pool.run(tasks, t -> {
             int r0 = WorkerPool.start(rows, tasks, t), r1 = WorkerPool.start(rows, tasks, t + 1);
-            im2col(x, 0, batch, r0, r1, h, w, g, col, ld, operand);
+            im2col(x, n0, n1, r0, r1, h, w, g, col, ld, operand);
             for (int r = r0; r < r1; r++) java.util.Arrays.fill(col, r * ld + np, (r + 1) * ld, 0);
         });
     }
@@ -161,16 +159,16 @@ final class FloatMatmulKernels {
     }
 
     /**
-     * dx[n,c,iy,ix] = sum of the col entries that im2col copied from there (dx overwritten), rounded to out; col has
-     * im2col's layout. Tasks own ranges of images.
+     * dx[n,c,iy,ix] for images [n0, n1) = the sum of the col entries that im2col copied from there (dx overwritten),
+     * rounded to out; col has im2col's layout for those images. Tasks own ranges of images.
      */
-    static void col2im(WorkerPool pool, float[] col, int batch, int h, int w, ConvGeometry g, float[] dx,
-                       Format out) {
-        int p = g.outH(h) * g.outW(w), ld = aligned(batch * p);
-        int tasks = WorkerPool.tasks((long) batch * g.patchSize() * p, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, batch));
+    private static void col2im(WorkerPool pool, float[] col, int n0, int n1, int h, int w, ConvGeometry g, float[] dx,
+                               Format out) {
+        int p = g.outH(h) * g.outW(w), ld = aligned((n1 - n0) * p), images = n1 - n0;
+        int tasks = WorkerPool.tasks((long) images * g.patchSize() * p, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, images));
         pool.run(tasks, t -> {
-            int n0 = WorkerPool.start(batch, tasks, t), n1 = WorkerPool.start(batch, tasks, t + 1);
-            col2im(col, n0 * p, ld, n0, n1, h, w, g, dx, out);
+            int a = n0 + WorkerPool.start(images, tasks, t), e = n0 + WorkerPool.start(images, tasks, t + 1);
+            col2im(col, (a - n0) * p, ld, a, e, h, w, g, dx, out);
         });
     }
 
@@ -205,142 +203,247 @@ final class FloatMatmulKernels {
     }
 
     /**
-     * y = conv(x, w) + b through im2col and one GEMM over the batch; y rounded once to mm. operand is the format
-     * x, w, b (and dy in backward) are rounded to before the product, or null when they already are (all but
-     * mixed, where autocast hands conv and linear binary16 copies of all their inputs).
+     * y = conv(x, w) + b, rounded once to mm: per range of images, im2col and one GEMM, then bias, rounding and the
+     * NCHW layout in one pass (or, in portable mode with the Vector API, the same sums straight from the padded
+     * images: {@link #directForward}). operand is the format x, w, b (and dy in backward) are rounded to before the
+     * product, or null when they already are (all but mixed, where autocast hands conv and linear binary16 copies of
+     * all their inputs).
      */
-    static void conv2dForward(Reproducibility r, WorkerPool pool, Scratch s, float[] x, int batch, int h, int w, float[] wt, float[] b,
-                              ConvGeometry g, float[] y, Format mm, Format operand) {
-        int p = g.outH(h) * g.outW(w), np = batch * p, ld = aligned(np), ck = g.patchSize(), cout = g.outChannels();
-        if (byImageChunks(g, p)) {
-            conv2dForwardByChunks(r, pool, s, x, batch, h, w, wt, b, g, y, mm, operand);
-            return;
-        }
-        float[] col = s.floats(0, ck * ld);
-        im2col(pool, x, batch, h, w, g, col, operand);
+    static void conv2dForward(Reproducibility r, WorkerPool pool, Scratch s, float[] x, int batch, int h, int w,
+                              float[] wt, float[] b, ConvGeometry g, float[] y, Format mm, Format operand) {
         float[] wm = operand != null ? roundedCopy(wt, s.floats(3, wt.length), operand) : wt;
-        float[] yt = s.floats(2, cout * ld);
-        gemm(r, pool, false, false, cout, ld, ck, 1, wm, ck, col, ld, 0, yt, ld);
-        int tasks = WorkerPool.tasks((long) cout * np, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, batch));
+        if (byImageChunks(g, h, w)) {
+            int tasks = imageChunks(batch), cout = g.outChannels(), ck = g.patchSize();
+            if (direct(r, g)) {
+                float[] packed = s.floats(5, FloatVectorGemmKernels.paddedRows(cout) * ck);
+                FloatVectorGemmKernels.packA(false, wm, ck, cout, ck, packed);
+                int[] off = patchOffsets(g, h, w);
+                pool.run(tasks, t -> directForward(s.local(), x, WorkerPool.start(batch, tasks, t),
+                        WorkerPool.start(batch, tasks, t + 1), h, w, packed, off, b, g, y, mm, operand));
+            } else {
+                pool.run(tasks, t -> conv2dForward(r, pool, s.local(), x, WorkerPool.start(batch, tasks, t),
+                        WorkerPool.start(batch, tasks, t + 1), h, w, wm, b, g, y, mm, operand));
+            }
+        } else {
+            conv2dForward(r, pool, s, x, 0, batch, h, w, wm, b, g, y, mm, operand);
+        }
+    }
+
+    /**
+     * Portable mode with the Vector API computes stride-1 few-channel convolutions from zero-padded copies of the
+     * images, without im2col matrices ({@link FloatVectorGemmKernels#shifted}, {@link FloatVectorConvKernels}).
+     */
+    private static boolean direct(Reproducibility r, ConvGeometry g) {
+        return r == Reproducibility.PORTABLE && VectorApi.ENABLED && g.strideH() == 1 && g.strideW() == 1;
+    }
+
+    /** Where patch row p = (c, ky, kx) starts in a zero-padded image: c*hp*wp + ky*wp + kx. */
+    private static int[] patchOffsets(ConvGeometry g, int h, int w) {
+        int hp = h + 2 * g.padH(), wp = w + 2 * g.padW(), kh = g.kernelH(), kw = g.kernelW();
+        int[] off = new int[g.patchSize()];
+        for (int p = 0; p < off.length; p++) off[p] = p / (kh * kw) * hp * wp + p % (kh * kw) / kw * wp + p % kw;
+        return off;
+    }
+
+    /**
+     * Images [n0, n1) of x zero-padded to hp x wp (h + 2 padH, w + 2 padW) at xp[(n - n0) * cin*hp*wp], rounded to
+     * operand unless null, then slack zeros.
+     */
+    private static void padImages(float[] x, int n0, int n1, int h, int w, ConvGeometry g, float[] xp, int slack,
+                                  Format operand) {
+        int hp = h + 2 * g.padH(), wp = w + 2 * g.padW(), cin = g.inChannels(), img = cin * hp * wp;
+        java.util.Arrays.fill(xp, 0, (n1 - n0) * img + slack, 0);
+        for (int n = n0; n < n1; n++) {
+            for (int c = 0; c < cin; c++) {
+                for (int iy = 0; iy < h; iy++) {
+                    int dst = (n - n0) * img + c * hp * wp + (iy + g.padH()) * wp + g.padW();
+                    System.arraycopy(x, ((n * cin + c) * h + iy) * w, xp, dst, w);
+                    if (operand != null) operand.roundInPlace(xp, dst, w);
+                }
+            }
+        }
+    }
+
+    /**
+     * conv2dForward of images [n0, n1) from padded copies: each output channel's sums over the padded image's row
+     * grid (wp wide, of which the first wo columns are outputs), in the GEMM's order, then bias, rounding and NCHW.
+     * packed holds the weights as {@link FloatVectorGemmKernels#packA} lays them out.
+     */
+    private static void directForward(Scratch s, float[] x, int n0, int n1, int h, int w, float[] packed, int[] off,
+                                      float[] b, ConvGeometry g, float[] y, Format mm, Format operand) {
+        int hp = h + 2 * g.padH(), wp = w + 2 * g.padW(), img = g.inChannels() * hp * wp, ho = g.outH(h), wo = g.outW(w);
+        int cout = g.outChannels(), ck = g.patchSize(), cols = FloatVectorGemmKernels.paddedColumns(ho * wp);
+        float[] xp = s.floats(0, (n1 - n0) * img + cols), grid = s.floats(2, FloatVectorGemmKernels.paddedRows(cout) * cols);
+        padImages(x, n0, n1, h, w, g, xp, cols, operand);
+        for (int n = n0; n < n1; n++) {
+            FloatVectorGemmKernels.shifted(packed, cout, ck, xp, (n - n0) * img, off, ho * wp, grid, 0, cols);
+            for (int o = 0; o < cout; o++) {
+                float bias = b == null ? 0 : operand != null ? operand.round(b[o]) : b[o];
+                for (int oy = 0; oy < ho; oy++) {
+                    int src = o * cols + oy * wp, dst = ((n * cout + o) * ho + oy) * wo;
+                    for (int ox = 0; ox < wo; ox++) y[dst + ox] = mm.round(grid[src + ox] + bias);
+                }
+            }
+        }
+    }
+
+    /** conv2dForward for images [n0, n1), with the weights already in the operand format. */
+    private static void conv2dForward(Reproducibility r, WorkerPool pool, Scratch s, float[] x, int n0, int n1, int h,
+                                      int w, float[] wm, float[] b, ConvGeometry g, float[] y, Format mm,
+                                      Format operand) {
+        int p = g.outH(h) * g.outW(w), images = n1 - n0, ld = aligned(images * p), ck = g.patchSize();
+        int cout = g.outChannels();
+        float[] col = s.floats(0, ck * ld), yt = s.floats(2, cout * ld);
+        im2col(pool, x, n0, n1, h, w, g, col, operand);
+        gemm(r, pool, false, false, cout, ld, ck, wm, ck, col, ld, yt, ld);
+        int tasks = WorkerPool.tasks((long) cout * images * p, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, images));
         pool.run(tasks, t -> {
-            for (int n = WorkerPool.start(batch, tasks, t), end = WorkerPool.start(batch, tasks, t + 1); n < end; n++) {
+            for (int n = WorkerPool.start(images, tasks, t), end = WorkerPool.start(images, tasks, t + 1); n < end; n++) {
                 for (int o = 0; o < cout; o++) {
                     float bias = b == null ? 0 : operand != null ? operand.round(b[o]) : b[o];
-                    int src = o * ld + n * p, dst = (n * cout + o) * p;
+                    int src = o * ld + n * p, dst = ((n0 + n) * cout + o) * p;
                     for (int i = 0; i < p; i++) y[dst + i] = mm.round(yt[src + i] + bias);
                 }
             }
         });
     }
 
-    /** Gradients of conv2dForward; dx and db may be null. All rounded once to mm. */
-    static void conv2dBackward(Reproducibility r, WorkerPool pool, Scratch s, float[] x, int batch, int h, int w, float[] wt,
-                               float[] dy, ConvGeometry g, float[] dx, float[] dw, float[] db, Format mm,
+    /**
+     * Gradients of conv2dForward; dx and db may be null. All rounded once to mm. Stride-1 few-channel layers in
+     * portable mode sum each weight gradient element in {@link #LANES} lanes per chunk of images (see there); others
+     * through one GEMM.
+     */
+    static void conv2dBackward(Reproducibility r, WorkerPool pool, Scratch s, float[] x, int batch, int h, int w,
+                               float[] wt, float[] dy, ConvGeometry g, float[] dx, float[] dw, float[] db, Format mm,
                                Format operand) {
-        int p = g.outH(h) * g.outW(w), np = batch * p, ld = aligned(np), ck = g.patchSize(), cout = g.outChannels();
-        if (byImageChunks(g, p)) {
-            conv2dBackwardByChunks(r, pool, s, x, batch, h, w, wt, dy, g, dx, dw, db, mm, operand);
-            return;
+        float[] wm = operand != null ? roundedCopy(wt, s.floats(3, wt.length), operand) : wt;
+        int size = g.outChannels() * g.patchSize();
+        if (byImageChunks(g, h, w)) {
+            int tasks = imageChunks(batch);
+            boolean lanes = r == Reproducibility.PORTABLE && g.strideH() == 1 && g.strideW() == 1;
+            float[][] dwPart = new float[tasks][];
+            pool.run(tasks, t -> {
+                dwPart[t] = new float[size];
+                conv2dBackward(r, pool, s.local(), x, WorkerPool.start(batch, tasks, t),
+                        WorkerPool.start(batch, tasks, t + 1), h, w, wm, dy, g, dx, dwPart[t], lanes, mm, operand);
+            });
+            for (int i = 0; i < size; i++) {
+                float acc = dwPart[0][i];
+                for (int t = 1; t < tasks; t++) acc += dwPart[t][i];
+                dw[i] = acc;
+            }
+        } else {
+            conv2dBackward(r, pool, s, x, 0, batch, h, w, wm, dy, g, dx, dw, false, mm, operand);
         }
-        float[] dyt = s.floats(2, cout * ld); // dy as [cout][n*P], padded with zeros: the GEMMs' layout
+        mm.roundInPlace(dw, 0, size);
+        if (db != null) biasGradient(pool, s, dy, batch, g.outChannels(), g.outH(h) * g.outW(w), db, mm, operand);
+    }
+
+    /**
+     * conv2dBackward for images [n0, n1): dw = their weight gradient (not yet rounded; in lanes or through a GEMM),
+     * dx for them unless null. dy of these images goes to the GEMMs' layout [cout][pixels] first.
+     */
+    private static void conv2dBackward(Reproducibility r, WorkerPool pool, Scratch s, float[] x, int n0, int n1, int h,
+                                       int w, float[] wm, float[] dy, ConvGeometry g, float[] dx, float[] dw,
+                                       boolean lanes, Format mm, Format operand) {
+        int p = g.outH(h) * g.outW(w), images = n1 - n0, np = images * p, ld = aligned(np), ck = g.patchSize();
+        int cout = g.outChannels();
+        if (lanes) weightGradientLanes(s, x, n0, n1, h, w, dy, g, dw, operand);
+        if (lanes && dx == null) return;
+        float[] dyt = s.floats(2, cout * ld);
         int tasks = WorkerPool.tasks((long) cout * np, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, cout));
         pool.run(tasks, t -> {
             for (int o = WorkerPool.start(cout, tasks, t), end = WorkerPool.start(cout, tasks, t + 1); o < end; o++) {
-                for (int n = 0; n < batch; n++) System.arraycopy(dy, (n * cout + o) * p, dyt, o * ld + n * p, p);
+                for (int n = 0; n < images; n++) System.arraycopy(dy, ((n0 + n) * cout + o) * p, dyt, o * ld + n * p, p);
                 java.util.Arrays.fill(dyt, o * ld + np, (o + 1) * ld, 0);
                 if (operand != null) operand.roundInPlace(dyt, o * ld, np);
-                if (db != null) db[o] = mm.round(FloatSumKernels.sum(dyt, o * ld, np));
             }
         });
-        float[] col = s.floats(0, ck * ld);
-        im2col(pool, x, batch, h, w, g, col, operand);
-        gemm(r, pool, false, true, cout, ck, ld, 1, dyt, ld, col, ld, 0, dw, ck);
-        mm.roundInPlace(dw, 0, cout * ck);
+        if (!lanes) {
+            float[] col = s.floats(0, ck * ld);
+            im2col(pool, x, n0, n1, h, w, g, col, operand);
+            gemm(r, pool, false, true, cout, ck, ld, dyt, ld, col, ld, dw, ck);
+        }
         if (dx != null) {
-            float[] wm = operand != null ? roundedCopy(wt, s.floats(3, wt.length), operand) : wt;
             float[] dcol = s.floats(1, ck * ld);
-            gemm(r, pool, true, false, ck, ld, cout, 1, wm, ck, dyt, ld, 0, dcol, ld);
-            col2im(pool, dcol, batch, h, w, g, dx, mm);
+            gemm(r, pool, true, false, ck, ld, cout, wm, ck, dyt, ld, dcol, ld);
+            col2im(pool, dcol, n0, n1, h, w, g, dx, mm);
         }
     }
 
     /**
-     * Layers with few input channels (LeNet-5's, VGG's first) have a short im2col matrix and many output pixels:
-     * there each task takes a chunk of images, builds their im2col block in cache and multiplies image by image
-     * straight into NCHW, instead of one batch-wide matrix and a transposition. Output pixels per image must be a
-     * multiple of COLUMN_ALIGN so every pixel goes through the same GEMM kernel.
+     * Lanes of a weight gradient element in portable stride-1 few-channel convolutions: 16 in binary32, 8 in binary64
+     * (one 512-bit vector). Element (o, p) sums dy(o, q) * x(p, q) over the chunk's output pixels laid on the padded
+     * input's rows (q = oy*wp + ox per image, images in order; the columns ox >= wo past each row's outputs, and the
+     * positions that round each image up to a multiple of LANES, carry dy = 0): lane l takes q mod LANES = l, with
+     * fma in order, then the lanes are added pairwise ({@link #laneSum}). Along the pixels both operands are
+     * contiguous in memory, so no transposed im2col matrix is built.
      */
-    private static boolean byImageChunks(ConvGeometry g, int p) {
-        return p % COLUMN_ALIGN == 0 && g.patchSize() <= 256;
+    static final int LANES = 64 / Float.BYTES;
+
+    /** dw (unrounded) of images [n0, n1) in the lane order, from padded copies of the images. */
+    private static void weightGradientLanes(Scratch s, float[] x, int n0, int n1, int h, int w, float[] dy,
+                                            ConvGeometry g, float[] dw, Format operand) {
+        int hp = h + 2 * g.padH(), wp = w + 2 * g.padW(), img = g.inChannels() * hp * wp, ho = g.outH(h), wo = g.outW(w);
+        int images = n1 - n0, cout = g.outChannels(), ck = g.patchSize(), p = ho * wo;
+        int grid = (ho * wp + LANES - 1) / LANES * LANES, n = images * grid;
+        float[] xp = s.floats(0, images * img + g.kernelW() + LANES), dyw = s.floats(1, cout * n);
+        padImages(x, n0, n1, h, w, g, xp, g.kernelW() + LANES, operand);
+        java.util.Arrays.fill(dyw, 0, cout * n, 0);
+        for (int o = 0; o < cout; o++) {
+            for (int i = 0; i < images; i++) {
+                for (int oy = 0; oy < ho; oy++) {
+                    int dst = o * n + i * grid + oy * wp;
+                    System.arraycopy(dy, ((n0 + i) * cout + o) * p + oy * wo, dyw, dst, wo);
+                    if (operand != null) operand.roundInPlace(dyw, dst, wo);
+                }
+            }
+        }
+        int[] at = new int[n / LANES], off = patchOffsets(g, h, w);
+        for (int v = 0; v < at.length; v++) at[v] = v * LANES / grid * img + v * LANES % grid;
+        float[] sums = s.floats(5, cout * ck * LANES);
+        if (VectorApi.ENABLED && FloatVectorConvKernels.supported()) {
+            FloatVectorConvKernels.weightGradientLanes(dyw, n, cout, xp, at, off, ck, n, sums);
+        } else {
+            for (int o = 0; o < cout; o++) {
+                for (int q = 0; q < ck; q++) {
+                    int lane = (o * ck + q) * LANES;
+                    java.util.Arrays.fill(sums, lane, lane + LANES, 0);
+                    for (int v = 0; v < at.length; v++) {
+                        for (int l = 0, d = o * n + v * LANES, i = at[v] + off[q]; l < LANES; l++) {
+                            sums[lane + l] = Math.fma(dyw[d + l], xp[i + l], sums[lane + l]);
+                        }
+                    }
+                }
+            }
+        }
+        for (int i = 0; i < cout * ck; i++) dw[i] = laneSum(sums, i * LANES, LANES);
+    }
+
+    /** The n lanes at a[off] (a power of two), added pairwise, in place: ((l0 + l1) + (l2 + l3)) + ((l4 + l5) + ...). */
+    private static float laneSum(float[] a, int off, int n) {
+        for (int w = n / 2; w >= 1; w /= 2) {
+            for (int i = 0; i < w; i++) a[off + i] = a[off + 2 * i] + a[off + 2 * i + 1];
+        }
+        return a[off];
+    }
+
+    /**
+     * Layers with few input channels (LeNet-5's, VGG's first) have a short im2col matrix and many output pixels:
+     * there each task takes a chunk of images and runs the layer on them alone, in cache, instead of batch-wide
+     * matrices with GEMMs split across tasks. Output pixels per image must be a multiple of COLUMN_ALIGN so every
+     * pixel goes through the same BLAS kernel (host mode).
+     */
+    private static boolean byImageChunks(ConvGeometry g, int h, int w) {
+        return g.outH(h) * g.outW(w) % COLUMN_ALIGN == 0 && g.patchSize() <= 256;
     }
 
     /** Image chunks: at most MAX_TASKS, fixed by the batch size alone. */
     private static int imageChunks(int batch) { return Math.min(MAX_TASKS, batch); }
 
-    private static void conv2dForwardByChunks(Reproducibility r, WorkerPool pool, Scratch s, float[] x, int batch, int h, int w,
-                                              float[] wt, float[] b, ConvGeometry g, float[] y, Format mm,
-                                              Format operand) {
-        int p = g.outH(h) * g.outW(w), ck = g.patchSize(), cout = g.outChannels(), tasks = imageChunks(batch);
-        float[] wm = operand != null ? roundedCopy(wt, s.floats(3, wt.length), operand) : wt;
-        pool.run(tasks, t -> {
-            int n0 = WorkerPool.start(batch, tasks, t), n1 = WorkerPool.start(batch, tasks, t + 1), ld = (n1 - n0) * p;
-            float[] col = s.local().floats(0, ck * ld);
-            im2col(x, n0, n1, 0, ck, h, w, g, col, ld, operand);
-            for (int n = n0; n < n1; n++) {
-                int out = n * cout * p;
-                blas(r, false, false, cout, p, ck, 1, wm, 0, ck, col, (n - n0) * p, ld, 0, y, out, p);
-                for (int o = 0; o < cout; o++) {
-                    float bias = b == null ? 0 : operand != null ? operand.round(b[o]) : b[o];
-                    for (int i = out + o * p, e = i + p; i < e; i++) y[i] = mm.round(y[i] + bias);
-                }
-            }
-        });
-    }
-
-    private static void conv2dBackwardByChunks(Reproducibility r, WorkerPool pool, Scratch s, float[] x, int batch, int h, int w,
-                                               float[] wt, float[] dy, ConvGeometry g, float[] dx, float[] dw,
-                                               float[] db, Format mm, Format operand) {
-        int p = g.outH(h) * g.outW(w), ck = g.patchSize(), cout = g.outChannels(), tasks = imageChunks(batch);
-        float[] wm = operand != null ? roundedCopy(wt, s.floats(3, wt.length), operand) : wt;
-        float[][] dwPart = new float[tasks][];
-        pool.run(tasks, t -> {
-            int n0 = WorkerPool.start(batch, tasks, t), n1 = WorkerPool.start(batch, tasks, t + 1), ld = (n1 - n0) * p;
-            Scratch mine = s.local();
-            float[] col = mine.floats(0, ck * ld);
-            im2col(x, n0, n1, 0, ck, h, w, g, col, ld, operand);
-            float[] g2 = dy;
-            int g2Off = n0 * cout * p;
-            if (operand != null) { // mixed: this chunk of dy as binary16 operands
-                g2 = mine.floats(2, (n1 - n0) * cout * p);
-                System.arraycopy(dy, n0 * cout * p, g2, 0, (n1 - n0) * cout * p);
-                operand.roundInPlace(g2, 0, (n1 - n0) * cout * p);
-                g2Off = 0;
-            }
-            float[] dwt = new float[cout * ck];
-            for (int n = n0; n < n1; n++) {
-                int gOff = g2Off + (n - n0) * cout * p;
-                blas(r, false, true, cout, ck, p, 1, g2, gOff, p, col, (n - n0) * p, ld, n == n0 ? 0 : 1, dwt, 0, ck);
-            }
-            dwPart[t] = dwt;
-            if (dx != null) {
-                float[] dcol = mine.floats(1, ck * ld);
-                for (int n = n0; n < n1; n++) {
-                    blas(r, true, false, ck, p, cout, 1, wm, 0, ck, g2, g2Off + (n - n0) * cout * p, p, 0, dcol, (n - n0) * p, ld);
-                }
-                col2im(dcol, 0, ld, n0, n1, h, w, g, dx, mm);
-            }
-        });
-        for (int i = 0; i < cout * ck; i++) {
-            float acc = dwPart[0][i];
-            for (int t = 1; t < tasks; t++) acc += dwPart[t][i];
-            dw[i] = mm.round(acc);
-        }
-        if (db != null) biasGradient(pool, s, dy, batch, cout, p, db, mm, operand);
-    }
-
     /**
-     * db[o] = sum of dy[., o, .] in one fixed order, gathered per channel as the batch-wide path lays it out, so
-     * both convolution paths (and the CUDA kernel) give the same bits.
+     * db[o] = sum of dy[., o, .] in one fixed order, gathered per channel into one row [n*P] (the order the CUDA
+     * kernel follows too).
      */
     private static void biasGradient(WorkerPool pool, Scratch s, float[] dy, int batch, int cout, int p, float[] db,
                                      Format mm, Format operand) {
@@ -356,16 +459,15 @@ final class FloatMatmulKernels {
     }
 
     /** y = x w^T + b, rounded once to mm. x [batch,in], w [out,in]. */
-    static void linearForward(Reproducibility r, WorkerPool pool, Scratch s, float[] x, int batch, int in, float[] wt, int out,
-                              float[] b, float[] y, Format mm, Format operand) {
+    static void linearForward(Reproducibility r, WorkerPool pool, Scratch s, float[] x, int batch, int in, float[] wt,
+                              int out, float[] b, float[] y, Format mm, Format operand) {
         float[] xm = operand != null ? roundedCopy(x, s.floats(0, batch * in), operand) : x;
         float[] wm = operand != null ? roundedCopy(wt, s.floats(3, out * in), operand) : wt;
-        if (b != null) {
-            for (int n = 0; n < batch; n++) System.arraycopy(b, 0, y, n * out, out);
-            if (operand != null) operand.roundInPlace(y, 0, batch * out);
+        gemm(r, pool, false, true, batch, out, in, xm, in, wm, in, y, out);
+        for (int j = 0; j < out; j++) {
+            float bias = b == null ? 0 : operand != null ? operand.round(b[j]) : b[j];
+            for (int n = 0; n < batch; n++) y[n * out + j] = mm.round(y[n * out + j] + bias);
         }
-        gemm(r, pool, false, true, batch, out, in, 1, xm, in, wm, in, b == null ? 0 : 1, y, out);
-        mm.roundInPlace(y, 0, batch * out);
     }
 
     /** dx = dy w, dw = dy^T x, db = column sums of dy; dx and db may be null. */
@@ -374,7 +476,7 @@ final class FloatMatmulKernels {
         float[] xm = operand != null ? roundedCopy(x, s.floats(0, batch * in), operand) : x;
         float[] wm = operand != null ? roundedCopy(wt, s.floats(3, out * in), operand) : wt;
         float[] dym = operand != null ? roundedCopy(dy, s.floats(2, batch * out), operand) : dy;
-        gemm(r, pool, true, false, out, in, batch, 1, dym, out, xm, in, 0, dw, in);
+        gemm(r, pool, true, false, out, in, batch, dym, out, xm, in, dw, in);
         mm.roundInPlace(dw, 0, out * in);
         if (db != null) {
             for (int j = 0; j < out; j++) db[j] = 0;
@@ -382,7 +484,7 @@ final class FloatMatmulKernels {
             mm.roundInPlace(db, 0, out);
         }
         if (dx != null) {
-            gemm(r, pool, false, false, batch, in, out, 1, dym, out, wm, in, 0, dx, in);
+            gemm(r, pool, false, false, batch, in, out, dym, out, wm, in, dx, in);
             mm.roundInPlace(dx, 0, batch * in);
         }
     }
