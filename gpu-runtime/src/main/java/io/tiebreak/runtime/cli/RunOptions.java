@@ -49,7 +49,7 @@ public final class RunOptions {
     @Option(names = "--threads", converter = Flags.Positive.class, description = "CPU threads, same as --device cpu:<threads> (default: all cores)")
     Integer threads;
 
-    @Option(names = "--reproducibility", defaultValue = "host", converter = Flags.ReproducibilityName.class,
+    @Option(names = "--reproducibility", defaultValue = "portable", converter = Flags.ReproducibilityName.class,
             description = "portable (the same bits on every machine) or host (the host's BLAS: the same bits on the same"
                     + " CPU model; faster for large convolutions) (default: ${DEFAULT-VALUE})")
     Reproducibility reproducibility;

@@ -119,10 +119,11 @@ class SweepJobTest {
     @Test
     void aCheckpointWrittenWhenEpochsWereNumberedFromZeroStillResumes(@TempDir Path dir) throws Exception {
         // The quickstart's fp32 B=0 run on 256 images, as tiebreak ran it before epochs were numbered from 1: its
-        // epoch-00001.safetensors holds both epochs (the old name counted from 0), its rows are in the old layout.
+        // epoch-00001.safetensors holds both epochs (the old name counted from 0), its rows are in the old layout. It
+        // ran in host mode, the only one then.
         String yaml = "name: quickstart\ndataset: fashion-mnist\ntrain_subset: 256\ntest_subset: 128\nnetwork: lenet5\n"
                 + "batch_norm: false\noptimizer: sgd\nschedule: cosine\nprecision: fp32\npool: 0\npool_form: composite\n"
-                + "lr: 0.05\nbatch_size: 64\nepochs: 2\nrepeats: 1\ndevice: cpu\n";
+                + "lr: 0.05\nbatch_size: 64\nepochs: 2\nrepeats: 1\ndevice: cpu\nreproducibility: host\n";
         String runId = "308ea75a13829057";
         Path results = dir.resolve("results");
         Path checkpoint = results.resolve("checkpoints").resolve(runId).resolve("epoch-00001.safetensors");
