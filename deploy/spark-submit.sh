@@ -25,6 +25,10 @@ while [ $# -gt 0 ] && [ "$1" != "--" ]; do submit+=("$1"); shift; done
 [ $# -gt 0 ] || { echo "usage: $0 [spark-submit options] -- <command> [args]" >&2; exit 2; }
 shift
 packages="${TIEBREAK_PACKAGES-org.apache.spark:spark-hadoop-cloud_2.13:4.1.1}"
+# The portable GEMM's Vector API kernel needs the JDK 17 incubator module in every JVM (without it: the same bits,
+# slower). A --conf spark.{driver,executor}.extraJavaOptions of your own replaces these: keep the option in it.
+vector="--add-modules=jdk.incubator.vector"
 exec "$SPARK_HOME/bin/spark-submit" --class io.tiebreak.jobs.cli.Tiebreak \
   ${packages:+--packages "$packages"} \
+  --conf "spark.driver.extraJavaOptions=$vector" --conf "spark.executor.extraJavaOptions=$vector" \
   "${submit[@]}" "$jar" "$@"

@@ -1,27 +1,44 @@
 #!/usr/bin/env bash
-# Side by side on this machine: tiebreak's CPU backend vs PyTorch CPU, training images/s at batch 128 with 2 threads.
-# Each pair runs back to back, ROUNDS times, alternating, so both see the same machine load; prints the median of each
-# side over the rounds and the ratio. Usage: gpu-runtime/bench/compare_cpu.sh [ROUNDS] (default 3).
-# Needs gpu-runtime/target/gpu-runtime.jar (mvn -pl gpu-runtime package -DskipTests) and /usr/bin/python3 with torch.
+# Side by side on this machine: tiebreak's CPU backend, in its portable and host modes, vs PyTorch CPU: training
+# images/s at batch 128. Each case runs its three commands back to back, ROUNDS times, alternating, so all see the same
+# machine load; prints the median of each over the rounds, the ratios to PyTorch, and portable's time over host's.
+# Usage: gpu-runtime/bench/compare_cpu.sh [ROUNDS] [CASE ...] (default 3 rounds, every case; a case is
+# "model precision torch_dtype threads", torch_dtype - where PyTorch cannot train).
+# Needs gpu-runtime/target/gpu-runtime.jar (mvn -pl gpu-runtime -am package -DskipTests) and /usr/bin/python3 with torch.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/lib.sh"
 rounds="${1:-3}"
-printf "%-8s %-8s %12s %12s %8s\n" model prec tiebreak pytorch ratio
-for case in "lenet5 fp32 float32" "lenet5 fp64 float64" "vgg11 fp32 float32" "vgg11 fp64 float64" "lenet5 fp16 -" "vgg11 fp16 -"; do
+shift || true
+cases=("$@")
+[ ${#cases[@]} -gt 0 ] || cases=("lenet5 fp32 float32 2" "lenet5 fp32 float32 1" "vgg11 fp32 float32 2"
+  "vgg11 fp32 float32 1" "lenet5 fp64 float64 2" "vgg11 fp64 float64 2" "lenet5 fp16 - 2" "vgg11 fp16 - 2")
+ours() { # model precision threads mode
+  java --add-modules jdk.incubator.vector -jar "$jar" bench --model "$1" --precision "$2" --batch 128 --threads "$3" \
+    --reproducibility "$4" 2>/dev/null | awk '/median/ {print $3}'
+}
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+printf "%-7s %-5s %3s %10s %10s %10s %9s %9s %9s\n" model prec thr portable host pytorch port/pt host/pt port/host
+for case in "${cases[@]}"; do
   set -- $case
-  ours=(); theirs=()
+  portable=(); host=(); theirs=()
   for r in $(seq "$rounds"); do
-    ours+=("$(java -jar "$jar" bench --model "$1" --precision "$2" --batch 128 --threads 2 | awk '/median/ {print $3}')")
+    portable+=("$(ours "$1" "$2" "$4" portable)")
+    host+=("$(ours "$1" "$2" "$4" host)")
     if [ "$3" != "-" ]; then
-      theirs+=("$(/usr/bin/python3 "$here/torch_train_step.py" --model "$1" --dtype "$3" --batch 128 --threads 2 | awk '/median/ {print $3}')")
+      theirs+=("$(/usr/bin/python3 "$here/torch_train_step.py" --model "$1" --dtype "$3" --batch 128 --threads "$4" | awk '/median/ {print $3}')")
     fi
   done
-  o=$(printf "%s\n" "${ours[@]}" | median)
+  p=$(printf "%s\n" "${portable[@]}" | median)
+  h=$(printf "%s\n" "${host[@]}" | median)
+  # port/host: portable's time per image over host's (the issue's "no more than 1.2x").
+  ph=$(awk -v p="$p" -v h="$h" 'BEGIN {printf "%.2f", h / p}')
   if [ ${#theirs[@]} -gt 0 ]; then
     t=$(printf "%s\n" "${theirs[@]}" | median)
-    printf "%-8s %-8s %12.1f %12.1f %8.2f\n" "$1" "$2" "$o" "$t" "$(awk -v o="$o" -v t="$t" 'BEGIN {print o / t}')"
+    printf "%-7s %-5s %3s %10.1f %10.1f %10.1f %9.2f %9.2f %9s\n" "$1" "$2" "$4" "$p" "$h" "$t" \
+      "$(awk -v o="$p" -v t="$t" 'BEGIN {print o / t}')" "$(awk -v o="$h" -v t="$t" 'BEGIN {print o / t}')" "$ph"
   else
-    printf "%-8s %-8s %12.1f %12s %8s\n" "$1" "$2" "$o" "(none)" "-"
+    printf "%-7s %-5s %3s %10.1f %10.1f %10s %9s %9s %9s\n" "$1" "$2" "$4" "$p" "$h" "(cannot)" - - "$ph"
   fi
 done
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"

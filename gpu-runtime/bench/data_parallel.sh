@@ -9,7 +9,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/lib.sh"
 rounds="${1:-3}"
-bench() { java -jar "$jar" bench --precision fp32 --batch 128 --threads 2 "$@" | awk '/median/ {print $3}'; }
+bench() { java --add-modules jdk.incubator.vector -jar "$jar" bench --precision fp32 --batch 128 --threads 2 "$@" 2>/dev/null | awk '/median/ {print $3}'; }
 
 # name|arguments; the first case of a group is its baseline.
 groups=(
