@@ -25,7 +25,7 @@ class ArchitectureTest {
             Map.entry("errors", 0), Map.entry("spark", 0),
             Map.entry("fs", 1),
             Map.entry("grid", 2), Map.entry("ingest", 2),
-            Map.entry("results", 3),
+            Map.entry("results", 3), Map.entry("stats", 3),
             Map.entry("progress", 4),
             Map.entry("gridjob", 5),
             Map.entry("sweep", 6), Map.entry("lrsearch", 6), Map.entry("zones", 6), Map.entry("report", 6),

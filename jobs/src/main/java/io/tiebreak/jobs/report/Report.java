@@ -158,8 +158,8 @@ public final class Report {
     static Dataset<Row> curvePoints(ResultStore store) {
         Dataset<Row> trained = store.read(Tables.Table.EPOCHS).selectExpr(quoted(CURVE_COLUMNS));
         Dataset<Row> carried = store.latestRuns()
-                .filter(col("status").equalTo("diverged").and(col("diverged_epoch").lt(col("epochs").minus(1))))
-                .withColumn("epoch", explode(sequence(col("diverged_epoch").plus(1), col("epochs").minus(1))))
+                .filter(col("status").equalTo("diverged").and(col("diverged_epoch").lt(col("epochs"))))
+                .withColumn("epoch", explode(sequence(col("diverged_epoch").plus(1), col("epochs")))) // from 1
                 .withColumn("test_accuracy", col("final_test_accuracy"))
                 .selectExpr(quoted(CURVE_COLUMNS));
         return trained.unionByName(carried);

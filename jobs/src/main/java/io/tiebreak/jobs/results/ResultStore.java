@@ -231,6 +231,19 @@ public final class ResultStore {
     }
 
     /**
+     * Creates now what Iceberg creates on its first commit and cannot create once the JVM is shutting down: the lock
+     * manager's heartbeat executor and the worker pool, each of which registers a shutdown hook. A stopped sweep or
+     * zones job commits its last wave in a shutdown hook; without this, a first commit made there fails and leaves
+     * its lock held.
+     */
+    public static void prepareForCommitsAtShutdown() {
+        org.apache.iceberg.LockManager locks = org.apache.iceberg.util.LockManagers.defaultLockManager();
+        String id = "tiebreak-" + java.util.UUID.randomUUID();
+        if (locks.acquire(id, id)) locks.release(id, id);
+        org.apache.iceberg.util.ThreadPools.getWorkerPool();
+    }
+
+    /**
      * The table ready to take rows: created on first use, given the declared columns it lacks (schema evolution:
      * new columns are added, none are dropped or retyped), and holding the rows of any old-layout waves.
      */

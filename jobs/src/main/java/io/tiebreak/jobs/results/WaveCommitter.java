@@ -43,6 +43,7 @@ public final class WaveCommitter implements AutoCloseable {
     private boolean closing;
     private RuntimeException failure;
     private int waves;
+    private int committedRuns;
 
     /**
      * @param runsWithEpochs run ids whose epoch rows are already committed
@@ -88,6 +89,9 @@ public final class WaveCommitter implements AutoCloseable {
 
     /** Waves written so far. */
     public synchronized int waves() { return waves; }
+
+    /** Runs whose rows are committed so far (what a stopped sweep can say is in the tables). */
+    public synchronized int committedRuns() { return committedRuns; }
 
     /** Commits what is pending, waits for the thread to end, and rethrows a commit that failed. */
     @Override
@@ -190,6 +194,7 @@ public final class WaveCommitter implements AutoCloseable {
         });
         synchronized (this) {
             waves++;
+            committedRuns += runs.size();
         }
         LOG.debug("wave of {} runs, {} trials and {} other results committed in {} ms", runs.size(), trials.size(),
                 offers, (System.nanoTime() - t0) / 1_000_000);

@@ -146,15 +146,28 @@ public final class SweepJob {
                     + " resumes %s from %s last checkpoint); committing the runs that finished%n", running.size(),
                     running.size() == 1 ? "" : "s", running.size() == 1 ? "it" : "them", running.size() == 1 ? "its" : "their");
             o.out().flush();
-            committer.close();
+            RuntimeException notCommitted = null;
+            try {
+                committer.close();
+            } catch (RuntimeException e) {
+                notCommitted = e;
+            }
             progress.close();
             int finished;
             synchronized (ran) {
                 finished = ran.entrySet().stream().filter(e -> e.getKey() != Status.BAD_INPUT).mapToInt(Map.Entry::getValue).sum();
             }
-            o.out().print(cancelled(store.checkpointDir(), sc.hadoopConfiguration(), tasks, running, finished));
+            int committed = committer.committedRuns();
+            o.out().print(cancelled(store.checkpointDir(), sc.hadoopConfiguration(), tasks, running, committed));
+            if (committed < finished) {
+                o.out().printf(Locale.ROOT, "  %d finished run%s not committed (%s): the next sweep of this grid writes"
+                        + " %s results from %s checkpoints%n", finished - committed, finished - committed == 1 ? "" : "s",
+                        notCommitted == null ? "the commit did not end" : notCommitted.getMessage(),
+                        finished - committed == 1 ? "its" : "their", finished - committed == 1 ? "its" : "their");
+            }
             o.out().flush();
         };
+        ResultStore.prepareForCommitsAtShutdown();
         ShutdownHookManager.get().addShutdownHook(onExit, 100, 120, TimeUnit.SECONDS);
         try {
             List<SimpleFutureAction<BoxedUnit>> jobs = launcher.submitAll(tasks, EpochGate.NONE, (index, outcome) -> {

@@ -188,6 +188,7 @@ public final class ZonesJob {
             sc.cancelJobGroup(group, "interrupted");
             committer.close();
         };
+        ResultStore.prepareForCommitsAtShutdown();
         ShutdownHookManager.get().addShutdownHook(onExit, 100, 120, TimeUnit.SECONDS);
         try {
             RDD<ZoneTask> rdd = sc.parallelize(CollectionConverters.asScala(tasks).toSeq(), tasks.size(),

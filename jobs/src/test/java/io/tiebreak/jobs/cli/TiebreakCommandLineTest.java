@@ -28,7 +28,7 @@ class TiebreakCommandLineTest {
         "zones g.yaml --wave-tasks 0                         | zones     | --wave-tasks | must be at least 1",
         "zones g.yaml --minibatches-per-task -2              | zones     | --minibatches-per-task | must be at least 1",
         "sql --max-rows 0 SELECT                             | sql       | --max-rows   | must be at least 1",
-        "sql --results r                                     | sql       | QUERY        | Missing required parameter",
+        "sql --max-rows many SELECT                          | sql       | --max-rows   | 'many' is not a whole number",
         "report r --bogus                                    | report    | --bogus      | Unknown option",
     })
     void aBadFlagIsOneLineNamingItAndPointingAtTheCommandsHelp(String args, String command, String flag, String what) {

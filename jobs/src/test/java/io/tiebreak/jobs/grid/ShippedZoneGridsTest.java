@@ -35,7 +35,7 @@ class ShippedZoneGridsTest {
     void everyZonesGridPlans() throws IOException {
         try (Stream<Path> files = Files.list(ZONES)) {
             List<Path> grids = files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList();
-            assertEquals(7, grids.size(), grids.toString());
+            assertEquals(8, grids.size(), grids.toString());
             for (Path f : grids) {
                 String name = f.getFileName().toString();
                 if (name.equals("training-sweep.yaml") || name.equals("textured.yaml")) continue;

@@ -32,6 +32,9 @@ class DitherTest {
         }
         Files.write(in.resolve("train-images-idx3-ubyte.gz"), DatasetFiles.gzip(DatasetFiles.idx(new int[] {N, H, W}, images)));
         Files.write(in.resolve("train-labels-idx1-ubyte"), DatasetFiles.idx(new int[] {N}, labels));
+        // The test split too: ingest wants every split a data set publishes.
+        Files.write(in.resolve("t10k-images-idx3-ubyte"), DatasetFiles.idx(new int[] {N, H, W}, images));
+        Files.write(in.resolve("t10k-labels-idx1-ubyte"), DatasetFiles.idx(new int[] {N}, labels));
         return in;
     }
 
@@ -47,7 +50,8 @@ class DitherTest {
         Result r = TiebreakCli.run("dither", "-i", in.toString(), "-o", tmp.resolve("d").toString(), "--amplitude",
                 Integer.toString(A), "--seed", "5");
         assertEquals(0, r.exit(), r.err());
-        assertEquals(N + " images dithered (amplitude 32, seed 5) into " + tmp.resolve("d") + "\n", r.out());
+        // Both splits.
+        assertEquals(2 * N + " images dithered (amplitude 32, seed 5) into " + tmp.resolve("d") + "\n", r.out());
         assertTrue(Files.readString(tmp.resolve("d/DITHER.txt")).contains("--amplitude 32 --seed 5"));
 
         Ingests.All plain = ingested(in, "plain"), dithered = ingested(tmp.resolve("d"), "dithered");

@@ -66,18 +66,18 @@ class SweepBadInputTest {
         return new ResultStore(LocalSpark.session(), results.toString()).read(t).count();
     }
 
-    /** As if the driver had died after epoch 0 of every run: no results, only the checkpoints of epoch 0. */
-    private static void interruptAfterEpochZero(Path results) throws Exception {
+    /** As if the driver had died after epoch 1 of every run: no results, only the checkpoints of epoch 1. */
+    private static void interruptAfterTheFirstEpoch(Path results) throws Exception {
         for (String table : List.of("runs", "epochs")) SweepJobTest.deleteTree(results.resolve(table));
         try (Stream<Path> files = Files.walk(results.resolve("checkpoints"))) {
-            for (Path p : files.filter(p -> p.getFileName().toString().equals(HadoopCheckpoints.fileName(1))).toList()) {
+            for (Path p : files.filter(p -> p.getFileName().toString().equals(HadoopCheckpoints.fileName(2))).toList()) {
                 Files.delete(p);
             }
         }
     }
 
     private static Path checkpoint(Path results, RunSpec run) {
-        return results.resolve("checkpoints").resolve(run.runId()).resolve(HadoopCheckpoints.fileName(0));
+        return results.resolve("checkpoints").resolve(run.runId()).resolve(HadoopCheckpoints.fileName(1));
     }
 
     /** Writes NaN over the first value of a tensor in place, as a bad disk or a bad copy might. */
@@ -97,7 +97,7 @@ class SweepBadInputTest {
         String yaml = Sweeps.grid("lr: [0.05, 0.02, 0.03, 0.04]", "epochs: 2", "checkpoints: all");
         List<RunSpec> runs = plan(yaml, data);
         assertEquals(0, sweep(yaml, data, results).exit());
-        interruptAfterEpochZero(results);
+        interruptAfterTheFirstEpoch(results);
         // Run 1: NaN written over a weight; the local file system's own checksum (.crc) sees it first.
         Path nan = checkpoint(results, runs.get(1));
         nanInPlace(nan, "conv1.weight");
@@ -216,7 +216,7 @@ class SweepBadInputTest {
         Path data = FashionMnist.dataRoot(), results = tmp.resolve("results");
         String yaml = Sweeps.grid("lr: [0.05, 0.02]", "epochs: 2", "checkpoints: all");
         assertEquals(0, sweep(yaml, data, results).exit());
-        interruptAfterEpochZero(results);
+        interruptAfterTheFirstEpoch(results);
         List<RunSpec> runs = plan(yaml, data);
         SweepJobTest.deleteTree(results.resolve("checkpoints").resolve(runs.get(1).runId()));
 

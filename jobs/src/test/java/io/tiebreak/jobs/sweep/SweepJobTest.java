@@ -224,7 +224,7 @@ class SweepJobTest {
         List<RunTask> tasks = specs.stream().map(s -> new RunTask("g", s, 1, "data", dir.resolve(s.runId()).toString(),
                 false)).toList();
         Files.createDirectories(dir.resolve(specs.get(1).runId()));
-        Files.write(dir.resolve(specs.get(1).runId()).resolve(HadoopCheckpoints.fileName(0)), new byte[] {1});
+        Files.write(dir.resolve(specs.get(1).runId()).resolve(HadoopCheckpoints.fileName(1)), new byte[] {1});
         String said = SweepJob.cancelled(new org.apache.hadoop.fs.Path(dir.toString()),
                 spark.sparkContext().hadoopConfiguration(), tasks, List.of(0, 1), 2);
         List<String> lines = said.lines().toList();

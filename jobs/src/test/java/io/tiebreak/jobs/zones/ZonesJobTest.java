@@ -170,14 +170,14 @@ class ZonesJobTest {
         assertNotEquals(runId, seed4);
 
         // A damaged checkpoint (NaN over a weight, the file system's .crc gone with a copy) is refused the same way.
-        Path first = results.resolve("checkpoints").resolve(runId).resolve("epoch-00000.safetensors");
+        Path first = results.resolve("checkpoints").resolve(runId).resolve("epoch-00002.safetensors");
         byte[] b = Files.readAllBytes(first);
         int at = io.tiebreak.runtime.io.Safetensors.read(b, "x").require("conv2.weight").data().arrayOffset();
         b[at + 3] = 0x7f;
         b[at + 2] = (byte) 0xc0;
         Files.delete(first.resolveSibling("." + first.getFileName() + ".crc"));
         Files.write(first, b);
-        Ran damaged = zones(sweep + "weights: [0]\nminibatches: 3\n", results, 2);
+        Ran damaged = zones(sweep + "weights: [2]\nminibatches: 3\n", results, 2);
         assertEquals(1, damaged.result().badInput().size(), damaged.output());
         assertTrue(damaged.result().badInput().get(0).startsWith(first + ": corrupt checkpoint: its contents sum to"),
                 damaged.result().badInput().get(0));
