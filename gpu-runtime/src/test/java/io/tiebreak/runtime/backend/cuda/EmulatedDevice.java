@@ -3,6 +3,7 @@ package io.tiebreak.runtime.backend.cuda;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
+import java.lang.ref.Reference;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashSet;
@@ -149,8 +150,15 @@ final class EmulatedDevice implements Device {
         // One launch at a time in this process, whichever emulated device: the emulator's fibers and the kernels'
         // __shared__ arrays (statics on the host) are process-wide. Two devices of one run take turns.
         synchronized (HostEmulator.class) {
-            rc = HostEmulator.api().tb_emu_launch(kernel, launch.gridX(), launch.gridY(), launch.gridZ(),
-                    launch.block(), 1, 1, pointers, err, err.length);
+            try {
+                rc = HostEmulator.api().tb_emu_launch(kernel, launch.gridX(), launch.gridY(), launch.gridZ(),
+                        launch.block(), 1, 1, pointers, err, err.length);
+            } finally {
+                // The kernel reads the argument values through raw addresses only: without these fences the JIT may
+                // let the GC (another device's thread allocating) free both Memory blocks mid-launch.
+                Reference.reachabilityFence(values);
+                Reference.reachabilityFence(pointers);
+            }
         }
         if (rc != 0) throw new IllegalStateException(kernel + ": " + Native.toString(err));
         for (Map.Entry<Long, Block> e : blocks.entrySet()) checkGuards(e.getKey(), e.getValue(), kernel);
