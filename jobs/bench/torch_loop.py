@@ -7,8 +7,10 @@ Each run: LeNet-5 (docs/design.md, "Models"; batch-norm off or on), one epoch ov
 B * minpool(x) + (1 - B) * maxpool(x), where maxpool is PyTorch's (all of the gradient to the first maximum) and
 minpool has the same forward with the minimal-norm backward (gradient shared equally by the tied maxima).
 Runs one after another with torch's default threads (--threads to change), as a researcher's loop would. Prints one line per run and a summary.
+--shard K/N runs every N-th run from the K-th: N such processes side by side split the grid (jobs/bench/compare_sweep.sh
+runs two of one thread each, the fair baseline for a sweep on two cores).
 
-    /usr/bin/python3 jobs/bench/torch_loop.py [--data /usr/share/datasets/fashion-mnist] [--runs 48] [--threads N]
+    /usr/bin/python3 jobs/bench/torch_loop.py [--data /usr/share/datasets/fashion-mnist] [--runs 48] [--threads N] [--shard K/N]
 """
 import argparse
 import gzip
@@ -116,13 +118,21 @@ def main():
     p.add_argument("--threads", type=int, default=None,
                    help="torch threads (default: torch's own choice; on a loaded machine more threads than free cores"
                         " can be far slower)")
+    p.add_argument("--shard", default="0/1", help="K/N: run only the runs whose index is K modulo N (default 0/1: all)")
     a = p.parse_args()
+    try:
+        shard, shards = (int(v) for v in a.shard.split("/"))
+        if not 0 <= shard < shards:
+            raise ValueError
+    except ValueError:
+        p.error(f"--shard: expected K/N with 0 <= K < N, got {a.shard!r}")
     if a.threads is not None:
         torch.set_num_threads(a.threads)
     a.threads = torch.get_num_threads()
     start = time.perf_counter()
     train, test = load(a.data, "train"), load(a.data, "test")
     grid = list(itertools.product([False, True], ["sgd", "adam"], [0, 1, 10, 100, 1000, 10000], [0, 1]))[:a.runs]
+    grid = grid[shard::shards]
     trained = 0.0
     for n, (bn, opt, beta, seed) in enumerate(grid, 1):
         acc, secs = run(train, test, bn, opt, beta, seed)

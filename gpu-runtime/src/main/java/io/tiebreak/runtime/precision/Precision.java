@@ -118,6 +118,12 @@ public enum Precision {
             }
         }
 
+        /** Whether rounding binary32 values to this format leaves them alone (kernels may then skip it). */
+        public boolean roundsNothingIn(float[] values) { return this != HALF; }
+
+        /** Whether rounding binary64 values to this format leaves them alone. */
+        public boolean roundsNothingIn(double[] values) { return this == DOUBLE; }
+
         /** Rounds a[off, off+n) in place (a no-op unless HALF, since binary32 arrays already hold binary32). */
         public void roundInPlace(float[] a, int off, int n) {
             if (this == HALF) Half.roundInPlace(a, off, n);

@@ -83,48 +83,83 @@ final class FloatPoolKernels {
                                PoolPolicy policy, float beta, float oneMinusBeta, float[] y, Format f) {
         int ho = g.out(h), wo = g.out(w);
         TieRule rule = new TieRule(policy, beta, oneMinusBeta, f);
-        boolean fast2x2 = g.kernel() == 2 && g.stride() == 2 && g.padding() == 0;
         int tasks = WorkerPool.tasks((long) planes * ho * wo * g.kernel() * g.kernel(), ELEMENTWISE_GRAIN,
                 Math.min(MAX_TASKS, planes));
         long[] ties = new long[tasks];
-        pool.run(tasks, t -> {
-            int[] tie = new int[g.kernel() * g.kernel()];
-            long tied = 0;
-            for (int pl = WorkerPool.start(planes, tasks, t), end = WorkerPool.start(planes, tasks, t + 1); pl < end; pl++) {
-                int in = pl * h * w, out = pl * ho * wo;
-                for (int oy = 0; oy < ho; oy++) {
-                    int y0 = g.windowStart(oy), y1 = g.windowEnd(oy, h);
-                    for (int ox = 0; ox < wo; ox++) {
-                        float m;
-                        int k;
-                        if (fast2x2) {
-                            int i0 = in + 2 * oy * w + 2 * ox;
-                            float a = x[i0], b = x[i0 + 1], c = x[i0 + w], d = x[i0 + w + 1];
-                            m = Math.max(Math.max(a, b), Math.max(c, d));
-                            if (m == m) {
-                                int ea = a == m ? 1 : 0, eb = b == m ? 1 : 0, ec = c == m ? 1 : 0;
-                                k = ea + eb + ec + (d == m ? 1 : 0);
-                                int first = (1 - ea) * (1 + (1 - eb) * (1 + (1 - ec)));
-                                m = x[i0 + (first & 1) + (first >> 1) * w]; // the first maximum: -0 and +0 differ
-                            } else { // NaN is the maximum: the general path finds the first one
-                                k = tieSet(x, in, w, y0, y1, 2 * ox, 2 * ox + 2, tie);
-                                m = x[tie[0]];
-                            }
-                        } else {
+        if (is2x2(g)) {
+            int windows = ho * wo, plane = h * w, lanes = vectorLanes(f, x);
+            int[] at = windows2x2(h, w, lanes);
+            pool.run(tasks, t -> {
+                long[] tied = new long[1];
+                int[] tie = new int[4];
+                for (int o = WorkerPool.start(planes, tasks, t) * windows, end = WorkerPool.start(planes, tasks, t + 1) * windows; o < end; o++) {
+                    if (lanes > 0 && (o = FloatVectorPoolKernels.forward(x, at, windows, plane, w, o, end, rule.composite,
+                            beta, oneMinusBeta, y, tied)) == end) break;
+                    int i0 = o / windows * plane + at[o % windows];
+                    float a = x[i0], b = x[i0 + 1], c = x[i0 + w], d = x[i0 + w + 1];
+                    float m = Math.max(Math.max(a, b), Math.max(c, d));
+                    int k;
+                    if (m == m) {
+                        int ea = a == m ? 1 : 0, eb = b == m ? 1 : 0, ec = c == m ? 1 : 0;
+                        k = ea + eb + ec + (d == m ? 1 : 0);
+                        int first = (1 - ea) * (1 + (1 - eb) * (1 + (1 - ec)));
+                        m = x[i0 + (first & 1) + (first >> 1) * w]; // the first maximum: -0 and +0 differ
+                    } else { // NaN is the maximum: the general path finds the first one
+                        k = tieSet(x, i0, w, 0, 2, 0, 2, tie);
+                        m = x[tie[0]];
+                    }
+                    tied[0] += k >= 2 ? 1 : 0;
+                    y[o] = rule.forward(m);
+                }
+                ties[t] = tied[0];
+            });
+        } else {
+            pool.run(tasks, t -> {
+                int[] tie = new int[g.kernel() * g.kernel()];
+                long tied = 0;
+                for (int pl = WorkerPool.start(planes, tasks, t), end = WorkerPool.start(planes, tasks, t + 1); pl < end; pl++) {
+                    int in = pl * h * w, out = pl * ho * wo;
+                    for (int oy = 0; oy < ho; oy++) {
+                        int y0 = g.windowStart(oy), y1 = g.windowEnd(oy, h);
+                        for (int ox = 0; ox < wo; ox++) {
                             int x0 = g.windowStart(ox), x1 = g.windowEnd(ox, w);
-                            k = tieSet(x, in, w, y0, y1, x0, x1, tie);
-                            m = x[tie[0]];
+                            int k = tieSet(x, in, w, y0, y1, x0, x1, tie);
+                            tied += k >= 2 ? 1 : 0;
+                            y[out + oy * wo + ox] = rule.forward(x[tie[0]]);
                         }
-                        tied += k >= 2 ? 1 : 0;
-                        y[out + oy * wo + ox] = rule.forward(m);
                     }
                 }
-            }
-            ties[t] = tied;
-        });
+                ties[t] = tied;
+            });
+        }
         long total = 0;
         for (long c : ties) total += c;
         return total;
+    }
+
+    /** The study's pools: 2x2 windows, stride 2, no padding (non-overlapping; a last odd row or column is dropped). */
+    private static boolean is2x2(PoolGeometry g) {
+        return g.kernel() == 2 && g.stride() == 2 && g.padding() == 0;
+    }
+
+    /** Windows per vector of {@link FloatVectorPoolKernels}, or 0 where the scalar code runs them all. */
+    private static int vectorLanes(Format f, float[] storage) {
+        return VectorApi.ENABLED && f.roundsNothingIn(storage) ? FloatVectorPoolKernels.L : 0;
+    }
+
+    /**
+     * The input offsets of the 2x2/2 windows of a plane of h x w, row-major, then of the first {@code extra} windows
+     * of the next plane: window o of a stack of planes starts at (o / windows) * h * w + at[o % windows], and the
+     * vector kernels gather a vector of windows from one base.
+     */
+    static int[] windows2x2(int h, int w, int extra) {
+        int ho = h / 2, wo = w / 2, windows = ho * wo;
+        int[] at = new int[windows + extra];
+        for (int j = 0; j < at.length; j++) {
+            int r = j % windows;
+            at[j] = j / windows * h * w + 2 * (r / wo) * w + 2 * (r % wo);
+        }
+        return at;
     }
 
     /**
@@ -139,8 +174,8 @@ final class FloatPoolKernels {
         boolean composite = policy.form() == PoolPolicy.Form.COMPOSITE;
         float[] firstBranch = composite ? s.floats(4, planes * plane) : null;
         TieRule rule = new TieRule(policy, beta, oneMinusBeta, f);
-        if (g.kernel() == 2 && g.stride() == 2 && g.padding() == 0) {
-            maxPoolBackward2x2(pool, x, dy, planes, h, w, rule, dx);
+        if (is2x2(g)) {
+            maxPoolBackward2x2(pool, x, dy, planes, h, w, rule, dx, f);
             return;
         }
         int tasks = WorkerPool.tasks((long) planes * ho * wo * g.kernel() * g.kernel(), ELEMENTWISE_GRAIN,
@@ -177,52 +212,55 @@ final class FloatPoolKernels {
      * The general backward specialised to the study's 2x2/2 pools, with the same {@link TieRule}: windows do not
      * overlap, so each input gets one value: the target's or a tied input's, each finished once per window from its
      * one contribution (added to zero, as the general path adds it), and picked per input with bit masks, because
-     * which inputs tie is data and branches on it mispredict.
+     * which inputs tie is data and branches on it mispredict. Where the Vector API runs, a vector of windows at a time
+     * ({@link FloatVectorPoolKernels}).
      */
     private static void maxPoolBackward2x2(WorkerPool pool, float[] x, float[] dy, int planes, int h, int w,
-                                           TieRule rule, float[] dx) {
-        int ho = h / 2, wo = w / 2, plane = h * w;
+                                           TieRule rule, float[] dx, Format f) {
+        int windows = (h / 2) * (w / 2), plane = h * w, lanes = vectorLanes(f, x);
+        int[] at = windows2x2(h, w, lanes);
         int tasks = WorkerPool.tasks((long) planes * plane, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, planes));
         pool.run(tasks, t -> {
             int[] tie = new int[4];
-            for (int pl = WorkerPool.start(planes, tasks, t), end = WorkerPool.start(planes, tasks, t + 1); pl < end; pl++) {
-                int in = pl * plane, out = pl * ho * wo;
-                if (h % 2 == 1) java.util.Arrays.fill(dx, in + (h - 1) * w, in + plane, 0); // rows no window covers
+            int p0 = WorkerPool.start(planes, tasks, t), p1 = WorkerPool.start(planes, tasks, t + 1);
+            for (int pl = p0; pl < p1; pl++) { // rows and columns no window covers
+                int in = pl * plane;
+                if (h % 2 == 1) java.util.Arrays.fill(dx, in + (h - 1) * w, in + plane, 0);
                 if (w % 2 == 1) for (int y = 0; y < h; y++) dx[in + y * w + w - 1] = 0;
-                for (int oy = 0; oy < ho; oy++) {
-                    for (int ox = 0; ox < wo; ox++) {
-                        int i0 = in + 2 * oy * w + 2 * ox;
-                        float a = x[i0], b = x[i0 + 1], c = x[i0 + w], d = x[i0 + w + 1];
-                        float m = Math.max(Math.max(a, b), Math.max(c, d));
-                        int ea, eb, ec, ed;
-                        if (m == m) {
-                            ea = a == m ? 1 : 0;
-                            eb = b == m ? 1 : 0;
-                            ec = c == m ? 1 : 0;
-                            ed = d == m ? 1 : 0;
-                        } else { // NaN is the maximum and the NaN positions are the tie set
-                            int k = tieSet(x, i0, w, 0, 2, 0, 2, tie);
-                            ea = eb = ec = ed = 0;
-                            for (int i = 0; i < k; i++) {
-                                int r = tie[i] - i0;
-                                if (r == 0) ea = 1; else if (r == 1) eb = 1; else if (r == w) ec = 1; else ed = 1;
-                            }
-                        }
-                        int k = ea + eb + ec + ed;
-                        int first = (1 - ea) * (1 + (1 - eb) * (1 + (1 - ec)));
-                        int target = rule.last() ? 3 - (1 - ed) * (1 + (1 - ec) * (1 + (1 - eb))) : first;
-                        float gr = dy[out + oy * wo + ox];
-                        float toTied = rule.toTied(gr, k);
-                        float atTarget = rule.finish(0 + rule.toTarget(gr, toTied),
-                                0 + (rule.composite ? rule.toFirstBranch(gr) : 0));
-                        float atTie = rule.finish(0 + toTied, 0);
-                        /*bits*/int bt = Float.floatToRawIntBits(atTarget), bs = Float.floatToRawIntBits(atTie);
-                        dx[i0] = pick(bt, bs, target == 0 ? 1 : 0, ea);
-                        dx[i0 + 1] = pick(bt, bs, target == 1 ? 1 : 0, eb);
-                        dx[i0 + w] = pick(bt, bs, target == 2 ? 1 : 0, ec);
-                        dx[i0 + w + 1] = pick(bt, bs, target == 3 ? 1 : 0, ed);
+            }
+            for (int o = p0 * windows, end = p1 * windows; o < end; o++) {
+                if (lanes > 0 && (o = FloatVectorPoolKernels.backward(x, dy, at, windows, plane, w, o, end, rule.kind,
+                        rule.composite, rule.beta, rule.oneMinusBeta, dx)) == end) break;
+                int i0 = o / windows * plane + at[o % windows];
+                float a = x[i0], b = x[i0 + 1], c = x[i0 + w], d = x[i0 + w + 1];
+                float m = Math.max(Math.max(a, b), Math.max(c, d));
+                int ea, eb, ec, ed;
+                if (m == m) {
+                    ea = a == m ? 1 : 0;
+                    eb = b == m ? 1 : 0;
+                    ec = c == m ? 1 : 0;
+                    ed = d == m ? 1 : 0;
+                } else { // NaN is the maximum and the NaN positions are the tie set
+                    int k = tieSet(x, i0, w, 0, 2, 0, 2, tie);
+                    ea = eb = ec = ed = 0;
+                    for (int i = 0; i < k; i++) {
+                        int r = tie[i] - i0;
+                        if (r == 0) ea = 1; else if (r == 1) eb = 1; else if (r == w) ec = 1; else ed = 1;
                     }
                 }
+                int k = ea + eb + ec + ed;
+                int first = (1 - ea) * (1 + (1 - eb) * (1 + (1 - ec)));
+                int target = rule.last() ? 3 - (1 - ed) * (1 + (1 - ec) * (1 + (1 - eb))) : first;
+                float gr = dy[o];
+                float toTied = rule.toTied(gr, k);
+                float atTarget = rule.finish(0 + rule.toTarget(gr, toTied),
+                        0 + (rule.composite ? rule.toFirstBranch(gr) : 0));
+                float atTie = rule.finish(0 + toTied, 0);
+                /*bits*/int bt = Float.floatToRawIntBits(atTarget), bs = Float.floatToRawIntBits(atTie);
+                dx[i0] = pick(bt, bs, target == 0 ? 1 : 0, ea);
+                dx[i0 + 1] = pick(bt, bs, target == 1 ? 1 : 0, eb);
+                dx[i0 + w] = pick(bt, bs, target == 2 ? 1 : 0, ec);
+                dx[i0 + w + 1] = pick(bt, bs, target == 3 ? 1 : 0, ed);
             }
         });
     }

@@ -64,9 +64,12 @@ class MaxPoolPolicyTest {
         }
     }
 
-    private static void assertBitwise(double[] want, double[] got) {
+    private static void assertBitwise(double[] want, double[] got) { assertBitwise(want, got, ""); }
+
+    private static void assertBitwise(double[] want, double[] got, String what) {
         for (int i = 0; i < want.length; i++) {
-            assertEquals(Double.doubleToRawLongBits(want[i]), Double.doubleToRawLongBits(got[i]), "index " + i + ": " + want[i] + " vs " + got[i]);
+            assertEquals(Double.doubleToRawLongBits(want[i]), Double.doubleToRawLongBits(got[i]),
+                    what + " index " + i + ": " + want[i] + " vs " + got[i]);
         }
     }
 
@@ -107,71 +110,120 @@ class MaxPoolPolicyTest {
         assertEquals(100, cpu.download(y)[0]);
     }
 
-    /** docs/design.md's definition for one 2x2 window, written out independently of the kernels, in binary32. */
-    private static float[] definition(float[] x, float g, PoolPolicy p, Precision prec) {
-        float m = Float.NEGATIVE_INFINITY;
-        for (float v : x) m = Math.max(m, v);
+    /**
+     * docs/design.md's definition for one 2x2 window, written out independently of the kernels: each operation in the
+     * precision's arithmetic (binary32 for fp16 and fp32: a double result narrowed, which rounds as binary32 does),
+     * the explicit roundings to its storage format. A NaN is the maximum and the NaN positions are the tie set.
+     */
+    private static double[] definition(double[] x, double g, PoolPolicy p, Precision prec) {
+        boolean nan = false;
+        double m = Double.NEGATIVE_INFINITY;
+        for (double v : x) { nan |= v != v; m = Math.max(m, v); }
+        boolean[] tied = new boolean[4];
         int k = 0, first = -1, last = -1;
-        for (int i = 0; i < 4; i++) if (x[i] == m) { k++; if (first < 0) first = i; last = i; }
-        float b = (float) p.beta(), share;
-        float[] dx = new float[4];
         for (int i = 0; i < 4; i++) {
-            boolean tied = x[i] == m;
+            tied[i] = nan ? x[i] != x[i] : x[i] == m;
+            if (tied[i]) { k++; if (first < 0) first = i; last = i; }
+        }
+        double b = op(p.beta(), prec), share;
+        double[] dx = new double[4];
+        for (int i = 0; i < 4; i++) {
             switch (p.kind()) {
                 case FIRST: dx[i] = i == first ? g : 0; break;
                 case LAST: dx[i] = i == last ? g : 0; break;
-                case ALL: dx[i] = tied ? g : 0; break;
-                case MIN_NORM: dx[i] = tied ? g / k : 0; break;
+                case ALL: dx[i] = tied[i] ? g : 0; break;
+                case MIN_NORM: dx[i] = tied[i] ? op(g / k, prec) : 0; break;
                 default:
                     if (p.form() == Form.EXACT) {
-                        share = b * g / k;
-                        dx[i] = tied ? (i == first ? share + (1 - b) * g : share) : 0;
+                        share = op(op(b * g, prec) / k, prec);
+                        dx[i] = tied[i] ? (i == first ? op(share + op(op(1 - b, prec) * g, prec), prec) : share) : 0;
                     } else {
-                        float gMin = round(b * g, prec), gFirst = round((1 - b) * g, prec);
-                        share = round(gMin / k, prec);
-                        dx[i] = round(round(tied ? share : 0, prec) + round(i == first ? gFirst : 0, prec), prec);
+                        double gMin = round(op(b * g, prec), prec), gFirst = round(op(op(1 - b, prec) * g, prec), prec);
+                        share = round(op(gMin / k, prec), prec);
+                        dx[i] = round(op(round(tied[i] ? share : 0, prec) + round(i == first ? gFirst : 0, prec), prec), prec);
                     }
             }
-            dx[i] = round(0 + dx[i], prec);
+            dx[i] = round(op(0 + dx[i], prec), prec);
         }
         return dx;
     }
 
-    private static float round(float v, Precision p) { return p.valueFormat().round(v); }
+    /** The forward output of one window: its first maximum, or in the composite form round(B*m) + round((1-B)*m). */
+    private static double forwardDefinition(double[] x, PoolPolicy p, Precision prec) {
+        double first = Double.NaN;
+        boolean nan = false;
+        for (double v : x) nan |= v != v;
+        double m = Double.NEGATIVE_INFINITY;
+        for (double v : x) m = Math.max(m, v);
+        for (double v : x) if (nan ? v != v : v == m) { first = v; break; }
+        if (p.form() != Form.COMPOSITE || p.kind() != PoolPolicy.Kind.BETA) return first;
+        double b = op(p.beta(), prec);
+        return round(op(round(op(b * first, prec), prec) + round(op(op(1 - b, prec) * first, prec), prec), prec), prec);
+    }
 
+    private static double op(double v, Precision p) { return p == Precision.FP64 ? v : (float) v; }
+
+    private static double round(double v, Precision p) { return p.valueFormat().round(v); }
+
+    /**
+     * Many planes of windows with ties, signed zeros and NaNs, even and odd sizes: every window's forward output, tie
+     * count and input gradients are the definition's, bit for bit, whichever code ran it (a vector of windows at a
+     * time where the Vector API runs, in fp32 and fp64; one window at a time for fp16, the tails and NaN windows).
+     */
     @ParameterizedTest
-    @EnumSource(value = Precision.class, names = {"FP16", "FP32"})
+    @EnumSource(value = Precision.class, names = {"FP16", "FP32", "FP64"})
     void randomWindowsWithTiesFollowTheDefinitionBitwise(Precision prec) {
         Rng rng = Rng.of(11, "windows");
-        int planes = 3, h = 6, w = 8;
-        for (PoolPolicy p : new PoolPolicy[] {PoolPolicy.FIRST, PoolPolicy.LAST, PoolPolicy.ALL, PoolPolicy.MIN_NORM,
-                PoolPolicy.beta(1000, Form.EXACT), PoolPolicy.beta(100, Form.COMPOSITE), PoolPolicy.beta(-3.5, Form.EXACT)}) {
-            double[] x = new double[planes * h * w], dy = new double[planes * (h / 2) * (w / 2)];
-            for (int i = 0; i < x.length; i++) x[i] = rng.nextInt(3) * 0.75;
-            for (int i = 0; i < dy.length; i++) dy[i] = Half.round(rng.uniform(-2, 2));
-            Tensor in = cpu.upload(prec, new int[] {1, planes, h, w}, x), dx = cpu.zeros(prec, 1, planes, h, w);
-            Tensor y = cpu.zeros(prec, 1, planes, h / 2, w / 2);
-            cpu.maxPoolForward(in, TWO_BY_TWO, p, y);
-            cpu.maxPoolBackward(in, cpu.upload(prec, new int[] {1, planes, h / 2, w / 2}, dy), TWO_BY_TWO, p, dx);
-            double[] got = cpu.download(dx);
-            for (int pl = 0; pl < planes; pl++) {
-                for (int oy = 0; oy < h / 2; oy++) {
-                    for (int ox = 0; ox < w / 2; ox++) {
-                        int[] idx = new int[4];
-                        float[] win = new float[4];
-                        for (int j = 0; j < 4; j++) {
-                            idx[j] = pl * h * w + (2 * oy + j / 2) * w + 2 * ox + j % 2;
-                            win[j] = (float) x[idx[j]];
-                        }
-                        float[] want = definition(win, (float) dy[pl * (h / 2) * (w / 2) + oy * (w / 2) + ox], p, prec);
-                        for (int j = 0; j < 4; j++) {
-                            assertEquals(Float.floatToRawIntBits(want[j]), Float.floatToRawIntBits((float) got[idx[j]]),
-                                    p + " " + prec + " window " + Arrays.toString(win) + " position " + j);
+        int planes = 7;
+        for (int[] size : new int[][] {{6, 8}, {7, 9}, {24, 24}}) {
+            int h = size[0], w = size[1], ho = h / 2, wo = w / 2;
+            for (PoolPolicy p : new PoolPolicy[] {PoolPolicy.FIRST, PoolPolicy.LAST, PoolPolicy.ALL, PoolPolicy.MIN_NORM,
+                    PoolPolicy.beta(1000, Form.EXACT), PoolPolicy.beta(100, Form.COMPOSITE), PoolPolicy.beta(-3.5, Form.EXACT),
+                    PoolPolicy.beta(0.3, Form.COMPOSITE)}) {
+                double[] x = new double[planes * h * w], dy = new double[planes * ho * wo];
+                for (int i = 0; i < x.length; i++) {
+                    int u = rng.nextInt(200);
+                    x[i] = u == 0 ? Double.NaN : u == 1 ? -0.0 : u == 2 ? 0.0 : rng.nextInt(3) * 0.75;
+                }
+                for (int i = 0; i < dy.length; i++) dy[i] = Half.round(rng.uniform(-2, 2));
+                Tensor in = cpu.upload(prec, new int[] {1, planes, h, w}, x), dx = cpu.zeros(prec, 1, planes, h, w);
+                Tensor y = cpu.zeros(prec, 1, planes, ho, wo);
+                long ties = cpu.maxPoolForward(in, TWO_BY_TWO, p, y);
+                cpu.maxPoolBackward(in, cpu.upload(prec, new int[] {1, planes, ho, wo}, dy), TWO_BY_TWO, p, dx);
+                double[] got = cpu.download(dx), out = cpu.download(y);
+                double[] wantDx = new double[x.length];
+                long wantTies = 0;
+                for (int pl = 0; pl < planes; pl++) {
+                    for (int oy = 0; oy < ho; oy++) {
+                        for (int ox = 0; ox < wo; ox++) {
+                            int[] idx = new int[4];
+                            double[] win = new double[4];
+                            for (int j = 0; j < 4; j++) {
+                                idx[j] = pl * h * w + (2 * oy + j / 2) * w + 2 * ox + j % 2;
+                                win[j] = x[idx[j]];
+                            }
+                            int o = pl * ho * wo + oy * wo + ox;
+                            String where = p + " " + prec + " " + h + "x" + w + " window " + Arrays.toString(win);
+                            assertBitwise(new double[] {forwardDefinition(win, p, prec)}, new double[] {out[o]}, where);
+                            double[] want = definition(win, dy[o], p, prec);
+                            for (int j = 0; j < 4; j++) wantDx[idx[j]] = want[j];
+                            wantTies += tieCount(win) >= 2 ? 1 : 0;
                         }
                     }
                 }
+                assertBitwise(wantDx, got, p + " " + prec + " " + h + "x" + w + " dx (uncovered rows and columns: +0)");
+                assertEquals(wantTies, ties, p + " " + prec + " " + h + "x" + w + ": windows with k >= 2");
             }
         }
+    }
+
+    private static int tieCount(double[] win) {
+        boolean nan = false;
+        double m = Double.NEGATIVE_INFINITY;
+        for (double v : win) { nan |= v != v; m = Math.max(m, v); }
+        int k = 0;
+        for (double v : win) k += (nan ? v != v : v == m) ? 1 : 0;
+        return k;
     }
 
     @Test
