@@ -13,9 +13,12 @@ shift || true
 cases=("$@")
 [ ${#cases[@]} -gt 0 ] || cases=("lenet5 fp32 float32 2" "lenet5 fp32 float32 1" "vgg11 fp32 float32 2"
   "vgg11 fp32 float32 1" "lenet5 fp64 float64 2" "vgg11 fp64 float64 2" "lenet5 fp16 - 2" "vgg11 fp16 - 2")
+# Steady state on both sides: a LeNet-5 step takes milliseconds, so its windows are 40 steps after 40 warm-up steps
+# (the JIT compiles the Java kernels during those); a VGG11 step takes about a second.
+timing() { [ "$1" = lenet5 ] && echo "--warmup 40 --windows 5 --steps 40" || echo "--warmup 3 --windows 5 --steps 5"; }
 ours() { # model precision threads mode
   java --add-modules jdk.incubator.vector -jar "$jar" bench --model "$1" --precision "$2" --batch 128 --threads "$3" \
-    --reproducibility "$4" 2>/dev/null | awk '/median/ {print $3}'
+    --reproducibility "$4" $(timing "$1") 2>/dev/null | awk '/median/ {print $3}'
 }
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf "%-7s %-5s %3s %10s %10s %10s %9s %9s %9s\n" model prec thr portable host pytorch port/pt host/pt port/host
@@ -26,7 +29,8 @@ for case in "${cases[@]}"; do
     portable+=("$(ours "$1" "$2" "$4" portable)")
     host+=("$(ours "$1" "$2" "$4" host)")
     if [ "$3" != "-" ]; then
-      theirs+=("$(/usr/bin/python3 "$here/torch_train_step.py" --model "$1" --dtype "$3" --batch 128 --threads "$4" | awk '/median/ {print $3}')")
+      theirs+=("$(/usr/bin/python3 "$here/torch_train_step.py" --model "$1" --dtype "$3" --batch 128 --threads "$4" \
+        $(timing "$1") | awk '/median/ {print $3}')")
     fi
   done
   p=$(printf "%s\n" "${portable[@]}" | median)
