@@ -29,7 +29,8 @@ for case in "${cases[@]}"; do
     portable+=("$(ours "$1" "$2" "$4" portable)")
     host+=("$(ours "$1" "$2" "$4" host)")
     if [ "$3" != "-" ]; then
-      theirs+=("$(/usr/bin/python3 "$here/torch_train_step.py" --model "$1" --dtype "$3" --batch 128 --threads "$4" \
+      # OMP_NUM_THREADS as well as --threads: PyTorch's OpenMP pool otherwise keeps threads spinning beyond it.
+      theirs+=("$(OMP_NUM_THREADS="$4" MKL_NUM_THREADS="$4" /usr/bin/python3 "$here/torch_train_step.py" --model "$1" --dtype "$3" --batch 128 --threads "$4" \
         $(timing "$1") | awk '/median/ {print $3}')")
     fi
   done

@@ -12,6 +12,9 @@ work="${2:-target/bench}"
 mkdir -p "$work"
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
+# One thread per PyTorch process, really: with torch.set_num_threads(1) alone, PyTorch 1.13 keeps an OpenMP thread
+# spinning beside the one that trains (measured: 10 s of CPU in a 12 s run), which takes the other process's core.
+export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 torch_pair() { # prints the runs/hour of both processes together, from the first start to the last end
   local start end
   start=$(date +%s.%N)
