@@ -87,7 +87,7 @@ final class FloatPoolKernels {
                 Math.min(MAX_TASKS, planes));
         long[] ties = new long[tasks];
         if (is2x2(g)) {
-            int windows = ho * wo, plane = h * w, lanes = vectorLanes(f, x);
+            int windows = ho * wo, plane = h * w, lanes = vectorLanes(f, x, false);
             int[] at = windows2x2(h, w, lanes);
             pool.run(tasks, t -> {
                 long[] tied = new long[1];
@@ -142,9 +142,13 @@ final class FloatPoolKernels {
         return g.kernel() == 2 && g.stride() == 2 && g.padding() == 0;
     }
 
-    /** Windows per vector of {@link FloatVectorPoolKernels}, or 0 where the scalar code runs them all. */
-    private static int vectorLanes(Format f, float[] storage) {
-        return VectorApi.ENABLED && f.roundsNothingIn(storage) ? FloatVectorPoolKernels.L : 0;
+    /**
+     * Windows per vector of {@link FloatVectorPoolKernels}, or 0 where the scalar code runs them all (the Vector API
+     * absent, binary16 rounding, or scatters asked for where the machine has none).
+     */
+    private static int vectorLanes(Format f, float[] storage, boolean scatters) {
+        return VectorApi.ENABLED && f.roundsNothingIn(storage) && (!scatters || FloatVectorPoolKernels.SCATTERS)
+                ? FloatVectorPoolKernels.L : 0;
     }
 
     /**
@@ -217,7 +221,7 @@ final class FloatPoolKernels {
      */
     private static void maxPoolBackward2x2(WorkerPool pool, float[] x, float[] dy, int planes, int h, int w,
                                            TieRule rule, float[] dx, Format f) {
-        int windows = (h / 2) * (w / 2), plane = h * w, lanes = vectorLanes(f, x);
+        int windows = (h / 2) * (w / 2), plane = h * w, lanes = vectorLanes(f, x, true);
         int[] at = windows2x2(h, w, lanes);
         int tasks = WorkerPool.tasks((long) planes * plane, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, planes));
         pool.run(tasks, t -> {

@@ -24,6 +24,11 @@ final class FloatVectorPoolKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     /** Windows per vector. */
     static final int L = S.length();
+    /**
+     * Whether C2 compiles the backward's scatters to instructions: x86 has them with AVX-512 only, and on AVX2 the
+     * Vector API would scatter lane by lane in Java, far slower than the scalar windows (the forward only gathers).
+     */
+    static final boolean SCATTERS = S.vectorBitSize() >= 512;
 
     /**
      * Forward of windows [o, end) (indices over all planes, row-major) while a whole vector of them fits and has no
