@@ -192,8 +192,7 @@ final class FloatMatmulKernels {
                     int src = r * ld + first + (n - n0) * p + oy * wo;
                     int dst = img + c * plane + iy * w - g.padW() + kx;
                     if (sw == 1) {
-                        int ox = ox0 + (VectorApi.ENABLED ? FloatVectorConvKernels.addRow(col, src + ox0, dx, dst + ox0, ox1 - ox0) : 0);
-                        for (; ox < ox1; ox++) dx[dst + ox] += col[src + ox];
+                        for (int ox = ox0; ox < ox1; ox++) dx[dst + ox] += col[src + ox];
                     } else {
                         for (int ox = ox0; ox < ox1; ox++) dx[dst + ox * sw] += col[src + ox];
                     }

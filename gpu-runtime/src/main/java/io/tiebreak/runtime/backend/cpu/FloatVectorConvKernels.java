@@ -8,7 +8,7 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The lane sums of few-channel convolutions' weight gradients ({@link FloatMatmulKernels#LANES}; the same bits as
  * the loop there) on the Vector API, read straight from the padded input images and the output gradient laid on
- * their rows: no im2col matrix, no packing; and col2im's row additions. Loaded only when the JVM has jdk.incubator.vector ({@link VectorApi}).
+ * their rows: no im2col matrix, no packing. Loaded only when the JVM has jdk.incubator.vector ({@link VectorApi}).
  *
  * <p>Vectors are the preferred species, as in {@link FloatVectorGemmKernels}: C2 compiles Vector API code well only
  * while each call site sees one vector shape. LANES lanes are one vector on AVX-512 and two on AVX2.
@@ -91,21 +91,6 @@ final class FloatVectorConvKernels {
         store(s110, sums, o0 + 1, p0 + 1, 0, cout, ck); store(s111, sums, o0 + 1, p0 + 1, L, cout, ck);
         store(s200, sums, o0 + 2, p0, 0, cout, ck); store(s201, sums, o0 + 2, p0, L, cout, ck);
         store(s210, sums, o0 + 2, p0 + 1, 0, cout, ck); store(s211, sums, o0 + 2, p0 + 1, L, cout, ck);
-    }
-
-    /** col2im's rows are short (8 outputs in LeNet-5's second convolution): 256-bit vectors, whatever the machine's. */
-    private static final VectorSpecies<Float> ROW = FloatVector.SPECIES_256;
-
-    /**
-     * dst[d + i] += src[s + i] for i below the largest multiple of ROW's length that fits in n (each element's one
-     * addition, so the sums' order is the caller's); returns how many were added.
-     */
-    static int addRow(float[] src, int s, float[] dst, int d, int n) {
-        int i = 0;
-        for (int last = n - ROW.length(); i <= last; i += ROW.length()) {
-            FloatVector.fromArray(ROW, dst, d + i).add(FloatVector.fromArray(ROW, src, s + i)).intoArray(dst, d + i);
-        }
-        return i;
     }
 
     /** Lanes lane.. of element (o, p), unless it lies past the edge of the weights (a padded tile's row or column). */
