@@ -158,7 +158,7 @@ final class FloatPoolKernels {
      */
     static int[] windows2x2(int h, int w, int extra) {
         int ho = h / 2, wo = w / 2, windows = ho * wo;
-        int[] at = new int[windows + extra];
+        int[] at = new int[windows == 0 ? 0 : windows + extra]; // planes smaller than a window have none
         for (int j = 0; j < at.length; j++) {
             int r = j % windows;
             at[j] = j / windows * h * w + 2 * (r / wo) * w + 2 * (r % wo);
