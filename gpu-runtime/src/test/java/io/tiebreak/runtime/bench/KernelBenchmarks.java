@@ -90,9 +90,10 @@ public class KernelBenchmarks {
         return c.dw;
     }
 
-    /** VGG11's first pooling layer (128 x 64 x 32 x 32) with ties from a coarse input. */
+    /** A pooling layer at batch 128 (VGG11's first: 64 x 32 x 32; LeNet-5's: 6 x 28 x 28, 16 x 10 x 10) with ties. */
     @State(Scope.Thread)
     public static class Pool {
+        @Param({"vgg1", "lenet1", "lenet2"}) String layer;
         @Param({"first", "min-norm", "beta:1000"}) String policy;
         @Param({"exact", "composite"}) String form;
         @Param({"fp32", "fp16"}) String precision;
@@ -108,10 +109,17 @@ public class KernelBenchmarks {
             cpu = new CpuBackend(2);
             pol = PoolPolicy.parse(policy, PoolPolicy.Form.parse(form));
             Rng r = Rng.of(2, "bench");
-            double[] v = new double[128 * 64 * 32 * 32];
+            int[] chw = switch (layer) {
+                case "vgg1" -> new int[] {64, 32};
+                case "lenet1" -> new int[] {6, 28};
+                case "lenet2" -> new int[] {16, 10};
+                default -> throw new IllegalArgumentException(layer);
+            };
+            int c = chw[0], hw = chw[1];
+            double[] v = new double[128 * c * hw * hw];
             for (int i = 0; i < v.length; i++) v[i] = Math.max(0, r.nextInt(8) - 3);
-            x = cpu.upload(p, new int[] {128, 64, 32, 32}, v);
-            y = cpu.zeros(p, 128, 64, 16, 16);
+            x = cpu.upload(p, new int[] {128, c, hw, hw}, v);
+            y = cpu.zeros(p, 128, c, hw / 2, hw / 2);
             dx = cpu.zeros(p, x.shape());
         }
 

@@ -87,14 +87,17 @@ final class FloatPoolKernels {
                 Math.min(MAX_TASKS, planes));
         long[] ties = new long[tasks];
         if (is2x2(g)) {
-            int windows = ho * wo, plane = h * w, lanes = vectorLanes(f, x, false);
+            int windows = ho * wo, plane = h * w, lanes = vectorLanes(f, x);
+            boolean rows = lanes > 0 && FloatVectorPoolKernels.rowPairs(h, w);
             int[] at = windows2x2(h, w, lanes);
             pool.run(tasks, t -> {
                 long[] tied = new long[1];
                 int[] tie = new int[4];
                 for (int o = WorkerPool.start(planes, tasks, t) * windows, end = WorkerPool.start(planes, tasks, t + 1) * windows; o < end; o++) {
-                    if (lanes > 0 && (o = FloatVectorPoolKernels.forward(x, at, windows, plane, w, o, end, rule.composite,
-                            beta, oneMinusBeta, y, tied)) == end) break;
+                    if (lanes > 0 && (o = rows
+                            ? FloatVectorPoolKernels.forwardRows(x, wo, o, end, rule.composite, beta, oneMinusBeta, y, tied)
+                            : FloatVectorPoolKernels.forward(x, at, windows, plane, w, o, end, rule.composite, beta,
+                                    oneMinusBeta, y, tied)) == end) break;
                     int i0 = o / windows * plane + at[o % windows];
                     float a = x[i0], b = x[i0 + 1], c = x[i0 + w], d = x[i0 + w + 1];
                     float m = Math.max(Math.max(a, b), Math.max(c, d));
@@ -143,12 +146,11 @@ final class FloatPoolKernels {
     }
 
     /**
-     * Windows per vector of {@link FloatVectorPoolKernels}, or 0 where the scalar code runs them all (the Vector API
-     * absent, binary16 rounding, or scatters asked for where the machine has none).
+     * Lanes per vector of {@link FloatVectorPoolKernels}, or 0 where the scalar code runs all windows (the Vector API
+     * absent, or binary16 rounding).
      */
-    private static int vectorLanes(Format f, float[] storage, boolean scatters) {
-        return VectorApi.ENABLED && f.roundsNothingIn(storage) && (!scatters || FloatVectorPoolKernels.SCATTERS)
-                ? FloatVectorPoolKernels.L : 0;
+    private static int vectorLanes(Format f, float[] storage) {
+        return VectorApi.ENABLED && f.roundsNothingIn(storage) ? FloatVectorPoolKernels.L : 0;
     }
 
     /**
@@ -216,12 +218,15 @@ final class FloatPoolKernels {
      * The general backward specialised to the study's 2x2/2 pools, with the same {@link TieRule}: windows do not
      * overlap, so each input gets one value: the target's or a tied input's, each finished once per window from its
      * one contribution (added to zero, as the general path adds it), and picked per input with bit masks, because
-     * which inputs tie is data and branches on it mispredict. Where the Vector API runs, a vector of windows at a time
+     * which inputs tie is data and branches on it mispredict. Where the Vector API runs, a vector at a time
      * ({@link FloatVectorPoolKernels}).
      */
     private static void maxPoolBackward2x2(WorkerPool pool, float[] x, float[] dy, int planes, int h, int w,
                                            TieRule rule, float[] dx, Format f) {
-        int windows = (h / 2) * (w / 2), plane = h * w, lanes = vectorLanes(f, x, true);
+        int wo = w / 2, windows = (h / 2) * wo, plane = h * w, vector = vectorLanes(f, x);
+        boolean rows = vector > 0 && FloatVectorPoolKernels.rowPairs(h, w);
+        // Gathered windows scatter their gradients: only where the machine has scatter instructions.
+        int lanes = vector > 0 && (rows || FloatVectorPoolKernels.SCATTERS) ? vector : 0;
         int[] at = windows2x2(h, w, lanes);
         int tasks = WorkerPool.tasks((long) planes * plane, ELEMENTWISE_GRAIN, Math.min(MAX_TASKS, planes));
         pool.run(tasks, t -> {
@@ -233,8 +238,11 @@ final class FloatPoolKernels {
                 if (w % 2 == 1) for (int y = 0; y < h; y++) dx[in + y * w + w - 1] = 0;
             }
             for (int o = p0 * windows, end = p1 * windows; o < end; o++) {
-                if (lanes > 0 && (o = FloatVectorPoolKernels.backward(x, dy, at, windows, plane, w, o, end, rule.kind,
-                        rule.composite, rule.beta, rule.oneMinusBeta, dx)) == end) break;
+                if (lanes > 0 && (o = rows
+                        ? FloatVectorPoolKernels.backwardRows(x, dy, wo, o, end, rule.kind, rule.composite, rule.beta,
+                                rule.oneMinusBeta, dx)
+                        : FloatVectorPoolKernels.backward(x, dy, at, windows, plane, w, o, end, rule.kind,
+                                rule.composite, rule.beta, rule.oneMinusBeta, dx)) == end) break;
                 int i0 = o / windows * plane + at[o % windows];
                 float a = x[i0], b = x[i0 + 1], c = x[i0 + w], d = x[i0 + w + 1];
                 float m = Math.max(Math.max(a, b), Math.max(c, d));

@@ -167,16 +167,20 @@ class MaxPoolPolicyTest {
 
     /**
      * Many planes of windows with ties, signed zeros and NaNs, even and odd sizes: every window's forward output, tie
-     * count and input gradients are the definition's, bit for bit, whichever code ran it (a vector of windows at a
-     * time where the Vector API runs, in fp32 and fp64; one window at a time for fp16, the tails and NaN windows).
+     * count and input gradients are the definition's, bit for bit, whichever code ran it (a vector at a time where the
+     * Vector API runs, in fp32 and fp64, as row pairs or gathered windows; one window at a time for fp16, the tails
+     * and NaN windows).
      */
     @ParameterizedTest
     @EnumSource(value = Precision.class, names = {"FP16", "FP32", "FP64"})
     void randomWindowsWithTiesFollowTheDefinitionBitwise(Precision prec) {
         Rng rng = Rng.of(11, "windows");
-        int planes = 7;
-        for (int[] size : new int[][] {{6, 8}, {7, 9}, {24, 24}}) {
-            int h = size[0], w = size[1], ho = h / 2, wo = w / 2;
+        // {h, w, planes}: row pairs of one vector and a part (fp64: 10 wide, whose vector runs into the next rows and
+        // planes), of two or more (24, 28), of exactly one (fp32: 16); gathered windows (odd sizes, narrower planes);
+        // and 28 x 28 on enough planes for two tasks, whose vectors must stop short of each other's rows.
+        for (int[] size : new int[][] {{6, 8, 7}, {7, 9, 7}, {24, 24, 7}, {10, 10, 7}, {16, 16, 5}, {4, 4, 7},
+                {2, 2, 9}, {28, 28, 90}}) {
+            int h = size[0], w = size[1], planes = size[2], ho = h / 2, wo = w / 2;
             for (PoolPolicy p : new PoolPolicy[] {PoolPolicy.FIRST, PoolPolicy.LAST, PoolPolicy.ALL, PoolPolicy.MIN_NORM,
                     PoolPolicy.beta(1000, Form.EXACT), PoolPolicy.beta(100, Form.COMPOSITE), PoolPolicy.beta(-3.5, Form.EXACT),
                     PoolPolicy.beta(0.3, Form.COMPOSITE)}) {
