@@ -30,6 +30,9 @@ final class FloatMatmulKernels {
     /** n rounded up to a multiple of COLUMN_ALIGN. */
     static int aligned(int n) { return (n + COLUMN_ALIGN - 1) / COLUMN_ALIGN * COLUMN_ALIGN; }
 
+    /** Elements after an input gradient's column matrix, so that col2im may read a whole vector past any entry. */
+    static final int COL_SLACK = 16;
+
     /**
      * Row-major C[m,n] = op(A)[m,k] op(B)[k,n] (C overwritten). Portable mode: our fixed-order GEMM, which splits the
      * work itself (docs/design.md, "Reproducibility"). Host mode: the native BLAS, one thread per call (column-major:
@@ -175,11 +178,30 @@ final class FloatMatmulKernels {
     /**
      * col2im for images [n0, n1) whose columns start at col[r * ld + first]. Rows of col are the outer loop so col is
      * read sequentially (reading it image by image jumps a whole row per 256 bytes and is several times slower).
+     * Where the Vector API runs, stride-1 col2im goes a row of dx at a time instead, its sums in registers
+     * ({@link FloatVectorConvKernels#col2imRow}): the same terms in the same order for each element, without
+     * adding into dx once per patch row (LeNet-5's rows are 10 long: short loops, and stores that the next row's
+     * loads overlap).
      */
     private static void col2im(float[] col, int first, int ld, int n0, int n1, int h, int w, ConvGeometry g, float[] dx,
                                Format out) {
         int ho = g.outH(h), wo = g.outW(w), p = ho * wo;
         int kk = g.kernelH() * g.kernelW(), cin = g.inChannels(), plane = h * w, sw = g.strideW();
+        if (VectorApi.ENABLED && sw == 1 && g.strideH() == 1) {
+            int[] at = new int[kk];
+            float[] tail = new float[COL_SLACK];
+            for (int n = n0; n < n1; n++) {
+                for (int c = 0; c < cin; c++) {
+                    for (int q = 0; q < kk; q++) at[q] = (c * kk + q) * ld + first + (n - n0) * p;
+                    for (int iy = 0, dst = (n * cin + c) * plane; iy < h; iy++, dst += w) {
+                        FloatVectorConvKernels.col2imRow(col, at, g.kernelH(), g.kernelW(), g.padH(), g.padW(), iy, ho,
+                                wo, w, dx, dst, n1 * cin * plane, tail);
+                    }
+                }
+            }
+            out.roundInPlace(dx, n0 * cin * plane, (n1 - n0) * cin * plane);
+            return;
+        }
         java.util.Arrays.fill(dx, n0 * cin * plane, n1 * cin * plane, 0);
         for (int r = 0; r < cin * kk; r++) {
             int c = r / kk, ky = (r % kk) / g.kernelW(), kx = r % g.kernelW();
@@ -365,7 +387,7 @@ final class FloatMatmulKernels {
             gemm(r, pool, false, true, cout, ck, ld, dyt, ld, col, ld, dw, ck);
         }
         if (dx != null) {
-            float[] dcol = s.floats(1, ck * ld);
+            float[] dcol = s.floats(1, ck * ld + COL_SLACK);
             gemm(r, pool, true, false, ck, ld, cout, wm, ck, dyt, ld, dcol, ld);
             col2im(pool, dcol, n0, n1, h, w, g, dx, mm);
         }

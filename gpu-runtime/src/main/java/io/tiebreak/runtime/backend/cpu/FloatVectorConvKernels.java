@@ -1,6 +1,7 @@
 package io.tiebreak.runtime.backend.cpu;
 
 import static jdk.incubator.vector.VectorOperators.FMA;
+import static jdk.incubator.vector.VectorOperators.GE;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -8,7 +9,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The lane sums of few-channel convolutions' weight gradients ({@link FloatMatmulKernels#LANES}; the same bits as
  * the loop there) on the Vector API, read straight from the padded input images and the output gradient laid on
- * their rows: no im2col matrix, no packing. Loaded only when the JVM has jdk.incubator.vector ({@link VectorApi}).
+ * their rows: no im2col matrix, no packing; and stride-1 col2im, a row of dx at a time ({@link #col2imRow}). Loaded only when the JVM has
+ * jdk.incubator.vector ({@link VectorApi}).
  *
  * <p>Vectors are the preferred species, as in {@link FloatVectorGemmKernels}: C2 compiles Vector API code well only
  * while each call site sees one vector shape. LANES lanes are one vector on AVX-512 and two on AVX2.
@@ -91,6 +93,41 @@ final class FloatVectorConvKernels {
         store(s110, sums, o0 + 1, p0 + 1, 0, cout, ck); store(s111, sums, o0 + 1, p0 + 1, L, cout, ck);
         store(s200, sums, o0 + 2, p0, 0, cout, ck); store(s201, sums, o0 + 2, p0, L, cout, ck);
         store(s210, sums, o0 + 2, p0 + 1, 0, cout, ck); store(s211, sums, o0 + 2, p0 + 1, L, cout, ck);
+    }
+
+    /**
+     * Row iy of one channel of a stride-1 col2im, a vector of columns at a time with the sums in registers: dx[dst +
+     * ix] for ix < w = the sum from +0, in the order of the patch rows q = (ky, kx), of col[at[q] + oy * wo + ox] over
+     * those whose output oy = iy + padH - ky, ox = ix + padW - kx exists: the bits of col2im's scalar loops, which add
+     * the same terms in the same order into a zeroed dx. Lanes with no term add +0, which changes no sum: they start
+     * at +0 and so are never -0, and infinities and NaN stay as they are.
+     *
+     * <p>Reads whole vectors: col needs {@link FloatMatmulKernels#COL_SLACK} elements past its last row. Writes whole
+     * vectors below dxEnd (the lanes past w run into the next row, which its own call writes later) and the last
+     * one's lanes through tail.
+     */
+    static void col2imRow(float[] col, int[] at, int kh, int kw, int padH, int padW, int iy, int ho, int wo, int w,
+                          float[] dx, int dst, int dxEnd, float[] tail) {
+        FloatVector zero = FloatVector.zero(S), iota = zero.addIndex(1);
+        for (int ix0 = 0; ix0 < w; ix0 += L) {
+            FloatVector sum = zero;
+            // One flat loop over the patch rows: C2 keeps a vector in a register through one loop, not nested ones.
+            // No branch either: a patch row without output row oy reads row 0 and takes no lane.
+            for (int q = 0, kk = kh * kw; q < kk; q++) {
+                int ky = q / kw, kx = q - ky * kw, oy = iy + padH - ky;
+                boolean exists = oy >= 0 && oy < ho;
+                // Lanes j with output column ox = ix0 + j + padW - kx in [0, wo) and ix0 + j < w.
+                int lo = kx - padW - ix0, hi = exists ? Math.min(kx - padW + wo, w) - ix0 : lo;
+                FloatVector term = load(col, at[q] + (exists ? oy : 0) * wo + padW - kx + ix0);
+                sum = sum.add(zero.blend(term, iota.compare(GE, lo)).blend(zero, iota.compare(GE, hi)));
+            }
+            if (dst + ix0 + L <= dxEnd) {
+                sum.intoArray(dx, dst + ix0);
+            } else {
+                sum.intoArray(tail, 0);
+                System.arraycopy(tail, 0, dx, dst + ix0, Math.min(L, w - ix0));
+            }
+        }
     }
 
     /** Lanes lane.. of element (o, p), unless it lies past the edge of the weights (a padded tile's row or column). */

@@ -34,21 +34,27 @@ class PortableConvOrderTest {
         public double add(double a, double b) { return a + b; }
     };
 
-    @ParameterizedTest(name = "{0} {1}->{2} k{3} s{4} p{5} {6}x{6} batch {7}")
+    @ParameterizedTest(name = "{0} {1}->{2} k{3} s{4} p{5} {6}x{6} batch {7} {8}")
     @CsvSource({
-        "FP32, 1, 6, 5, 1, 0, 28, 3", "FP64, 1, 6, 5, 1, 0, 28, 10", // LeNet-5's first layer: chunks, lanes
-        "FP32, 6, 16, 5, 1, 0, 12, 9", "FP64, 6, 16, 5, 1, 0, 12, 2", // its second
-        "FP32, 3, 8, 3, 1, 1, 32, 3", "FP64, 3, 8, 3, 1, 1, 32, 2",   // VGG's first (fewer outputs): padding
-        "FP32, 3, 4, 3, 2, 1, 32, 3",                                  // chunks, stride 2: one chain per chunk
-        "FP32, 32, 24, 3, 1, 1, 8, 3", "FP64, 32, 24, 3, 1, 1, 8, 2"}) // many channels: batch-wide GEMMs
+        "FP32, 1, 6, 5, 1, 0, 28, 3, finite", "FP64, 1, 6, 5, 1, 0, 28, 10, finite", // LeNet-5's first layer
+        "FP32, 6, 16, 5, 1, 0, 12, 9, finite", "FP64, 6, 16, 5, 1, 0, 12, 2, finite", // its second
+        "FP32, 3, 8, 3, 1, 1, 32, 3, finite", "FP64, 3, 8, 3, 1, 1, 32, 2, finite",   // VGG's first: padding
+        "FP32, 3, 4, 3, 2, 1, 32, 3, finite",                                          // stride 2
+        "FP32, 32, 24, 3, 1, 1, 8, 3, finite", "FP64, 32, 24, 3, 1, 1, 8, 2, finite", // batch-wide GEMMs
+        // Signed zeros and infinities: col2im's vectors add +0 past a row's end, which must change no value.
+        "FP32, 6, 16, 5, 1, 0, 12, 4, specials", "FP64, 3, 8, 3, 1, 1, 32, 2, specials"})
     void everyElementFollowsTheDocumentedOrder(Precision precision, int cin, int cout, int k, int stride, int pad,
-                                               int hw, int batch) {
+                                               int hw, int batch, String values) {
         ConvGeometry g = ConvGeometry.square(cin, cout, k, stride, pad);
         int ho = g.outH(hw), wo = g.outW(hw), ck = g.patchSize();
         Arith ar = precision == Precision.FP64 ? F64 : F32;
         Rng rng = Rng.of(cin * 100 + hw, "conv-order");
-        double[] x = values(batch * cin * hw * hw, rng, precision), w = values(cout * ck, rng, precision);
-        double[] b = values(cout, rng, precision), dy = values(batch * cout * ho * wo, rng, precision);
+        // Infinities in w and dy only: the weight gradient's lanes multiply the output gradient's zero padding by
+        // input values too (0 * inf = NaN where the documented order has no term).
+        boolean specials = values.equals("specials");
+        double[] x = values(batch * cin * hw * hw, rng, precision, false);
+        double[] w = values(cout * ck, rng, precision, specials), b = values(cout, rng, precision, specials);
+        double[] dy = values(batch * cout * ho * wo, rng, precision, specials);
         try (CpuBackend cpu = new CpuBackend(2, Reproducibility.PORTABLE)) {
             Tensor tx = cpu.upload(precision, new int[] {batch, cin, hw, hw}, x);
             Tensor tw = cpu.upload(precision, new int[] {cout, cin, k, k}, w);
@@ -144,11 +150,17 @@ class PortableConvOrderTest {
         return ((n * g.inChannels() + c) * hw + iy) * hw + ix;
     }
 
-    /** Random values already in the precision's format, over a few binades (any other order gives other bits). */
-    private static double[] values(int n, Rng rng, Precision p) {
+    /**
+     * Random values already in the precision's format, over a few binades (any other order gives other bits); with
+     * specials, some -0, +0 and infinities among them.
+     */
+    private static double[] values(int n, Rng rng, Precision p, boolean specials) {
         double[] v = new double[n];
         for (int i = 0; i < n; i++) {
             double r = rng.normal() * Math.pow(2, rng.nextInt(6) - 3);
+            int u = specials ? rng.nextInt(400) : 399;
+            if (u < 8) r = -0.0; else if (u < 12) r = 0.0; else if (u == 12) r = Double.POSITIVE_INFINITY;
+            else if (u == 13) r = Double.NEGATIVE_INFINITY;
             v[i] = p == Precision.FP64 ? r : (float) r;
         }
         return v;
