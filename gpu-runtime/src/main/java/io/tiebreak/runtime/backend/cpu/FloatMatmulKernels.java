@@ -180,8 +180,8 @@ final class FloatMatmulKernels {
      * read sequentially (reading it image by image jumps a whole row per 256 bytes and is several times slower).
      * Where the Vector API runs, stride-1 col2im goes a row of dx at a time instead, its sums in registers
      * ({@link FloatVectorConvKernels#col2imRow}): the same terms in the same order for each element, without
-     * adding into dx once per patch row (LeNet-5's rows are 10 long: short loops, and stores that the next row's
-     * loads overlap).
+     * adding into dx once per patch row (LeNet-5's second layer: rows of 12 inputs and 8 outputs, short loops,
+     * and stores that the next row's loads overlap).
      */
     private static void col2im(float[] col, int first, int ld, int n0, int n1, int h, int w, ConvGeometry g, float[] dx,
                                Format out) {
