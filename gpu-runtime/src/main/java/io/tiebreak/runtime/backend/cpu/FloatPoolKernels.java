@@ -45,6 +45,15 @@ final class FloatPoolKernels {
 
         boolean last() { return kind == PoolPolicy.Kind.LAST; }
 
+        /**
+         * Whether the forward (backward) only copies values: the first maximum, the upstream gradient (first, last,
+         * all), +0. Then no format rounds anything, and the vector kernels serve binary16 too.
+         */
+        boolean copiesOnly(boolean backward) {
+            return !composite && (!backward || kind == PoolPolicy.Kind.FIRST || kind == PoolPolicy.Kind.LAST
+                    || kind == PoolPolicy.Kind.ALL);
+        }
+
         /** Whether tied inputs other than the target receive anything. */
         boolean spreads() { return kind != PoolPolicy.Kind.FIRST && kind != PoolPolicy.Kind.LAST; }
 
@@ -87,7 +96,7 @@ final class FloatPoolKernels {
                 Math.min(MAX_TASKS, planes));
         long[] ties = new long[tasks];
         if (is2x2(g)) {
-            int windows = ho * wo, plane = h * w, lanes = vectorLanes(f, x);
+            int windows = ho * wo, plane = h * w, lanes = vectorLanes(f, x, rule.copiesOnly(false));
             boolean rows = lanes > 0 && FloatVectorPoolKernels.rowPairs(h, w);
             int[] at = windows2x2(h, w, lanes);
             pool.run(tasks, t -> {
@@ -146,11 +155,11 @@ final class FloatPoolKernels {
     }
 
     /**
-     * Lanes per vector of {@link FloatVectorPoolKernels}, or 0 where the scalar code runs all windows (the Vector API
-     * absent, or binary16 rounding).
+     * Lanes per vector of {@link FloatVectorPoolKernels}, or 0 where the scalar code runs all windows: the Vector API
+     * absent, or binary16 rounding that the policy's arithmetic needs (the kernels round nothing).
      */
-    private static int vectorLanes(Format f, float[] storage) {
-        return VectorApi.ENABLED && f.roundsNothingIn(storage) ? FloatVectorPoolKernels.L : 0;
+    private static int vectorLanes(Format f, float[] storage, boolean copiesOnly) {
+        return VectorApi.ENABLED && (copiesOnly || f.roundsNothingIn(storage)) ? FloatVectorPoolKernels.L : 0;
     }
 
     /**
@@ -223,7 +232,7 @@ final class FloatPoolKernels {
      */
     private static void maxPoolBackward2x2(WorkerPool pool, float[] x, float[] dy, int planes, int h, int w,
                                            TieRule rule, float[] dx, Format f) {
-        int wo = w / 2, windows = (h / 2) * wo, plane = h * w, vector = vectorLanes(f, x);
+        int wo = w / 2, windows = (h / 2) * wo, plane = h * w, vector = vectorLanes(f, x, rule.copiesOnly(true));
         boolean rows = vector > 0 && FloatVectorPoolKernels.rowPairs(h, w);
         // Gathered windows scatter their gradients: only where the machine has scatter instructions.
         int lanes = vector > 0 && (rows || FloatVectorPoolKernels.SCATTERS) ? vector : 0;

@@ -13,8 +13,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The study's 2x2/2 max pooling, forward and backward, a vector at a time on the Vector API: the bits of
  * {@link FloatPoolKernels}'s scalar windows, whose TieRule arithmetic is written out here lane-wise for the formats
- * whose rounding leaves the arrays' values alone (binary32 in binary32 arrays, binary64 in binary64; binary16 stays
- * scalar). Two layouts:
+ * whose rounding leaves the arrays' values alone (binary32 in binary32 arrays, binary64 in binary64), and for binary16
+ * where the policy only copies values (the forward; first, last and all backward; exact forms). Two layouts:
  * <ul>
  *   <li>row pairs ({@link #forwardRows}, {@link #backwardRows}) where planes are even and at least a vector wide:
  *       lane i holds input column t+i of a pair of input rows, with contiguous loads and stores, each lane's window

@@ -168,8 +168,8 @@ class MaxPoolPolicyTest {
     /**
      * Many planes of windows with ties, signed zeros and NaNs, even and odd sizes: every window's forward output, tie
      * count and input gradients are the definition's, bit for bit, whichever code ran it (a vector at a time where the
-     * Vector API runs, in fp32 and fp64, as row pairs or gathered windows; one window at a time for fp16, the tails
-     * and NaN windows).
+     * Vector API runs, as row pairs or gathered windows: in fp32 and fp64, and in fp16 where the policy only copies
+     * values; one window at a time for the other fp16 policies, the tails and NaN windows).
      */
     @ParameterizedTest
     @EnumSource(value = Precision.class, names = {"FP16", "FP32", "FP64"})
