@@ -132,8 +132,10 @@ final class FloatVectorPoolKernels {
                 FloatVector m = a.max(b).max(c.max(d));
                 if (m.compare(NE, m).and(lane.compare(LT, w - t)).anyTrue()) break pairs;
                 VectorMask<Float> ea = a.compare(EQ, m), eb = b.compare(EQ, m), ec = c.compare(EQ, m), ed = d.compare(EQ, m);
-                // Helpers here would pass C2's inlining limit (node count) and box every vector.
-                FloatVector target = three.blend(two, ec).blend(one, eb).blend(zero, ea); // the first maximum's position
+                // Helpers here would pass C2's inlining limit (node count) and box every vector. The target's
+                // position (the first maximum's, or the last's for LAST) comes from blends, not mask logic: JDK
+                // 17.0.15's C2 crashed compiling and/or chains of the tie masks with the loop-invariant one.
+                FloatVector target = three.blend(two, ec).blend(one, eb).blend(zero, ea);
                 target = target.blend(zero.blend(one, eb).blend(two, ec).blend(three, ed), last);
                 FloatVector gr = FloatVector.fromArray(S, dy, o + t / 2).rearrange(SPREAD);
                 FloatVector k = zero.blend(one, ea).add(zero.blend(one, eb)).add(zero.blend(one, ec)).add(zero.blend(one, ed));
