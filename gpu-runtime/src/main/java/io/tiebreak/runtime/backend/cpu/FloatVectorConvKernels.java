@@ -9,8 +9,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The lane sums of few-channel convolutions' weight gradients ({@link FloatMatmulKernels#LANES}; the same bits as
  * the loop there) on the Vector API, read straight from the padded input images and the output gradient laid on
- * their rows: no im2col matrix, no packing; and stride-1 col2im, a row of dx at a time ({@link #col2imRow}). Loaded only when the JVM has
- * jdk.incubator.vector ({@link VectorApi}).
+ * their rows: no im2col matrix, no packing; and stride-1 col2im, a row of dx at a time ({@link #col2imRow}). Loaded
+ * only when the JVM has jdk.incubator.vector ({@link VectorApi}).
  *
  * <p>Vectors are the preferred species, as in {@link FloatVectorGemmKernels}: C2 compiles Vector API code well only
  * while each call site sees one vector shape. LANES lanes are one vector on AVX-512 and two on AVX2.
